@@ -1,0 +1,271 @@
+"""One (cell, round) job: the kernel in a fresh interpreter, its samples into a round file.
+
+The kernel is staged into a private folder (``showdown/__init__.py`` and
+``showdown/kernel/``) and put on the interpreter's path, so a bare CPython 3.9 or PyPy runs
+the very same code as the workflow's own Python; its hash goes into the provenance.
+Whatever happens to the kernel (a hang, a crash, a broken pool), the job writes a round
+file that says so, and the sweep goes on.
+"""
+
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+import showdown
+
+from .config import SCHEMA_VERSION, Interpreter
+from .record import to_table, write_atomic, write_json_atomic
+from .supervisor import Outcome, run_supervised
+
+PACKAGE_DIR = Path(showdown.__file__).parent
+KERNEL_FILES = ("__init__.py", "kernel")
+
+
+def _kernel_sources() -> List[Path]:
+    files = [PACKAGE_DIR / "__init__.py"]
+    files += sorted((PACKAGE_DIR / "kernel").glob("*.py"))
+    return files
+
+
+def kernel_hash() -> str:
+    """Hash of the code that measures: a changed kernel means changed measurements."""
+    digest = hashlib.sha256()
+    for path in _kernel_sources():
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@contextmanager
+def staged_kernel() -> Iterator[Path]:
+    """A private folder holding the kernel and an empty working folder; removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="showdown-cell-") as root:
+        package = Path(root, "path", "showdown")
+        (package / "kernel").mkdir(parents=True)
+        for source in _kernel_sources():
+            shutil.copy2(source, package / source.relative_to(PACKAGE_DIR))
+        work = Path(root, "work")
+        work.mkdir()
+        yield Path(root)
+
+
+def run_kernel(
+    interpreter: Interpreter, command: str, spec: Dict[str, Any], timeout: float
+) -> Tuple[Outcome, Optional[Dict[str, Any]]]:
+    """Run ``python -m showdown.kernel COMMAND SPEC`` under supervision; (outcome, answer)."""
+    with staged_kernel() as root:
+        env = {
+            **os.environ,
+            **interpreter.environment(),
+            "PYTHONPATH": str(root / "path"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        # Snakemake limits threads of libraries in jobs; the kernel must see the real machine.
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env.pop(name, None)
+        argv = [*interpreter.command, "-m", "showdown.kernel", command, json.dumps(spec)]
+        outcome = run_supervised(argv, env=env, cwd=str(root / "work"), timeout=timeout)
+    answer = None
+    if outcome.failure() is None:
+        try:
+            answer = json.loads(outcome.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            answer = None
+    return outcome, answer
+
+
+def git_state(directory: str) -> Tuple[Optional[str], Optional[bool]]:
+    """(commit, dirty) of the checkout holding ``directory``, or (None, None)."""
+    import subprocess
+
+    try:
+        commit = subprocess.run(
+            ["git", "-C", directory, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        status = subprocess.run(
+            ["git", "-C", directory, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None, None
+    if commit.returncode:
+        return None, None
+    return commit.stdout.strip(), bool(status.stdout.strip())
+
+
+@dataclass
+class CellJob:
+    """Everything one (cell, round) job needs; built by the workflow from the config."""
+
+    machine: str
+    interpreter: Interpreter
+    workload: str
+    kind: str
+    model: str
+    base_model: str
+    workers: int
+    payload_bytes: int
+    round: int
+    tasks: int
+    params: Dict[str, Any]
+    warmups: int
+    repetitions: int
+    timeout_seconds: float
+    provenance: Dict[str, Any] = field(default_factory=dict)  # config_hash, seed, position, git
+
+    def spec(self) -> Dict[str, Any]:
+        return {
+            "workload": self.kind,
+            "model": self.base_model,
+            "workers": self.workers,
+            "payload_bytes": self.payload_bytes,
+            "tasks": self.tasks,
+            "params": self.params,
+            "warmups": self.warmups,
+            "repetitions": self.repetitions,
+        }
+
+
+def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict[str, Any]:
+    return {
+        "machine": job.machine,
+        "interpreter": job.interpreter.name,
+        "workload": job.workload,
+        "kind": job.kind,
+        "model": job.model,
+        "workers": job.workers,
+        "payload_bytes": job.payload_bytes,
+        "round": job.round,
+        **{key: meta.get(key) for key in (
+            "host", "cpu_model", "logical_cpus", "affinity_cpus", "python_implementation",
+            "python_version", "python_executable", "gil_enabled", "slurm_job_id",
+        )},
+        "package_version": showdown.__version__,
+        "kernel_hash": kernel_hash(),
+        "started_at": started_at,
+        "schema_version": SCHEMA_VERSION,
+        **job.provenance,
+    }
+
+
+def cell_rows(job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]],
+              fallback_meta: Dict[str, Any], started_at: str) -> List[Dict[str, Any]]:
+    """The rows of a round file: one per repetition, or one saying why there are none."""
+    meta = (answer or {}).get("meta") or fallback_meta
+    base = _provenance_row(job, meta, started_at)
+    base.update(
+        peak_rss_bytes=outcome.peak_rss_bytes,
+        peak_uss_bytes=outcome.peak_uss_bytes,
+        peak_pss_bytes=outcome.peak_pss_bytes,
+        kernel_seconds=outcome.seconds,
+        orphans_killed=outcome.orphans_killed,
+    )
+    failure = outcome.failure()
+    if failure is None and answer is None:
+        failure = ("crashed", f"the kernel printed no answer; {outcome.stderr_tail()}")
+    if failure is None and answer["status"] != "ok":
+        failure = (answer["status"], answer.get("message", ""))
+    if failure is not None:
+        status, message = failure
+        return [dict(base, status=status, message=message, repetition=-1, warmup=False, tasks=job.tasks)]
+    rows = []
+    for sample in answer["samples"]:
+        rows.append(dict(
+            base,
+            **sample,
+            status="ok",
+            message=None,
+            start_method=answer.get("start_method"),
+            pool_start_seconds=answer.get("pool_start_seconds"),
+        ))
+    return rows
+
+
+def run_cell(job: CellJob, output: str, fallback_meta: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """Measure one (cell, round) and write its round file atomically; return its rows."""
+    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    outcome, answer = run_kernel(job.interpreter, "run", job.spec(), job.timeout_seconds)
+    if outcome.stderr.strip():
+        print(outcome.stderr, file=sys.stderr)
+    rows = cell_rows(job, outcome, answer, fallback_meta, started_at)
+    write_atomic(to_table(rows), output)
+    return rows
+
+
+def run_cell_job(
+    output: str,
+    interpreter: Dict[str, Any],
+    job: Dict[str, Any],
+    probe: str,
+    calibration: Optional[str],
+    checkout: str,
+) -> List[Dict[str, Any]]:
+    """The run_cell rule's entry point, from the plain values its script hands over."""
+    with open(probe) as handle:
+        fallback_meta = json.load(handle).get("meta", {})
+    if calibration:
+        with open(calibration) as handle:
+            tasks = json.load(handle)["tasks"]
+    else:
+        tasks = job["fixed_tasks"]
+    commit, dirty = git_state(checkout)
+    cell_job = CellJob(
+        machine=job["machine"],
+        interpreter=Interpreter.from_params(interpreter),
+        workload=job["workload"],
+        kind=job["kind"],
+        model=job["model"],
+        base_model=job["base_model"],
+        workers=job["workers"],
+        payload_bytes=job["payload_bytes"],
+        round=job["round"],
+        tasks=tasks,
+        params=job["params"],
+        warmups=job["warmups"],
+        repetitions=job["repetitions"],
+        timeout_seconds=job["timeout_seconds"],
+        provenance={
+            "config_hash": job["config_hash"],
+            "seed": job["seed"],
+            "position": job["position"],
+            "git_commit": commit,
+            "git_dirty": dirty,
+        },
+    )
+    return run_cell(cell_job, output, fallback_meta)
+
+
+PREPARE_TIMEOUT_SECONDS = 600
+
+
+def _kernel_answer(interpreter: Interpreter, command: str, spec: Dict[str, Any]) -> Dict[str, Any]:
+    """The kernel's answer to a preparation command; RuntimeError (and a failed job) if none."""
+    outcome, answer = run_kernel(interpreter, command, spec, PREPARE_TIMEOUT_SECONDS)
+    failure = outcome.failure()
+    if failure or answer is None or answer.get("status") != "ok":
+        reason = failure[1] if failure else (answer or {}).get("message", outcome.stderr_tail())
+        raise RuntimeError(f"{command} failed under {interpreter.name} ({' '.join(interpreter.command)}): {reason}")
+    answer["interpreter"] = interpreter.to_params()
+    answer["kernel_hash"] = kernel_hash()
+    return answer
+
+
+def probe_interpreter(interpreter: Dict[str, Any], output: str) -> Dict[str, Any]:
+    answer = _kernel_answer(Interpreter.from_params(interpreter), "probe", {})
+    write_json_atomic(answer, output)
+    return answer
+
+
+def calibrate_work(interpreter: Dict[str, Any], spec: Dict[str, Any], output: str) -> Dict[str, Any]:
+    answer = _kernel_answer(Interpreter.from_params(interpreter), "calibrate", spec)
+    answer["spec"] = spec
+    write_json_atomic(answer, output)
+    return answer

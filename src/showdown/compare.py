@@ -1,0 +1,44 @@
+"""The compare_models rule: verdicts per comparison group, all pairs, the A/A control.
+
+Groups whose cells all failed get a verdict that says so instead of a tie.
+"""
+
+import json
+
+import pandas as pd
+
+from . import stats
+from .aggregate import failed_groups
+
+
+def measured_samples(samples: pd.DataFrame) -> pd.DataFrame:
+    return samples[samples["measured"]]
+
+
+def write_comparisons(
+    samples_path: str,
+    *,
+    verdicts_tsv: str,
+    verdicts_parquet: str,
+    pairs_tsv: str,
+    aa_tsv: str,
+    aa_summary_json: str,
+    alpha: float,
+    margin: float,
+    n_boot: int,
+    seed: int,
+) -> pd.DataFrame:
+    samples = pd.read_parquet(samples_path)
+    measured = measured_samples(samples)
+    options = dict(alpha=alpha, margin=margin, n_boot=n_boot, seed=seed)
+    verdicts, pairs = stats.verdicts(measured, **options)
+    failed = failed_groups(samples).rename(columns={"verdict": "winner"})
+    verdicts = pd.concat([verdicts, failed.assign(note="every cell of the group failed")], ignore_index=True)
+    verdicts.to_csv(verdicts_tsv, sep="\t", index=False)
+    verdicts.to_parquet(verdicts_parquet, index=False)
+    pairs.to_csv(pairs_tsv, sep="\t", index=False)
+    aa = stats.aa_control(measured, **options)
+    aa.to_csv(aa_tsv, sep="\t", index=False)
+    with open(aa_summary_json, "w") as handle:
+        json.dump(stats.false_win_rate(aa), handle, indent=2)
+    return verdicts

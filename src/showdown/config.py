@@ -1,0 +1,320 @@
+"""Reading a sweep's configuration: schema, defaults, the checks a schema cannot make.
+
+Every problem is reported before any job runs, naming the key and the allowed values,
+as a ``ConfigError`` that lists them all at once.
+"""
+
+import copy
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import jsonschema
+import yaml
+
+from .kernel.models import MODELS
+from .kernel.workloads import WORKLOADS
+from .sizes import parse_size
+
+SCHEMA_VERSION = 1
+AA_SUFFIX = ".aa"
+INTERPRETER_CHECK_SECONDS = 30
+# Keys of a workload entry that change what its cells measure (beside the coordinates).
+WORK_KEYS = ("iterations", "bytes_per_task", "latency_ms", "tasks")
+
+
+class ConfigError(ValueError):
+    """One or more configuration problems, each naming its key."""
+
+    def __init__(self, problems: List[str], source: str = "config"):
+        self.problems = problems
+        super().__init__(
+            f"invalid {source}:\n" + "\n".join(f"  - {problem}" for problem in problems)
+        )
+
+
+def load_schema() -> Dict[str, Any]:
+    text = resources.files("showdown").joinpath("schemas/config.schema.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def _with_defaults(validator_class):
+    """A validator that fills in each property's default, as snakemake.utils.validate does."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _key(path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = _key(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        if allowed:
+            return f"{key}: unknown key(s) {', '.join(map(repr, unknown))}; allowed keys: {', '.join(allowed)}"
+    if error.validator == "enum":
+        return f"{key}: {error.instance!r} is not allowed; allowed values: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "oneOf" and "payloads" in key:
+        return f"{key}: {error.instance!r} is not a size; use a number of bytes >= 0 or a number with a unit (B, KiB, MiB, GiB, kB, MB, GB), e.g. 64KiB"
+    if error.validator == "propertyNames":
+        return f"{key}: name {error.instance!r} must match {error.validator_value.get('pattern')}"
+    return f"{key}: {error.message}"
+
+
+def validate_schema(config: Dict[str, Any]) -> Dict[str, Any]:
+    """A copy of ``config`` with defaults filled in; ConfigError if it breaks the schema."""
+    config = copy.deepcopy(dict(config))
+    schema = load_schema()
+    validator = _with_defaults(jsonschema.Draft7Validator)(schema)
+    problems = sorted({_describe(error) for error in validator.iter_errors(config)})
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+# ---------------------------------------------------------------------------------------
+# Interpreters
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    name: str
+    command: Tuple[str, ...]
+    env: Tuple[Tuple[str, str], ...] = ()
+
+    def environment(self) -> Dict[str, str]:
+        return dict(self.env)
+
+    def to_params(self) -> Dict[str, Any]:
+        """Plain values, for a rule's ``params`` (and so for Snakemake's rerun checks)."""
+        return {"name": self.name, "command": list(self.command), "env": dict(self.env)}
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "Interpreter":
+        return cls(params["name"], tuple(params["command"]), tuple(sorted(params["env"].items())))
+
+
+_IDENTIFY = (
+    "import platform, sys, json; print(json.dumps([platform.python_implementation(), "
+    "list(sys.version_info[:3]), bool(getattr(sys, '_is_gil_enabled', lambda: True)())]))"
+)
+
+
+def default_interpreter_name() -> str:
+    """A name for the running Python: py311, pypy39, py313t (free-threaded)."""
+    prefix = "pypy" if sys.implementation.name == "pypy" else "py"
+    threaded = "t" if not getattr(sys, "_is_gil_enabled", lambda: True)() else ""
+    return f"{prefix}{sys.version_info[0]}{sys.version_info[1]}{threaded}"
+
+
+def identify_interpreter(interpreter: Interpreter) -> Tuple[str, Tuple[int, ...]]:
+    """(implementation, version) of an interpreter, by running it; ValueError if it is not one."""
+    executable = interpreter.command[0]
+    resolved = shutil.which(executable)
+    if resolved is None:
+        raise ValueError(f"{executable!r} does not exist or is not executable (not an absolute path, nor a name on PATH)")
+    try:
+        done = subprocess.run(
+            [*interpreter.command, "-c", _IDENTIFY],
+            env={**os.environ, **interpreter.environment()},
+            capture_output=True,
+            text=True,
+            timeout=INTERPRETER_CHECK_SECONDS,
+        )
+        implementation, version, _ = json.loads(done.stdout)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as error:
+        raise ValueError(f"{resolved} did not answer as a Python interpreter ({type(error).__name__})")
+    return implementation, tuple(version)
+
+
+def check_interpreter(interpreter: Interpreter) -> Optional[str]:
+    """None if the interpreter is CPython >= 3.9 or PyPy, else why not."""
+    try:
+        implementation, version = identify_interpreter(interpreter)
+    except ValueError as error:
+        return str(error)
+    if implementation not in ("CPython", "PyPy"):
+        return f"is {implementation}; allowed: CPython >= 3.9 or PyPy"
+    if version < (3, 9):
+        return f"is {implementation} {'.'.join(map(str, version))}; allowed: CPython >= 3.9 or PyPy (Python >= 3.9)"
+    return None
+
+
+def _interpreters(config) -> Tuple[Dict[str, Interpreter], List[str]]:
+    given = config["interpreters"] or {
+        default_interpreter_name(): {"command": [sys.executable], "env": {}}
+    }
+    interpreters, problems = {}, []
+    for name, entry in given.items():
+        command = entry["command"]
+        command = (command,) if isinstance(command, str) else tuple(command)
+        interpreter = Interpreter(name, command, tuple(sorted(entry.get("env", {}).items())))
+        reason = check_interpreter(interpreter)
+        if reason:
+            problems.append(f"interpreters.{name}.command: {reason}")
+        interpreters[name] = interpreter
+    return interpreters, problems
+
+
+def machine_slug(hostname: Optional[str] = None) -> str:
+    """The default machine label: this host's short name, made safe for a path."""
+    short = (hostname or socket.gethostname()).split(".")[0]
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", short).strip("-.")
+    return slug or "machine"
+
+
+# ---------------------------------------------------------------------------------------
+# The sweep
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkloadEntry:
+    label: str
+    kind: str
+    models: Tuple[str, ...]
+    workers: Tuple[int, ...]
+    payloads: Tuple[int, ...]
+    params: Tuple[Tuple[str, Any], ...]
+    timeout_seconds: float
+
+    @property
+    def calibrated(self) -> bool:
+        return WORKLOADS[self.kind].calibrated
+
+    def params_dict(self) -> Dict[str, Any]:
+        return dict(self.params)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated configuration: everything the workflow needs to lay out its jobs."""
+
+    machine: str
+    interpreters: Mapping[str, Interpreter]
+    workloads: Mapping[str, WorkloadEntry]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key):
+        return self.settings[key]
+
+    def config_hash(self, workload: str) -> str:
+        """Hash of the settings that shape a cell of this workload, and nothing else.
+
+        Models, worker counts, payloads and other workloads are coordinates or neighbours,
+        not part of what one cell measures: adding them orphans no measured cell.
+        """
+        entry = self.workloads[workload]
+        shaping = {
+            "schema_version": SCHEMA_VERSION,
+            "kind": entry.kind,
+            "params": entry.params_dict(),
+            "repetitions": self.settings["repetitions"],
+            "warmups": self.settings["warmups"],
+            "calibration_seconds": self.settings["calibration_seconds"] if entry.calibrated else None,
+        }
+        text = json.dumps(shaping, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
+    entries, problems = {}, []
+    for label, entry in config["workloads"].items():
+        key = f"workloads.{label}"
+        kind = entry.get("kind", label)
+        if kind not in WORKLOADS:
+            problems.append(
+                f"{key}.kind: {kind!r} is not a workload kind (the label is used when kind is not given); "
+                f"allowed values: {', '.join(sorted(WORKLOADS))}"
+            )
+            continue
+        models = tuple(entry["models"])
+        for model in models:
+            if model.endswith(AA_SUFFIX) and model[: -len(AA_SUFFIX)] not in models:
+                problems.append(
+                    f"{key}.models: the A/A twin {model!r} needs its model "
+                    f"{model[: -len(AA_SUFFIX)]!r} in the same list"
+                )
+        work = {name: entry[name] for name in WORK_KEYS if name in entry}
+        known = set(WORKLOADS[kind].defaults)
+        for name in sorted(set(work) - known):
+            problems.append(
+                f"{key}.{name}: does not apply to kind {kind!r}; "
+                f"allowed here: {', '.join(sorted(known)) or 'none'}"
+            )
+        payloads = tuple(parse_size(p) for p in entry["payloads"])
+        if kind == "cpu_gil_released" and 0 in payloads:
+            problems.append(f"{key}.payloads: cpu_gil_released hashes its payload, so it must be at least 1 byte")
+        entries[label] = WorkloadEntry(
+            label=label,
+            kind=kind,
+            models=models,
+            workers=tuple(sorted(entry["workers"])),
+            payloads=tuple(sorted(set(payloads))),
+            params=tuple(sorted(dict(WORKLOADS[kind].defaults, **work).items())),
+            timeout_seconds=float(entry.get("timeout_seconds", config["cell_timeout_seconds"])),
+        )
+    return entries, problems
+
+
+def load_sweep(config: Dict[str, Any]) -> Sweep:
+    """Validate a configuration (as Snakemake read it) and return the sweep it describes."""
+    config = validate_schema(config)
+    problems: List[str] = []
+    if config["rounds"]["max"] < config["rounds"]["base"]:
+        problems.append(
+            f"rounds.max: {config['rounds']['max']} is below rounds.base "
+            f"({config['rounds']['base']}); allowed: max >= base"
+        )
+    interpreters, interpreter_problems = _interpreters(config)
+    workloads, workload_problems = _workloads(config)
+    problems += interpreter_problems + workload_problems
+    if problems:
+        raise ConfigError(problems)
+    settings = {k: v for k, v in config.items() if k not in ("machine", "interpreters", "workloads")}
+    sweep = Sweep(
+        machine=config["machine"] or machine_slug(),
+        interpreters=interpreters,
+        workloads=workloads,
+        settings=settings,
+    )
+    from .matrix import expand_cells  # the matrix is built from a sweep; imported late
+
+    if not expand_cells(sweep):
+        raise ConfigError(
+            ["workloads: the matrix is empty (every cell is not applicable); "
+             "see the not-applicable table for why"]
+        )
+    return sweep
+
+
+def load_sweep_file(path: str) -> Sweep:
+    with open(path) as handle:
+        config = yaml.safe_load(handle) or {}
+    try:
+        return load_sweep(config)
+    except ConfigError as error:
+        raise ConfigError(error.problems, source=path) from None

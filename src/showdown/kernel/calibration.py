@@ -1,0 +1,67 @@
+"""Choosing the work of a group: how many tasks make the serial batch last the target time.
+
+Strong scaling needs every model of a (workload, payload) group to do exactly the same
+work, so the task count is chosen once, here, from serial timings, and read by every
+cell of the group. Standard library only (see ``showdown/__init__.py``).
+"""
+
+import math
+import statistics
+import time
+from typing import Any, Dict, Iterable
+
+from .workloads import WORKLOADS
+
+MIN_TIMED_SECONDS = 0.02
+TIMINGS = 5
+
+
+def round_up_to_share(tasks: int, workers: Iterable[int]) -> int:
+    """Round up so every worker count of the group gets an equal share where cheap.
+
+    Whole shares keep the last wave of tasks from idling workers; when the common
+    multiple would be large, the largest worker count is the unit instead.
+    """
+    counts = [int(w) for w in workers] or [1]
+    unit = 1
+    for count in counts:
+        unit = unit * count // math.gcd(unit, count)
+    if unit > max(64, max(counts)):
+        unit = max(counts)
+    return max(unit, math.ceil(tasks / unit) * unit)
+
+
+def seconds_per_task(kind: str, payload_bytes: int, params: Dict[str, Any]) -> float:
+    """Median time of one serial task, from batches long enough to time well."""
+    workload = WORKLOADS[kind]
+    count = 1
+    while True:
+        args = workload.args(count, payload_bytes, params)
+        t0 = time.perf_counter()
+        for arg in args:
+            workload.task(arg)
+        elapsed = time.perf_counter() - t0
+        if elapsed >= MIN_TIMED_SECONDS:
+            break
+        count *= 2
+    timings = []
+    for _ in range(TIMINGS):
+        t0 = time.perf_counter()
+        for arg in args:
+            workload.task(arg)
+        timings.append((time.perf_counter() - t0) / count)
+    return statistics.median(timings)
+
+
+def calibrate(spec: Dict[str, Any]) -> Dict[str, Any]:
+    """``spec``: workload, payload_bytes, params, target_seconds, workers (all counts)."""
+    per_task = seconds_per_task(spec["workload"], int(spec["payload_bytes"]), spec.get("params", {}))
+    wanted = max(1, math.ceil(float(spec["target_seconds"]) / per_task))
+    tasks = round_up_to_share(wanted, spec.get("workers", [1]))
+    return {
+        "status": "ok",
+        "seconds_per_task": per_task,
+        "target_seconds": float(spec["target_seconds"]),
+        "tasks": tasks,
+        "expected_serial_seconds": tasks * per_task,
+    }

@@ -1,0 +1,66 @@
+"""Provenance the measured interpreter knows about itself and its machine.
+
+Small ``collect_*`` functions, each filling one part of a dict, in the manner of pyperf.
+Standard library only (see ``showdown/__init__.py``).
+"""
+
+import multiprocessing
+import os
+import platform
+import socket
+import sys
+from typing import Any, Dict, Optional
+
+
+def gil_enabled() -> bool:
+    """False only on a free-threaded build that really runs without the GIL."""
+    probe = getattr(sys, "_is_gil_enabled", None)
+    return True if probe is None else bool(probe())
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def affinity_cpus() -> Optional[int]:
+    """CPUs this process may run on: inside SLURM, ``nproc`` lies (OMP_NUM_THREADS)."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return len(getter(0)) if getter else None
+
+
+def collect_interpreter() -> Dict[str, Any]:
+    return {
+        "python_implementation": platform.python_implementation(),
+        "python_version": platform.python_version(),
+        "python_executable": sys.executable,
+        "gil_enabled": gil_enabled(),
+        "free_threaded_build": bool(
+            __import__("sysconfig").get_config_var("Py_GIL_DISABLED")
+        ),
+        "default_start_method": multiprocessing.get_start_method(allow_none=True)
+        or multiprocessing.get_all_start_methods()[0],
+    }
+
+
+def collect_machine() -> Dict[str, Any]:
+    return {
+        "host": socket.gethostname(),
+        "cpu_model": cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "affinity_cpus": affinity_cpus(),
+        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+    }
+
+
+def collect() -> Dict[str, Any]:
+    meta: Dict[str, Any] = {}
+    meta.update(collect_interpreter())
+    meta.update(collect_machine())
+    return meta

@@ -1,0 +1,169 @@
+"""What a workload is: the task one worker runs, the arguments of a batch, and its check.
+
+Every task receives a payload of ``payload_bytes`` and returns a result of the same size,
+so that models which move data between processes pay for pickling and transfer exactly as
+real code would. Task functions live at module level because process pools pickle them by
+reference, and subinterpreters import them by name.
+
+Standard library only (see ``showdown/__init__.py``).
+"""
+
+import asyncio
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+
+class CheckFailed(AssertionError):
+    """A batch returned results that cannot be right: the cell is recorded as failed."""
+
+
+# ---------------------------------------------------------------------------------------
+# Task functions (picklable by reference)
+# ---------------------------------------------------------------------------------------
+
+
+def _rotate(payload: bytes, by: int) -> bytes:
+    """A payload-sized result that depends on ``by``: a rotation runs at C speed."""
+    if not payload:
+        return payload
+    k = by % len(payload)
+    return payload[k:] + payload[:k]
+
+
+def cpu_pure_task(arg) -> bytes:
+    """Pure-Python arithmetic that holds the GIL for its whole duration."""
+    index, payload, iterations = arg
+    x = index
+    for i in range(iterations):
+        x = (x * 1103515245 + 12345 + i) & 0x7FFFFFFF
+    return _rotate(payload, x)
+
+
+def cpu_gil_released_task(arg) -> bytes:
+    """SHA-256 over the payload, repeated to a fixed number of bytes per task.
+
+    hashlib releases the GIL only for updates larger than 2,047 bytes, so with small
+    payloads this workload holds the GIL after all: one of the article's "few cases"
+    has a threshold, and the payload axis shows it.
+    """
+    index, payload, updates = arg
+    digest = hashlib.sha256(index.to_bytes(8, "little"))
+    for _ in range(updates):
+        digest.update(payload)
+    value = digest.digest()
+    return (value * (len(payload) // len(value) + 1))[: len(payload)]
+
+
+def io_sleep_task(arg) -> bytes:
+    """A fixed latency, as a blocking call would have (time.sleep releases the GIL)."""
+    index, payload, latency_seconds = arg
+    time.sleep(latency_seconds)
+    return _rotate(payload, index)
+
+
+async def io_sleep_coroutine(arg) -> bytes:
+    index, payload, latency_seconds = arg
+    await asyncio.sleep(latency_seconds)
+    return _rotate(payload, index)
+
+
+def startup_task(arg) -> bytes:
+    """The no-op each worker runs once, to prove it is running."""
+    index, payload, _ = arg
+    return _rotate(payload, index)
+
+
+# ---------------------------------------------------------------------------------------
+# Workload definitions
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One kind of work: its task, how the batch is built and what a batch must return.
+
+    ``calibrated`` workloads get their task count from the calibration rule, so that the
+    serial batch takes the configured time; the others take fixed work from the config.
+    """
+
+    kind: str
+    task: Callable[[Any], bytes]
+    coroutine: Optional[Callable[[Any], Any]]
+    make_unit: Callable[[int, Dict[str, Any]], Any]
+    calibrated: bool
+    description: str
+    defaults: Dict[str, Any] = field(default_factory=dict)
+
+    def args(self, tasks: int, payload_bytes: int, params: Dict[str, Any]) -> List[tuple]:
+        """The arguments of one batch; every task shares one payload object."""
+        merged = dict(self.defaults, **params)
+        payload = make_payload(payload_bytes)
+        unit = self.make_unit(payload_bytes, merged)
+        return [(index, payload, unit) for index in range(tasks)]
+
+
+def make_payload(payload_bytes: int) -> bytes:
+    pattern = bytes(range(256))
+    return (pattern * (payload_bytes // 256 + 1))[:payload_bytes]
+
+
+def _hash_updates(payload_bytes: int, params: Dict[str, Any]) -> int:
+    return max(1, int(params["bytes_per_task"]) // max(1, payload_bytes))
+
+
+WORKLOADS: Dict[str, Workload] = {
+    w.kind: w
+    for w in (
+        Workload(
+            kind="cpu_pure",
+            task=cpu_pure_task,
+            coroutine=None,
+            make_unit=lambda payload_bytes, params: int(params["iterations"]),
+            calibrated=True,
+            description="pure-Python loop holding the GIL",
+            defaults={"iterations": 20_000},
+        ),
+        Workload(
+            kind="cpu_gil_released",
+            task=cpu_gil_released_task,
+            coroutine=None,
+            make_unit=_hash_updates,
+            calibrated=True,
+            description="hashlib.sha256 over payload-sized buffers (releases the GIL above 2 KiB)",
+            defaults={"bytes_per_task": 1 << 20},
+        ),
+        Workload(
+            kind="io_sleep",
+            task=io_sleep_task,
+            coroutine=io_sleep_coroutine,
+            make_unit=lambda payload_bytes, params: float(params["latency_ms"]) / 1000.0,
+            calibrated=False,
+            description="a fixed latency per task (time.sleep, or asyncio.sleep on the event loop)",
+            defaults={"latency_ms": 10.0, "tasks": 16},
+        ),
+        Workload(
+            kind="startup",
+            task=startup_task,
+            coroutine=None,
+            make_unit=lambda payload_bytes, params: None,
+            calibrated=False,
+            description="start the workers and run one no-op task on each",
+        ),
+    )
+}
+
+
+def batch_checksum(results: List[bytes], tasks: int, payload_bytes: int) -> str:
+    """Check the batch and fold it into a digest that every model must reproduce."""
+    if len(results) != tasks:
+        raise CheckFailed(f"expected {tasks} results, got {len(results)}")
+    digest = hashlib.sha256()
+    for index, result in enumerate(results):
+        if len(result) != payload_bytes:
+            raise CheckFailed(
+                f"task {index} returned {len(result)} bytes, expected {payload_bytes}"
+            )
+        digest.update(result)
+    return digest.hexdigest()[:16]

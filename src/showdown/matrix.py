@@ -1,0 +1,149 @@
+"""The cell matrix: which cells a sweep measures, where they live, and in which order.
+
+A *cell* is one (machine, interpreter, workload, model, workers, payload); each of its
+rounds is one job writing one Parquet file. A *work group* is the cells that do the same
+work (same machine, interpreter, workload and payload): their rounds are interleaved, in
+a seeded shuffled order, so that every model meets the same machine phases.
+"""
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Dict, List, Optional, Tuple
+
+from .config import AA_SUFFIX, Sweep
+from .sizes import parse_size, size_label
+
+# One layout for every path, used by the rules and the code alike.
+CELL = "results/cells/{machine}/{interpreter}/{workload}/{model}/w{workers}_p{payload}/r{round}.parquet"
+CELL_LOG = "results/logs/cells/{machine}/{interpreter}/{workload}/{model}/w{workers}_p{payload}/r{round}.log"
+CALIBRATION = "results/calibration/{machine}/{interpreter}/{workload}/p{payload}.json"
+PROBE = "results/probe/{machine}/{interpreter}.json"
+ROUND_PLAN = "results/rounds/{machine}/{interpreter}/{workload}/p{payload}/after_r{round}.json"
+
+# (workload kind, model) pairs that cannot run, with the reason shown in the report.
+# Interpreter-dependent reasons (a start method, a package) are found at run time by the
+# kernel and recorded in the cell as status "not_applicable", in the same table.
+NOT_APPLICABLE: Dict[Tuple[str, str], str] = {}
+
+PROCESS_MODEL_PREFIX = "processes"
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    machine: str
+    interpreter: str
+    workload: str
+    model: str
+    workers: int
+    payload: str
+
+    @property
+    def payload_bytes(self) -> int:
+        return parse_size(self.payload)
+
+    @property
+    def base_model(self) -> str:
+        """The model that really runs: an A/A twin ``threads.aa`` runs ``threads``."""
+        return self.model[: -len(AA_SUFFIX)] if self.model.endswith(AA_SUFFIX) else self.model
+
+    @property
+    def work_group(self) -> Tuple[str, str, str, str]:
+        return (self.machine, self.interpreter, self.workload, self.payload)
+
+    def wildcards(self, **extra) -> Dict[str, object]:
+        return dict(
+            machine=self.machine,
+            interpreter=self.interpreter,
+            workload=self.workload,
+            model=self.model,
+            workers=self.workers,
+            payload=self.payload,
+            **extra,
+        )
+
+    def path(self, round: int) -> str:
+        return CELL.format(**self.wildcards(round=round))
+
+
+def not_applicable_reason(sweep: Sweep, kind: str, model: str, workers: int) -> Optional[str]:
+    """Why this (kind, model, workers) is not measured, or None if it is."""
+    base = model[: -len(AA_SUFFIX)] if model.endswith(AA_SUFFIX) else model
+    reason = NOT_APPLICABLE.get((kind, base))
+    if reason:
+        return reason
+    cap = sweep["process_workers_cap"]
+    if base.startswith(PROCESS_MODEL_PREFIX) and workers > cap:
+        return f"{workers} processes exceed process_workers_cap ({cap})"
+    return None
+
+
+def _candidates(sweep: Sweep):
+    """Every (cell, kind) the config names; serial only at 1 worker, its only meaning."""
+    for interpreter in sweep.interpreters:
+        for entry in sweep.workloads.values():
+            for payload in entry.payloads:
+                for model in entry.models:
+                    counts = (1,) if model.split(".")[0] == "serial" else entry.workers
+                    for workers in counts:
+                        yield Cell(
+                            sweep.machine, interpreter, entry.label, model, workers, size_label(payload)
+                        ), entry.kind
+
+
+def expand_cells(sweep: Sweep) -> List[Cell]:
+    return sorted(
+        cell
+        for cell, kind in _candidates(sweep)
+        if not_applicable_reason(sweep, kind, cell.model, cell.workers) is None
+    )
+
+
+def not_applicable_cells(sweep: Sweep) -> List[Tuple[Cell, str]]:
+    found = []
+    for cell, kind in _candidates(sweep):
+        reason = not_applicable_reason(sweep, kind, cell.model, cell.workers)
+        if reason:
+            found.append((cell, reason))
+    return sorted(found)
+
+
+class Schedule:
+    """The order of a sweep's jobs: each work group's cells, round by round, shuffled.
+
+    Each (cell, round) job waits for the one before it in its work group, so a round
+    visits every cell of the group before the next round begins. Orders are derived from
+    the seed and the group alone, so adding a workload reorders nothing else.
+    """
+
+    def __init__(self, sweep: Sweep):
+        self.seed = sweep["seed"]
+        self.cells = expand_cells(sweep)
+        self.groups: Dict[Tuple[str, str, str, str], List[Cell]] = {}
+        for cell in self.cells:
+            self.groups.setdefault(cell.work_group, []).append(cell)
+
+    @lru_cache(maxsize=None)
+    def order(self, group: Tuple[str, str, str, str], round: int) -> Tuple[Cell, ...]:
+        cells = list(self.groups[group])
+        random.Random(f"{self.seed}/{'/'.join(group)}/{round}").shuffle(cells)
+        return tuple(cells)
+
+    @lru_cache(maxsize=None)
+    def _positions(self, group, round) -> Dict[Cell, int]:
+        return {cell: index for index, cell in enumerate(self.order(group, round))}
+
+    def position(self, cell: Cell, round: int) -> int:
+        return self._positions(cell.work_group, round)[cell]
+
+    def previous(self, cell: Cell, round: int) -> Optional[str]:
+        """The path of the job that runs just before this one in its work group."""
+        index = self.position(cell, round)
+        if index > 0:
+            return self.order(cell.work_group, round)[index - 1].path(round)
+        if round > 1:
+            return self.order(cell.work_group, round - 1)[-1].path(round - 1)
+        return None
+
+    def round_paths(self, group, round: int) -> List[str]:
+        return [cell.path(round) for cell in self.groups[group]]

@@ -1,0 +1,125 @@
+"""Recording a cell: the columns of a round file, their types, and safe reading and writing.
+
+One row per repetition (warm-ups included and flagged), never pre-averaged. Every row
+carries its provenance. A file is written under a temporary name and renamed into place,
+so an interrupted job leaves either the old file or the new one, never half of one.
+Files carry ``schema_version``; files of another version are refused, not misread.
+"""
+
+import json
+import os
+from typing import Dict, Iterable, List
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .config import SCHEMA_VERSION
+
+STATUSES = ("ok", "timeout", "crashed", "broken_pool", "failed", "not_applicable")
+FAILED_STATUSES = ("timeout", "crashed", "broken_pool", "failed")
+
+SCHEMA = pa.schema(
+    [
+        # Coordinates: the same words as the config keys and the path's wildcards.
+        ("machine", pa.string()),
+        ("interpreter", pa.string()),
+        ("workload", pa.string()),
+        ("kind", pa.string()),
+        ("model", pa.string()),
+        ("workers", pa.int64()),
+        ("payload_bytes", pa.int64()),
+        ("round", pa.int64()),
+        ("repetition", pa.int64()),  # -1 on the single row of a cell that measured nothing
+        ("warmup", pa.bool_()),
+        # Measurements.
+        ("tasks", pa.int64()),
+        ("wall_seconds", pa.float64()),
+        ("cpu_user_seconds", pa.float64()),
+        ("cpu_system_seconds", pa.float64()),
+        ("pool_start_seconds", pa.float64()),
+        ("probe_pure_seconds", pa.float64()),
+        ("probe_released_seconds", pa.float64()),
+        ("peak_rss_bytes", pa.int64()),
+        ("peak_uss_bytes", pa.int64()),
+        ("peak_pss_bytes", pa.int64()),
+        ("kernel_seconds", pa.float64()),  # the kernel process's life, seen from outside
+        ("checksum", pa.string()),
+        ("status", pa.string()),
+        ("message", pa.string()),
+        ("orphans_killed", pa.int64()),
+        # Provenance.
+        ("host", pa.string()),
+        ("cpu_model", pa.string()),
+        ("logical_cpus", pa.int64()),
+        ("affinity_cpus", pa.int64()),
+        ("python_implementation", pa.string()),
+        ("python_version", pa.string()),
+        ("python_executable", pa.string()),
+        ("gil_enabled", pa.bool_()),
+        ("start_method", pa.string()),
+        ("package_version", pa.string()),
+        ("kernel_hash", pa.string()),
+        ("git_commit", pa.string()),
+        ("git_dirty", pa.bool_()),
+        ("config_hash", pa.string()),
+        ("seed", pa.int64()),
+        ("position", pa.int64()),  # place of this job in its round's shuffled order
+        ("started_at", pa.string()),  # UTC, ISO 8601
+        ("slurm_job_id", pa.string()),
+        ("schema_version", pa.int64()),
+    ]
+)
+COLUMNS = SCHEMA.names
+
+
+class SchemaMismatch(ValueError):
+    """A result file written by another schema version: rerun it, do not misread it."""
+
+
+def to_table(rows: List[Dict]) -> pa.Table:
+    """Rows (dicts) as a table of exactly SCHEMA; unknown keys are an error, missing are null."""
+    for row in rows:
+        unknown = set(row) - set(COLUMNS)
+        if unknown:
+            raise KeyError(f"not columns of a round file: {sorted(unknown)}")
+    return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+def write_atomic(table: pa.Table, path: str) -> None:
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.partial")
+    try:
+        pq.write_table(table, temporary)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def write_json_atomic(document, path: str) -> None:
+    """JSON beside the round files (probes, calibrations, plans), replaced atomically."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    temporary = os.path.join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.{os.getpid()}.partial")
+    with open(temporary, "w") as handle:
+        json.dump(document, handle, indent=2, sort_keys=True)
+    os.replace(temporary, path)
+
+
+def read_round_file(path: str) -> pa.Table:
+    """A round file's rows; SchemaMismatch if it was written by another schema version."""
+    table = pq.read_table(path)
+    versions = set(table.column("schema_version").to_pylist()) if "schema_version" in table.column_names else {None}
+    if versions != {SCHEMA_VERSION}:
+        raise SchemaMismatch(
+            f"{path} has schema version {sorted(map(str, versions))}, this showdown reads "
+            f"version {SCHEMA_VERSION}: rerun the cell with `snakemake {path} --force --cores all`"
+        )
+    return table.select(COLUMNS).cast(SCHEMA)
+
+
+def read_round_files(paths: Iterable[str]) -> pa.Table:
+    tables = [read_round_file(path) for path in paths]
+    return pa.concat_tables(tables) if tables else SCHEMA.empty_table()

@@ -1,0 +1,72 @@
+# After every cell: aggregate the round files, then the statistics.
+
+
+rule aggregate_cells:
+    input:
+        all_round_files,
+    output:
+        samples="results/aggregate/samples.parquet",
+        cells=report(
+            "results/aggregate/cells.tsv",
+            caption="../../report/captions/cells.rst",
+            category="5. Data",
+        ),
+        failed=report(
+            "results/aggregate/failed.tsv",
+            caption="../../report/captions/failed.rst",
+            category="4. Failed, noisy and not applicable",
+        ),
+    log:
+        "results/logs/aggregate_cells.log",
+    params:
+        slow_phase_factor=SWEEP["slow_phase_factor"],
+        n_boot=SWEEP["bootstrap_resamples"],
+        seed=SWEEP["seed"],
+        precision=SWEEP["precision"],
+    script:
+        "../scripts/aggregate_cells.py"
+
+
+rule compare_models:
+    input:
+        samples="results/aggregate/samples.parquet",
+    output:
+        verdicts=report(
+            "results/stats/verdicts.tsv",
+            caption="../../report/captions/verdicts.rst",
+            category="1. Verdicts",
+        ),
+        verdicts_parquet="results/stats/verdicts.parquet",
+        pairs="results/stats/pairs.tsv",
+        aa=report(
+            "results/stats/aa_control.tsv",
+            caption="../../report/captions/aa_control.rst",
+            category="3. The instrument",
+        ),
+        aa_summary="results/stats/aa_summary.json",
+    log:
+        "results/logs/compare_models.log",
+    params:
+        alpha=SWEEP["alpha"],
+        margin=SWEEP["margin"],
+        n_boot=SWEEP["bootstrap_resamples"],
+        seed=SWEEP["seed"],
+    script:
+        "../scripts/compare_models.py"
+
+
+rule list_not_applicable:
+    input:
+        samples="results/aggregate/samples.parquet",
+    output:
+        report(
+            "results/matrix/not_applicable.tsv",
+            caption="../../report/captions/not_applicable.rst",
+            category="4. Failed, noisy and not applicable",
+        ),
+    log:
+        "results/logs/list_not_applicable.log",
+    params:
+        declared=declared_not_applicable(),
+    script:
+        "../scripts/list_not_applicable.py"

@@ -1,0 +1,152 @@
+# Config validation, the cell matrix, wildcard constraints and the input functions.
+# Dictionary look-ups only: the DAG of a large sweep is built from these thousands of times.
+import json
+import re
+
+from snakemake.exceptions import WorkflowError
+
+from showdown import matrix
+from showdown.cell import kernel_hash
+from showdown.config import ConfigError, load_sweep
+from showdown.sizes import LABEL_PATTERN, parse_size
+
+try:
+    SWEEP = load_sweep(config)
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+
+SCHEDULE = matrix.Schedule(SWEEP)
+KERNEL_HASH = kernel_hash()
+BASE_ROUNDS = SWEEP["rounds"]["base"]
+MAX_ROUNDS = SWEEP["rounds"]["max"]
+ALL_MODELS = sorted({cell.model for cell in SCHEDULE.cells})
+
+
+def _alternatives(values):
+    return "|".join(re.escape(str(value)) for value in sorted(values, key=len, reverse=True))
+
+
+wildcard_constraints:
+    machine=re.escape(SWEEP.machine),
+    interpreter=_alternatives(SWEEP.interpreters),
+    workload=_alternatives(SWEEP.workloads),
+    model=_alternatives(ALL_MODELS),
+    workers=r"[1-9]\d*",
+    payload=LABEL_PATTERN,
+    round=r"[1-9]\d*",
+
+
+def cell_of(wildcards):
+    return matrix.Cell(
+        wildcards.machine,
+        wildcards.interpreter,
+        wildcards.workload,
+        wildcards.model,
+        int(wildcards.workers),
+        wildcards.payload,
+    )
+
+
+def interpreter_params(wildcards):
+    return SWEEP.interpreters[wildcards.interpreter].to_params()
+
+
+def calibration_params(wildcards):
+    entry = SWEEP.workloads[wildcards.workload]
+    return {
+        "workload": entry.kind,
+        "payload_bytes": parse_size(wildcards.payload),
+        "params": entry.params_dict(),
+        "target_seconds": SWEEP["calibration_seconds"],
+        "workers": list(entry.workers),
+    }
+
+
+def cell_inputs(wildcards):
+    """The probe, the group's calibration, and the job just before this one in its round."""
+    cell = cell_of(wildcards)
+    round = int(wildcards.round)
+    inputs = {"probe": matrix.PROBE.format(**cell.wildcards())}
+    if SWEEP.workloads[cell.workload].calibrated:
+        inputs["calibration"] = matrix.CALIBRATION.format(**cell.wildcards())
+    previous = SCHEDULE.previous(cell, round)
+    if previous is not None:
+        # Order only: a rerun of the previous job must not make this one out of date.
+        inputs["previous"] = ancient(previous)
+    return inputs
+
+
+def cell_job_params(wildcards):
+    """What one (cell, round) job measures; any change here reruns exactly that job."""
+    cell = cell_of(wildcards)
+    entry = SWEEP.workloads[cell.workload]
+    round = int(wildcards.round)
+    return {
+        "machine": cell.machine,
+        "workload": cell.workload,
+        "kind": entry.kind,
+        "model": cell.model,
+        "base_model": cell.base_model,
+        "workers": cell.workers,
+        "payload_bytes": cell.payload_bytes,
+        "round": round,
+        "params": entry.params_dict(),
+        "fixed_tasks": None if entry.calibrated else entry.params_dict().get("tasks", cell.workers),
+        "warmups": SWEEP["warmups"],
+        "repetitions": SWEEP["repetitions"],
+        "timeout_seconds": entry.timeout_seconds,
+        "config_hash": SWEEP.config_hash(cell.workload),
+        "kernel_hash": KERNEL_HASH,
+        "seed": SWEEP["seed"],
+        "position": SCHEDULE.position(cell, round),
+    }
+
+
+def cell_runtime_minutes(wildcards):
+    """SLURM's limit: the cell's own timeout plus a margin, so the kernel's fires first."""
+    return int(SWEEP.workloads[wildcards.workload].timeout_seconds // 60) + 5
+
+
+def round_plan_inputs(wildcards):
+    group = (wildcards.machine, wildcards.interpreter, wildcards.workload, wildcards.payload)
+    return [path for round in range(1, int(wildcards.round) + 1) for path in SCHEDULE.round_paths(group, round)]
+
+
+def rounds_measured(group):
+    """Rounds of a work group: the base ones, plus those its round plans asked for."""
+    machine, interpreter, workload, payload = group
+    round = BASE_ROUNDS
+    while round < MAX_ROUNDS:
+        plan = checkpoints.plan_round.get(
+            machine=machine, interpreter=interpreter, workload=workload, payload=payload, round=round
+        ).output[0]
+        with open(plan) as handle:
+            if not json.load(handle)["another_round"]:
+                break
+        round += 1
+    return round
+
+
+def all_round_files(wildcards):
+    files = []
+    for group in SCHEDULE.groups:
+        for round in range(1, rounds_measured(group) + 1):
+            files += SCHEDULE.round_paths(group, round)
+    return files
+
+
+def final_outputs():
+    return [
+        "results/stats/verdicts.tsv",
+        "results/stats/aa_control.tsv",
+        "results/matrix/not_applicable.tsv",
+        "results/aggregate/failed.tsv",
+        *(f"results/report/{figure}.png" for figure in ("speedup", "winners", "startup", "drift")),
+    ]
+
+
+def declared_not_applicable():
+    return [
+        {**cell.wildcards(), "payload_bytes": cell.payload_bytes, "message": reason}
+        for cell, reason in matrix.not_applicable_cells(SWEEP)
+    ]

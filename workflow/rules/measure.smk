@@ -1,0 +1,34 @@
+# The measurement: one job per (cell, round), chained in each work group's shuffled order.
+
+
+rule run_cell:
+    input:
+        unpack(cell_inputs),
+    output:
+        matrix.CELL,
+    log:
+        matrix.CELL_LOG,
+    params:
+        interpreter=interpreter_params,
+        job=cell_job_params,
+    # Nothing runs beside a measuring job: on 2 cores a pandas job next to a 2-worker
+    # cell looks exactly like a slow phase of the machine.
+    threads: workflow.cores
+    resources:
+        runtime=cell_runtime_minutes,
+    script:
+        "../scripts/run_cell.py"
+
+
+checkpoint plan_round:
+    input:
+        round_plan_inputs,
+    output:
+        matrix.ROUND_PLAN,
+    log:
+        "results/logs/rounds/{machine}/{interpreter}/{workload}/p{payload}/after_r{round}.log",
+    params:
+        precision=SWEEP["precision"],
+        max_rounds=MAX_ROUNDS,
+    script:
+        "../scripts/plan_round.py"

@@ -1,0 +1,15 @@
+"""aggregate_cells: all round files into one sample table, cell summaries and failures."""
+
+import sys
+
+from showdown.aggregate import write_aggregate
+
+if __name__ == "__main__":
+    sys.stderr = open(snakemake.log[0], "w")
+    write_aggregate(
+        snakemake.input,
+        samples_out=snakemake.output.samples,
+        cells_out=snakemake.output.cells,
+        failed_out=snakemake.output.failed,
+        **dict(snakemake.params.items()),
+    )

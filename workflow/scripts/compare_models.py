@@ -1,0 +1,17 @@
+"""compare_models: verdicts, pairwise tests and the A/A control."""
+
+import sys
+
+from showdown.compare import write_comparisons
+
+if __name__ == "__main__":
+    sys.stderr = open(snakemake.log[0], "w")
+    write_comparisons(
+        snakemake.input.samples,
+        verdicts_tsv=snakemake.output.verdicts,
+        verdicts_parquet=snakemake.output.verdicts_parquet,
+        pairs_tsv=snakemake.output.pairs,
+        aa_tsv=snakemake.output.aa,
+        aa_summary_json=snakemake.output.aa_summary,
+        **dict(snakemake.params.items()),
+    )
