@@ -1,0 +1,673 @@
+"""The figures of the report: speedup, winner map, start-up cost and the speed probe.
+
+Each figure has a ``draw_*`` function, a table in and a :class:`~matplotlib.figure.Figure`
+out (so tests can look at the figure without files), and a ``plot_*`` function that the
+Snakemake scripts call with an input path and an output PNG.
+
+Every figure shares one theme (:data:`THEME`) and one colour per model
+(:func:`model_colour`), so a reader who has learnt that threads are vermillion in one
+figure can read every other at a glance. Each figure's title says which machines and
+interpreters it covers. An empty input gives a figure that says "no data": the report
+must build even when a sweep measured nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import zlib
+from collections.abc import Callable, Iterable
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are written to files, often on nodes with no display
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib import ticker
+from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.offsetbox import AnnotationBbox, TextArea, VPacker
+from matplotlib.patches import Patch, Rectangle
+
+from .kernel.models import MODELS
+from .kernel.workloads import WORKLOADS
+from .sizes import size_label
+from .stats import AA_SUFFIX, NO_CONTEST, SERIAL, TIE
+
+DPI = 120
+
+# One look for every figure, applied around each draw_* and plot_* call rather than
+# set globally, so importing this module changes nothing for anyone else.
+THEME = {
+    **sns.axes_style("whitegrid"),
+    **sns.plotting_context("paper", font_scale=1.2),
+    "legend.frameon": False,
+    "figure.titlesize": "large",
+}
+
+# --- One colour per model ------------------------------------------------------------
+
+# Every model the kernel can run, sorted: colours are dealt in this order, so a model
+# keeps its colour whichever models a figure happens to show.
+KNOWN_MODELS = tuple(sorted(MODELS))
+# Seaborn's colour-blind-safe palette, reordered so that the six known models get hues
+# far apart (orange, too close to vermillion, is left for later models), and without
+# its grey, which stands for a tie.
+_COLORBLIND = sns.color_palette("colorblind", 10)
+MODEL_PALETTE = [_COLORBLIND[i] for i in (0, 2, 4, 5, 9, 3, 1, 6, 8)]
+MODEL_COLOURS = dict(zip(KNOWN_MODELS, MODEL_PALETTE))
+_SPARE_COLOURS = MODEL_PALETTE[len(KNOWN_MODELS) :]
+
+TIE_COLOUR = _COLORBLIND[7]  # grey
+NO_CONTEST_COLOUR = "0.93"
+FAILED_COLOUR = "black"
+ALL_FAILED = "all cells failed"  # the verdict of aggregate.failed_groups
+REFERENCE_COLOUR = "0.35"
+FLAGGED_COLOUR = "crimson"
+
+
+def base_model(model: str) -> str:
+    """The model an A/A twin repeats: ``threads.aa`` -> ``threads``."""
+    return model.removesuffix(AA_SUFFIX)
+
+
+def is_aa_twin(model: str) -> bool:
+    return model.endswith(AA_SUFFIX)
+
+
+def model_colour(model: str) -> tuple[float, float, float]:
+    """The colour of ``model`` in every figure; an A/A twin ``X.aa`` shares ``X``'s hue."""
+    base = base_model(model)
+    if base in MODEL_COLOURS:
+        return MODEL_COLOURS[base]
+    # A model this kernel does not know: a spare colour chosen by a stable hash of its
+    # name (not by its rank among the models shown), so it too never changes.
+    return _SPARE_COLOURS[zlib.crc32(base.encode()) % len(_SPARE_COLOURS)]
+
+
+def model_linestyle(model: str) -> str:
+    """A/A twins are drawn dashed: same hue as their model, visibly the copy."""
+    return "--" if is_aa_twin(model) else "-"
+
+
+def model_marker_face(model: str) -> tuple[float, float, float]:
+    """A/A twins get hollow-looking markers: their model's colour, lightened."""
+    colour = np.array(model_colour(model))
+    return tuple(colour + (1 - colour) * 0.6) if is_aa_twin(model) else tuple(colour)
+
+
+def model_order(models: Iterable[str]) -> list[str]:
+    """Models sorted by name, each A/A twin right after its model."""
+    return sorted(set(models), key=lambda m: (base_model(m), is_aa_twin(m)))
+
+
+# --- Public API: file in, PNG out ----------------------------------------------------
+
+
+def _themed(function: Callable) -> Callable:
+    @functools.wraps(function)
+    def themed(*args, **kwargs):
+        # Saving happens inside the theme too: matplotlib creates some artists (ticks)
+        # lazily at draw time, from the rcParams in force then.
+        with matplotlib.rc_context(THEME):
+            return function(*args, **kwargs)
+
+    return themed
+
+
+@_themed
+def plot_speedup(cells_tsv: str, output_png: str, cores: int | None = None) -> None:
+    _save(draw_speedup(read_tsv(cells_tsv), cores=cores), output_png)
+
+
+@_themed
+def plot_winners(verdicts_tsv: str, output_png: str) -> None:
+    _save(draw_winners(read_tsv(verdicts_tsv)), output_png)
+
+
+@_themed
+def plot_startup(cells_tsv: str, output_png: str) -> None:
+    _save(draw_startup(read_tsv(cells_tsv)), output_png)
+
+
+@_themed
+def plot_drift(samples_parquet: str, output_png: str) -> None:
+    _save(draw_drift(pd.read_parquet(samples_parquet)), output_png)
+
+
+# Columns read as text even when every value looks like a number (a config hash of
+# digits, a machine called "2").
+TEXT_COLUMNS = (
+    "machine", "interpreter", "config_hash", "workload", "kind", "model", "host",
+    "winner", "fastest", "runner_up", "tied_with", "note", "verdict_without_flagged",
+)  # fmt: skip
+
+
+def read_tsv(path: str) -> pd.DataFrame:
+    """A table written by pandas' ``to_csv(sep="\\t")``; an empty file is an empty table.
+
+    Only empty fields are missing values: "n/a" is a verdict, which pandas would
+    otherwise read as NaN.
+    """
+    try:
+        return pd.read_csv(
+            path, sep="\t", keep_default_na=False, na_values=[""], dtype=dict.fromkeys(TEXT_COLUMNS, str)
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def _save(figure: Figure, output_png: str) -> None:
+    try:
+        os.makedirs(os.path.dirname(output_png) or ".", exist_ok=True)
+        figure.savefig(output_png, dpi=DPI, bbox_inches="tight")
+    finally:
+        plt.close(figure)
+
+
+# --- Speedup -------------------------------------------------------------------------
+
+CPU_KINDS = ("cpu_pure", "cpu_gil_released")
+LATENCY_KINDS = ("io_sleep",)
+STARTUP = "startup"
+
+
+@_themed
+def draw_speedup(cells: pd.DataFrame, cores: int | None = None) -> Figure:
+    """Speedup over serial against workers: a panel per workload and payload, a line per
+    model with its CI, the ideal speedup and the serial level.
+
+    ``cores`` sets the ideal of CPU-bound work, min(workers, cores); cells.tsv does not
+    say how many CPUs the machine had, so it defaults to this host's ``os.cpu_count()``.
+    """
+    title = "Speedup over serial (error bars: 95% bootstrap CI)"
+    if cells.empty:
+        return _no_data(title, "cells.tsv has no rows")
+    # Start-up cells measure the cost of starting workers, not work shared among them;
+    # serial is the baseline itself (the dotted line at 1).
+    shown = cells[(cells["kind"] != STARTUP) & (cells["model"] != SERIAL)].dropna(subset=["speedup"])
+    if shown.empty:
+        return _no_data(title, "no cell has a serial baseline to compare with", cells)
+    cores = cores or os.cpu_count() or 1
+
+    # A panel per work (workload and payload) that was measured: a full workload-by-
+    # payload grid would leave empty panels wherever a workload skips a payload.
+    speedups = shown.assign(panel=_panel_labels(shown, name_the_work=True))
+    grid = _model_facets(speedups, height=2.8, aspect=1.25)
+    grid.map_dataframe(_line_with_ci, x="workers", y="speedup", low="speedup_ci_low", high="speedup_ci_high")
+
+    references: dict[str, Line2D] = {}
+    for panel, ax in grid.axes_dict.items():
+        ideal = ideal_speedup(speedups[speedups["panel"] == panel], cores)
+        if ideal is not None:
+            label = f"ideal ({cores} cores)" if ideal.name == "cores" else "ideal (latency bound)"
+            (references[label],) = ax.plot(
+                ideal.index, ideal.to_numpy(), label=label, zorder=1, **_IDEAL_STYLE[ideal.name]
+            )
+        references["serial (speedup 1)"] = ax.axhline(1, label="serial (speedup 1)", **_SERIAL_STYLE)
+
+    for ax in grid.axes.flat:
+        _log2_workers_axis(ax, speedups["workers"])
+        # Speedup is a ratio: on a log scale 2x faster and 2x slower are equally far from 1.
+        ax.set_yscale("log", base=2)
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(_ratio_label))
+    grid.set_axis_labels("workers", "speedup over serial (×)")
+    grid.set_titles("{col_name}")
+    grid.add_legend(title="model")
+    _reference_legend(grid.figure, references)
+    return _finish(grid.figure, title, shown)
+
+
+# The ideal line of each kind, drawn behind the measurements as a wide pale band; its
+# markers show it even where a single worker count was measured.
+_IDEAL_STYLE = {
+    "cores": {"color": REFERENCE_COLOUR, "alpha": 0.35, "linewidth": 5, "marker": "o", "markersize": 9},
+    "latency": {
+        "color": REFERENCE_COLOUR,
+        "alpha": 0.35,
+        "linewidth": 5,
+        "marker": "s",
+        "markersize": 8,
+        "linestyle": (0, (1, 1.5)),
+    },
+}
+_SERIAL_STYLE = {"color": "black", "linewidth": 1, "linestyle": ":", "zorder": 1}
+
+
+def ideal_speedup(facet: pd.DataFrame, cores: int) -> pd.Series | None:
+    """The best speedup the facet's kind of work allows, per worker count; None if no ideal.
+
+    CPU-bound work cannot go faster than one worker per core: min(workers, cores).
+    Sleeping tasks overlap fully, so ``tasks`` of them on ``w`` workers take
+    ceil(tasks / w) latencies instead of ``tasks``. The Series is named after its bound.
+    """
+    kind = facet["kind"].iloc[0]
+    workers = np.sort(facet["workers"].unique())
+    if kind in CPU_KINDS:
+        return pd.Series(np.minimum(workers, cores), index=workers, name="cores", dtype=float)
+    if kind in LATENCY_KINDS:
+        tasks = facet.groupby("workers")["tasks"].max().reindex(workers)
+        if tasks.isna().any():
+            return None
+        return (tasks / np.ceil(tasks / workers)).rename("latency").astype(float)
+    return None
+
+
+def _ratio_label(value: float, _position=None) -> str:
+    """Ticks of a ratio axis: 4, 2, 1, 1/2, 1/4 rather than 0.25."""
+    if value >= 1:
+        return f"{value:g}"
+    return f"1/{1 / value:g}"
+
+
+def _reference_legend(figure: Figure, references: dict[str, Line2D]) -> None:
+    """The reference lines' legend, under the facets (the models' is at the right)."""
+    centre = (figure.subplotpars.left + figure.subplotpars.right) / 2
+    ideals_first = sorted(references, key=lambda label: not label.startswith("ideal"))
+    figure.legend(
+        [references[label] for label in ideals_first],
+        ideals_first,
+        loc="upper center",
+        bbox_to_anchor=(centre, 0),
+        ncol=len(references),
+        title="reference",
+    )
+
+
+# --- Start-up cost -------------------------------------------------------------------
+
+
+@_themed
+def draw_startup(cells: pd.DataFrame) -> Figure:
+    """Start-up cost per model against workers: median time with its CI, log scale."""
+    title = "Start-up cost per model"
+    startup = cells[cells["kind"] == STARTUP] if not cells.empty else cells
+    if startup.empty:
+        return _no_data(title, "no start-up cells were measured", cells)
+
+    startup = startup.assign(
+        milliseconds=startup["median_seconds"] * 1e3,
+        ci_low_ms=startup["ci_low_seconds"] * 1e3,
+        ci_high_ms=startup["ci_high_seconds"] * 1e3,
+        panel=_panel_labels(startup, name_the_work=False),
+    )
+    grid = _model_facets(startup, height=3.2, aspect=1.3)
+    grid.map_dataframe(_line_with_ci, x="workers", y="milliseconds", low="ci_low_ms", high="ci_high_ms")
+    for ax in grid.axes.flat:
+        _log2_workers_axis(ax, startup["workers"])
+        # Starting a process costs orders of magnitude more than starting a thread.
+        ax.set_yscale("log")
+        # Ticks at 1, 2 and 5 of each decade, in plain numbers: a range under one decade
+        # still gets several readable ticks.
+        ax.yaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+    grid.set_axis_labels("workers", "start-up time (ms, log scale)")
+    grid.set_titles("{col_name}")
+    grid.add_legend(title="model")
+    notes = ["Start the workers and run one no-op task on each; error bars: 95% bootstrap CI of the median."]
+    return _finish(grid.figure, title, startup, notes=notes)
+
+
+# --- Shared by the line figures ------------------------------------------------------
+
+
+def _model_facets(table: pd.DataFrame, **size) -> sns.FacetGrid:
+    """A grid with a panel per ``panel`` label (wrapped, in sweep order) and a line per model."""
+    panels = list(
+        table.assign(rank=table["workload"].map(_workload_rank))
+        .sort_values(["machine", "interpreter", "rank", "workload", "payload_bytes"])["panel"]
+        .unique()
+    )
+    models = model_order(table["model"])
+    return sns.FacetGrid(
+        table,
+        col="panel",
+        col_order=panels,
+        col_wrap=min(len(panels), 3),
+        hue="model",
+        hue_order=models,
+        palette={m: model_colour(m) for m in models},
+        hue_kws=_model_styles(models),
+        **size,
+    )
+
+
+def _model_styles(models: list[str]) -> dict[str, list]:
+    """FacetGrid ``hue_kws``: how each model's line differs beyond its colour."""
+    return {
+        "linestyle": [model_linestyle(m) for m in models],
+        "markerfacecolor": [model_marker_face(m) for m in models],
+    }
+
+
+def _line_with_ci(data: pd.DataFrame, *, x: str, y: str, low: str, high: str, color, label: str, **style):
+    """One model's line with its confidence interval as error bars (a FacetGrid function)."""
+    points = data.sort_values(x)
+    # A percentile interval need not contain the point estimate, and matplotlib refuses
+    # negative error lengths: an interval on one side only is drawn on that side.
+    below = (points[y] - points[low]).clip(lower=0)
+    above = (points[high] - points[y]).clip(lower=0)
+    plt.errorbar(
+        points[x], points[y], yerr=[below, above],
+        color=color, label=label, marker="o", capsize=2.5, zorder=3, **style,
+    )  # fmt: skip
+
+
+def _log2_workers_axis(ax: Axes, workers: pd.Series) -> None:
+    """Worker counts double from one to the next: a log2 axis with a tick at each."""
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(ticker.FixedLocator(sorted(workers.unique())))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+
+
+# --- Winner map ----------------------------------------------------------------------
+
+
+@_themed
+def draw_winners(verdicts: pd.DataFrame) -> Figure:
+    """Which model won each comparison group: work (rows) by workers (columns).
+
+    A cell takes its winner's colour; a tie is grey and lists the models that could
+    not be told apart; a group whose cells all failed is black and hatched. One panel
+    per machine and interpreter.
+    """
+    title = "Winner of each comparison"
+    if verdicts.empty:
+        return _no_data(title, "verdicts.tsv has no rows")
+
+    verdicts = verdicts.assign(
+        setting=_setting(verdicts),
+        work=verdicts["workload"] + " · " + _payload(verdicts),
+    )
+    settings = sorted(verdicts["setting"].unique())
+    workers = sorted(verdicts["workers"].unique())
+    work_rows = max(verdicts.groupby("setting")["work"].nunique())
+    # Room in each cell for "tie" and one line per tied model.
+    tied_lines = verdicts["tied_with"].where(verdicts["winner"] == TIE).dropna().str.count(",") + 1
+    cell_height = 0.35 + 0.13 * max(tied_lines.max() if not tied_lines.empty else 0, 1)
+    figure, axes = plt.subplots(
+        len(settings),
+        1,
+        squeeze=False,
+        figsize=(2.5 + 1.2 * len(workers), len(settings) * (0.9 + cell_height * work_rows)),
+    )
+    for ax, setting in zip(axes.flat, settings):
+        _verdict_map(ax, verdicts[verdicts["setting"] == setting], workers)
+        if len(settings) > 1:
+            ax.set_title(setting)
+    figure.tight_layout()
+
+    changed = _changed_without_flagged(verdicts)
+    figure.legend(
+        *_verdict_legend(verdicts),
+        title="winner",
+        loc="center left",
+        bbox_to_anchor=(1, 0.5),
+    )
+    notes = []
+    if (verdicts["winner"] == TIE).any():
+        notes.append("tie: the fastest model could not be told apart from the models listed with it.")
+    if (verdicts["winner"] == NO_CONTEST).any():
+        notes.append("n/a: only one model ran (named in the tile).")
+    if changed.any():
+        notes.append("†: the verdict changes when repetitions flagged as a slow machine phase are left out.")
+    return _finish(figure, title, verdicts, notes=notes)
+
+
+def _verdict_map(ax: Axes, verdicts: pd.DataFrame, workers: list[int]) -> None:
+    """One panel of the winner map: a coloured, labelled tile per comparison group."""
+    rows = verdicts[["workload", "payload_bytes", "work"]].drop_duplicates()
+    work = [
+        row.work
+        for row in sorted(
+            rows.itertuples(), key=lambda r: (_workload_rank(r.workload), r.workload, r.payload_bytes)
+        )
+    ]
+    column_of = {w: i for i, w in enumerate(workers)}
+    row_of = {w: i for i, w in enumerate(work)}
+    changed = _changed_without_flagged(verdicts)
+    for verdict, flagged_matter in zip(verdicts.itertuples(), changed):
+        x, y = column_of[verdict.workers], row_of[verdict.work]
+        face, hatch, text, detail = _verdict_tile(verdict)
+        weight = "bold" if verdict.winner == TIE else "normal"
+        ax.add_patch(
+            Rectangle(
+                (x - 0.5, y - 0.5), 1, 1,
+                facecolor=face, hatch=hatch, hatchcolor="0.5", edgecolor="white", linewidth=2,
+                gid=f"verdict:{verdict.winner}",
+            )
+        )  # fmt: skip
+        ink = _ink_on(face)
+        # The label and its small print, stacked and centred on the tile as one block.
+        lines = [TextArea(text, textprops={"color": ink, "fontsize": "small", "fontweight": weight})]
+        if detail:
+            small_print = {
+                "color": ink,
+                "fontsize": "x-small",
+                "linespacing": 1.0,
+                "multialignment": "center",
+            }
+            lines.append(TextArea(detail, textprops=small_print))
+        block = VPacker(children=lines, align="center", pad=0, sep=1)
+        ax.add_artist(AnnotationBbox(block, (x, y), frameon=False, box_alignment=(0.5, 0.5)))
+        if flagged_matter:
+            ax.text(x + 0.45, y - 0.42, "†", ha="right", va="top", color=ink, fontsize="small")
+
+    ax.set_xlim(-0.5, len(workers) - 0.5)
+    ax.set_ylim(len(work) - 0.5, -0.5)  # the first work at the top
+    ax.set_xticks(range(len(workers)), [str(w) for w in workers])
+    ax.set_yticks(range(len(work)), work)
+    ax.set_xlabel("workers")
+    ax.set_ylabel("workload · payload")
+    ax.grid(False)
+    ax.tick_params(length=0)
+    sns.despine(ax=ax, left=True, bottom=True)
+
+
+def _verdict_tile(verdict) -> tuple[object, str | None, str, str]:
+    """(face colour, hatch, label, small print) of one comparison group's tile."""
+    if verdict.winner == ALL_FAILED:
+        return FAILED_COLOUR, "//", "all failed", ""
+    if verdict.winner == TIE:
+        tied = verdict.tied_with.split(",") if isinstance(verdict.tied_with, str) else []
+        return TIE_COLOUR, None, "tie", "\n".join(tied)
+    if verdict.winner == NO_CONTEST:
+        only_model = verdict.fastest if isinstance(verdict.fastest, str) else ""
+        return NO_CONTEST_COLOUR, None, "n/a", only_model
+    return model_colour(verdict.winner), None, verdict.winner, ""
+
+
+def _verdict_legend(verdicts: pd.DataFrame) -> tuple[list[Patch], list[str]]:
+    """A swatch per winning model, then per kind of non-win that the map shows."""
+    outcomes = set(verdicts["winner"])
+    special = {TIE: TIE_COLOUR, NO_CONTEST: NO_CONTEST_COLOUR, ALL_FAILED: FAILED_COLOUR}
+    models = model_order(outcomes - set(special))
+    handles = [Patch(facecolor=model_colour(m), label=m) for m in models]
+    for outcome, colour in special.items():
+        if outcome in outcomes:
+            hatch = "//" if outcome == ALL_FAILED else None
+            handles.append(Patch(facecolor=colour, hatch=hatch, hatchcolor="0.5", label=outcome))
+    return handles, [h.get_label() for h in handles]
+
+
+def _changed_without_flagged(verdicts: pd.DataFrame) -> np.ndarray:
+    """True where dropping flagged repetitions gives another verdict."""
+    if "verdict_without_flagged" not in verdicts:
+        return np.zeros(len(verdicts), dtype=bool)
+    without = verdicts["verdict_without_flagged"]
+    return (without.notna() & (without != verdicts["winner"])).to_numpy()
+
+
+def _ink_on(face) -> str:
+    """Black or white text, whichever reads better on ``face`` (by relative luminance)."""
+    red, green, blue = to_rgb(face)
+    return "black" if 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.45 else "white"
+
+
+# --- Speed-probe drift ---------------------------------------------------------------
+
+PROBES = {
+    "probe_pure_seconds": "pure-Python probe (holds the GIL)",
+    "probe_released_seconds": "GIL-releasing probe",
+}
+NORMAL_PHASE, SLOW_PHASE = "normal", "flagged: slow machine phase"
+
+
+@_themed
+def draw_drift(samples: pd.DataFrame) -> Figure:
+    """The speed probes across the sweep, per machine and interpreter (rows).
+
+    Each measured repetition is a point at its job's start time; repetitions taken in a
+    slow machine phase are marked; a dashed line is the panel's median.
+    """
+    title = "Machine speed over the sweep: speed probe per repetition"
+    measured = samples[samples["measured"].astype(bool)] if not samples.empty else samples
+    if measured.empty:
+        return _no_data(title, "no repetition was measured", samples)
+
+    # The sweep's first job, measured or not, is time zero for every panel.
+    started = pd.to_datetime(samples["started_at"], utc=True, format="ISO8601")
+    elapsed = (started - started.min()).dt.total_seconds()
+    unit, seconds_per_unit = _time_unit(elapsed.max())
+    probes = (
+        measured.assign(
+            setting=_setting(measured),
+            elapsed=elapsed[measured.index] / seconds_per_unit,
+            phase=np.where(measured["flagged"].astype(bool), SLOW_PHASE, NORMAL_PHASE),
+        )
+        .melt(
+            id_vars=["setting", "elapsed", "phase"],
+            value_vars=list(PROBES),
+            var_name="probe",
+            value_name="seconds",
+        )
+        .dropna(subset=["elapsed", "seconds"])
+    )
+    if probes.empty:
+        return _no_data(title, "no repetition has a probe time and a start time", samples)
+    probes = probes.assign(probe=probes["probe"].map(PROBES), milliseconds=probes["seconds"] * 1e3)
+
+    settings = sorted(probes["setting"].unique())
+    grid = sns.FacetGrid(
+        probes,
+        row="setting",
+        col="probe",
+        hue="phase",
+        row_order=settings,
+        col_order=list(PROBES.values()),
+        hue_order=[NORMAL_PHASE, SLOW_PHASE],
+        palette={NORMAL_PHASE: REFERENCE_COLOUR, SLOW_PHASE: FLAGGED_COLOUR},
+        # Flagged points are larger crosses drawn on top, so none hides behind the rest.
+        hue_kws={"marker": ["o", "X"], "s": [10, 36], "alpha": [0.5, 0.9], "zorder": [2, 3]},
+        sharey="col",
+        margin_titles=True,
+        height=2.4,
+        aspect=1.8,
+    )
+    grid.map_dataframe(_scatter, x="elapsed", y="milliseconds")
+    for (setting, probe), ax in grid.axes_dict.items():
+        facet = probes[(probes["setting"] == setting) & (probes["probe"] == probe)]
+        if not facet.empty:
+            ax.axhline(facet["milliseconds"].median(), label="median", **_MEDIAN_STYLE)
+    grid.set_axis_labels(f"time since the sweep's first job ({unit})", "probe time (ms)")
+    grid.set_titles(row_template="{row_name}", col_template="{col_name}")
+    grid.add_legend(
+        legend_data={
+            NORMAL_PHASE: Line2D([], [], linestyle="", marker="o", color=REFERENCE_COLOUR),
+            SLOW_PHASE: Line2D([], [], linestyle="", marker="X", color=FLAGGED_COLOUR),
+            "median": Line2D([], [], **_MEDIAN_STYLE),
+        },
+        label_order=[NORMAL_PHASE, SLOW_PHASE, "median"],
+        title="repetition",
+    )
+    notes = ["Repetitions of one job share its start time: the time axis is the job's, not the repetition's."]
+    return _finish(grid.figure, title, samples, notes=notes)
+
+
+_MEDIAN_STYLE = {"color": "black", "linewidth": 1, "linestyle": "--", "zorder": 4}
+
+
+def _scatter(data: pd.DataFrame, *, x: str, y: str, color, label: str, **style) -> None:
+    """Points of one phase (a FacetGrid function); ``label`` names them for tests and legends."""
+    plt.scatter(data[x], data[y], color=color, label=label, edgecolor="none", **style)
+
+
+def _time_unit(seconds: float) -> tuple[str, float]:
+    """A unit that keeps the time axis's numbers short: seconds, minutes or hours."""
+    if not seconds > 3 * 60:
+        return "s", 1.0
+    if seconds <= 3 * 3600:
+        return "min", 60.0
+    return "h", 3600.0
+
+
+# --- Labels, titles and the empty figure ---------------------------------------------
+
+
+def _setting(table: pd.DataFrame) -> pd.Series:
+    """Where a row was measured: "machine · interpreter"."""
+    return table["machine"].astype(str) + " · " + table["interpreter"].astype(str)
+
+
+def _payload(table: pd.DataFrame) -> pd.Series:
+    return "payload " + table["payload_bytes"].map(lambda size: size_label(int(size)))
+
+
+def _panel_labels(table: pd.DataFrame, *, name_the_work: bool) -> pd.Series:
+    """Panel titles: machine and interpreter (when several) over workload and payload.
+
+    The work is named in every panel if ``name_the_work``, else only where it varies.
+    """
+    work = [table["workload"].astype(str), _payload(table)]
+    if not name_the_work:
+        work = [part for part in work if part.nunique() > 1]
+    lines = [_setting(table)] if _setting(table).nunique() > 1 else []
+    if work:
+        lines.append(functools.reduce(lambda left, right: left + " · " + right, work))
+    if not lines:
+        return pd.Series("", index=table.index)
+    return functools.reduce(lambda upper, lower: upper + "\n" + lower, lines)
+
+
+def _workload_rank(workload: str) -> int:
+    """Workloads named after a kind come in the kernel's order of kinds, others after."""
+    kinds = list(WORKLOADS)
+    return kinds.index(workload) if workload in kinds else len(kinds)
+
+
+def _coverage(table: pd.DataFrame) -> str:
+    """Which machines and interpreters a figure covers, for its title."""
+    if table.empty or not {"machine", "interpreter"} <= set(table):
+        return "no machine, no interpreter"
+    described = []
+    for column in ("machine", "interpreter"):
+        names = sorted(table[column].dropna().astype(str).unique())
+        described.append(f"{column}{'s' if len(names) > 1 else ''}: {', '.join(names)}")
+    return " · ".join(described)
+
+
+def _finish(figure: Figure, title: str, table: pd.DataFrame, notes: Iterable[str] = ()) -> Figure:
+    """Title (with what the figure covers) above the figure, notes below it.
+
+    Both sit outside the laid-out area; ``bbox_inches="tight"`` saves them with the rest.
+    """
+    figure.suptitle(f"{title}\n{_coverage(table)}", y=1.0, va="bottom")
+    if notes:
+        figure.text(0.01, 0, "\n".join(notes), ha="left", va="top", fontsize="small", color="0.3")
+    return figure
+
+
+def _no_data(title: str, reason: str, table: pd.DataFrame | None = None) -> Figure:
+    """A figure that says there is nothing to show, and why, so the report still builds."""
+    figure, ax = plt.subplots(figsize=(6.4, 2.4))
+    ax.set_axis_off()
+    ax.text(0.5, 0.6, "no data", ha="center", va="center", fontsize="xx-large", color="0.4")
+    ax.text(0.5, 0.3, reason, ha="center", va="center", color="0.4")
+    return _finish(figure, title, pd.DataFrame() if table is None else table)
