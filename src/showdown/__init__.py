@@ -6,3 +6,6 @@ PyPy, free-threaded builds) and must run there unchanged.
 """
 
 __version__ = "0.1.0"
+
+# Version of the round files' columns; files of another version are refused, not misread.
+SCHEMA_VERSION = 1

@@ -115,11 +115,14 @@ def cell_summary(samples: pd.DataFrame, *, n_boot: int, seed: int, precision: fl
 
 
 def failed_groups(samples: pd.DataFrame) -> pd.DataFrame:
-    """Comparison groups in which no model measured anything: reported as failed, not as ties."""
+    """Comparison groups in which no model measured anything: reported as failed, not as ties.
+
+    Groups as the statistics form them: serial and A/A twins join others, never lead one.
+    """
     key = list(stats.GROUP_KEY)
-    status = samples.groupby(key)["status"].agg(lambda s: (s.isin(FAILED_STATUSES) | (s == "not_applicable")).all())
-    failed = status[status].reset_index()[key]
-    return failed.assign(verdict="all cells failed")
+    leaders = samples[(samples["model"] != stats.SERIAL) & ~samples["model"].str.endswith(stats.AA_SUFFIX)]
+    all_failed = leaders.groupby(key)["status"].agg(lambda s: bool((s != "ok").all()))
+    return all_failed[all_failed].reset_index()[key].assign(verdict="all cells failed")
 
 
 def write_aggregate(

@@ -21,7 +21,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import showdown
 
-from .config import SCHEMA_VERSION, Interpreter
+from . import SCHEMA_VERSION
+from .interpreters import Interpreter
 from .record import to_table, write_atomic, write_json_atomic
 from .supervisor import Outcome, run_supervised
 

@@ -7,11 +7,8 @@ as a ``ConfigError`` that lists them all at once.
 import copy
 import hashlib
 import json
-import os
 import re
-import shutil
 import socket
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,11 +17,11 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import jsonschema
 import yaml
 
-from .kernel.models import MODELS
+from . import SCHEMA_VERSION
+from .interpreters import Interpreter, check_interpreter, default_interpreter_name
 from .kernel.workloads import WORKLOADS
 from .sizes import parse_size
 
-SCHEMA_VERSION = 1
 AA_SUFFIX = ".aa"
 INTERPRETER_CHECK_SECONDS = 30
 # Keys of a workload entry that change what its cells measure (beside the coordinates).
@@ -78,8 +75,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"{key}: {error.instance!r} is not allowed; allowed values: {', '.join(map(str, error.validator_value))}"
     if error.validator == "oneOf" and "payloads" in key:
         return f"{key}: {error.instance!r} is not a size; use a number of bytes >= 0 or a number with a unit (B, KiB, MiB, GiB, kB, MB, GB), e.g. 64KiB"
-    if error.validator == "propertyNames":
-        return f"{key}: name {error.instance!r} must match {error.validator_value.get('pattern')}"
+    if "propertyNames" in error.absolute_schema_path:
+        return f"{key}: name {error.instance!r} must match {error.validator_value} (allowed: a-z, 0-9 and _)"
     return f"{key}: {error.message}"
 
 
@@ -97,70 +94,6 @@ def validate_schema(config: Dict[str, Any]) -> Dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 # Interpreters
 # ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Interpreter:
-    name: str
-    command: Tuple[str, ...]
-    env: Tuple[Tuple[str, str], ...] = ()
-
-    def environment(self) -> Dict[str, str]:
-        return dict(self.env)
-
-    def to_params(self) -> Dict[str, Any]:
-        """Plain values, for a rule's ``params`` (and so for Snakemake's rerun checks)."""
-        return {"name": self.name, "command": list(self.command), "env": dict(self.env)}
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "Interpreter":
-        return cls(params["name"], tuple(params["command"]), tuple(sorted(params["env"].items())))
-
-
-_IDENTIFY = (
-    "import platform, sys, json; print(json.dumps([platform.python_implementation(), "
-    "list(sys.version_info[:3]), bool(getattr(sys, '_is_gil_enabled', lambda: True)())]))"
-)
-
-
-def default_interpreter_name() -> str:
-    """A name for the running Python: py311, pypy39, py313t (free-threaded)."""
-    prefix = "pypy" if sys.implementation.name == "pypy" else "py"
-    threaded = "t" if not getattr(sys, "_is_gil_enabled", lambda: True)() else ""
-    return f"{prefix}{sys.version_info[0]}{sys.version_info[1]}{threaded}"
-
-
-def identify_interpreter(interpreter: Interpreter) -> Tuple[str, Tuple[int, ...]]:
-    """(implementation, version) of an interpreter, by running it; ValueError if it is not one."""
-    executable = interpreter.command[0]
-    resolved = shutil.which(executable)
-    if resolved is None:
-        raise ValueError(f"{executable!r} does not exist or is not executable (not an absolute path, nor a name on PATH)")
-    try:
-        done = subprocess.run(
-            [*interpreter.command, "-c", _IDENTIFY],
-            env={**os.environ, **interpreter.environment()},
-            capture_output=True,
-            text=True,
-            timeout=INTERPRETER_CHECK_SECONDS,
-        )
-        implementation, version, _ = json.loads(done.stdout)
-    except (OSError, ValueError, subprocess.TimeoutExpired) as error:
-        raise ValueError(f"{resolved} did not answer as a Python interpreter ({type(error).__name__})")
-    return implementation, tuple(version)
-
-
-def check_interpreter(interpreter: Interpreter) -> Optional[str]:
-    """None if the interpreter is CPython >= 3.9 or PyPy, else why not."""
-    try:
-        implementation, version = identify_interpreter(interpreter)
-    except ValueError as error:
-        return str(error)
-    if implementation not in ("CPython", "PyPy"):
-        return f"is {implementation}; allowed: CPython >= 3.9 or PyPy"
-    if version < (3, 9):
-        return f"is {implementation} {'.'.join(map(str, version))}; allowed: CPython >= 3.9 or PyPy (Python >= 3.9)"
-    return None
 
 
 def _interpreters(config) -> Tuple[Dict[str, Interpreter], List[str]]:

@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .config import SCHEMA_VERSION
+from . import SCHEMA_VERSION
 
 STATUSES = ("ok", "timeout", "crashed", "broken_pool", "failed", "not_applicable")
 FAILED_STATUSES = ("timeout", "crashed", "broken_pool", "failed")

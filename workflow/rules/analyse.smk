@@ -18,6 +18,8 @@ rule aggregate_cells:
         ),
     log:
         "results/logs/aggregate_cells.log",
+    conda:
+        "../../environment.yml"
     params:
         slow_phase_factor=SWEEP["slow_phase_factor"],
         n_boot=SWEEP["bootstrap_resamples"],
@@ -46,6 +48,8 @@ rule compare_models:
         aa_summary="results/stats/aa_summary.json",
     log:
         "results/logs/compare_models.log",
+    conda:
+        "../../environment.yml"
     params:
         alpha=SWEEP["alpha"],
         margin=SWEEP["margin"],
@@ -66,6 +70,8 @@ rule list_not_applicable:
         ),
     log:
         "results/logs/list_not_applicable.log",
+    conda:
+        "../../environment.yml"
     params:
         declared=declared_not_applicable(),
     script:

@@ -23,7 +23,9 @@ ALL_MODELS = sorted({cell.model for cell in SCHEDULE.cells})
 
 
 def _alternatives(values):
-    return "|".join(re.escape(str(value)) for value in sorted(values, key=len, reverse=True))
+    return "|".join(
+        re.escape(str(value)) for value in sorted(values, key=len, reverse=True)
+    )
 
 
 wildcard_constraints:
@@ -91,7 +93,9 @@ def cell_job_params(wildcards):
         "payload_bytes": cell.payload_bytes,
         "round": round,
         "params": entry.params_dict(),
-        "fixed_tasks": None if entry.calibrated else entry.params_dict().get("tasks", cell.workers),
+        "fixed_tasks": (
+            None if entry.calibrated else entry.params_dict().get("tasks", cell.workers)
+        ),
         "warmups": SWEEP["warmups"],
         "repetitions": SWEEP["repetitions"],
         "timeout_seconds": entry.timeout_seconds,
@@ -108,8 +112,17 @@ def cell_runtime_minutes(wildcards):
 
 
 def round_plan_inputs(wildcards):
-    group = (wildcards.machine, wildcards.interpreter, wildcards.workload, wildcards.payload)
-    return [path for round in range(1, int(wildcards.round) + 1) for path in SCHEDULE.round_paths(group, round)]
+    group = (
+        wildcards.machine,
+        wildcards.interpreter,
+        wildcards.workload,
+        wildcards.payload,
+    )
+    return [
+        path
+        for round in range(1, int(wildcards.round) + 1)
+        for path in SCHEDULE.round_paths(group, round)
+    ]
 
 
 def rounds_measured(group):
@@ -118,7 +131,11 @@ def rounds_measured(group):
     round = BASE_ROUNDS
     while round < MAX_ROUNDS:
         plan = checkpoints.plan_round.get(
-            machine=machine, interpreter=interpreter, workload=workload, payload=payload, round=round
+            machine=machine,
+            interpreter=interpreter,
+            workload=workload,
+            payload=payload,
+            round=round,
         ).output[0]
         with open(plan) as handle:
             if not json.load(handle)["another_round"]:
@@ -141,7 +158,10 @@ def final_outputs():
         "results/stats/aa_control.tsv",
         "results/matrix/not_applicable.tsv",
         "results/aggregate/failed.tsv",
-        *(f"results/report/{figure}.png" for figure in ("speedup", "winners", "startup", "drift")),
+        *(
+            f"results/report/{figure}.png"
+            for figure in ("speedup", "winners", "startup", "drift")
+        ),
     ]
 
 

@@ -8,14 +8,16 @@ rule run_cell:
         matrix.CELL,
     log:
         matrix.CELL_LOG,
-    params:
-        interpreter=interpreter_params,
-        job=cell_job_params,
+    conda:
+        "../../environment.yml"
     # Nothing runs beside a measuring job: on 2 cores a pandas job next to a 2-worker
     # cell looks exactly like a slow phase of the machine.
     threads: workflow.cores
     resources:
         runtime=cell_runtime_minutes,
+    params:
+        interpreter=interpreter_params,
+        job=cell_job_params,
     script:
         "../scripts/run_cell.py"
 
@@ -27,6 +29,8 @@ checkpoint plan_round:
         matrix.ROUND_PLAN,
     log:
         "results/logs/rounds/{machine}/{interpreter}/{workload}/p{payload}/after_r{round}.log",
+    conda:
+        "../../environment.yml"
     params:
         precision=SWEEP["precision"],
         max_rounds=MAX_ROUNDS,

@@ -7,10 +7,12 @@ rule probe_interpreter:
         matrix.PROBE,
     log:
         "results/logs/probe/{machine}/{interpreter}.log",
+    conda:
+        "../../environment.yml"
+    threads: workflow.cores
     params:
         interpreter=interpreter_params,
         kernel_hash=KERNEL_HASH,
-    threads: workflow.cores
     script:
         "../scripts/probe_interpreter.py"
 
@@ -22,10 +24,12 @@ rule calibrate_work:
         matrix.CALIBRATION,
     log:
         "results/logs/calibration/{machine}/{interpreter}/{workload}/p{payload}.log",
+    conda:
+        "../../environment.yml"
+    threads: workflow.cores
     params:
         interpreter=interpreter_params,
         spec=calibration_params,
         kernel_hash=KERNEL_HASH,
-    threads: workflow.cores
     script:
         "../scripts/calibrate_work.py"

@@ -13,6 +13,8 @@ rule plot_speedup:
         ),
     log:
         "results/logs/plot_speedup.log",
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/plot_speedup.py"
 
@@ -29,6 +31,8 @@ rule plot_winners:
         ),
     log:
         "results/logs/plot_winners.log",
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/plot_winners.py"
 
@@ -45,6 +49,8 @@ rule plot_startup:
         ),
     log:
         "results/logs/plot_startup.log",
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/plot_startup.py"
 
@@ -61,5 +67,7 @@ rule plot_drift:
         ),
     log:
         "results/logs/plot_drift.log",
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/plot_drift.py"

@@ -1,0 +1,63 @@
+"""Shared helpers: where the workflow is, how to run Snakemake on it, which Pythons exist."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+# On CI, "not available here" must fail rather than skip (see .ci/run).
+REQUIRE_ALL = os.environ.get("SHOWDOWN_REQUIRE_ALL") == "1"
+
+
+def skip_or_fail(reason: str):
+    if REQUIRE_ALL:
+        pytest.fail(f"SHOWDOWN_REQUIRE_ALL=1 but {reason}")
+    pytest.skip(reason)
+
+
+def pyenv_python(version_prefix: str):
+    """Absolute path of a pyenv CPython (the shims fail unless that version is active)."""
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    versions = sorted(Path(root, "versions").glob(f"{version_prefix}.*"))
+    for version in reversed(versions):
+        python = version / "bin" / "python"
+        if python.exists():
+            return str(python)
+    return None
+
+
+def run_snakemake(workdir, *args, configfile=None, config=None, timeout=600, check=True):
+    """Run the workflow of this checkout in ``workdir`` (a fresh results/ there)."""
+    workdir = Path(workdir)
+    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--cores", "2", *args]
+    if config is not None:
+        configfile = workdir / "config.yaml"
+        configfile.write_text(yaml.safe_dump(config))
+    if configfile is not None:
+        command += ["--configfile", str(configfile)]
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    if check and done.returncode:
+        raise AssertionError(f"snakemake failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
+    return done
+
+
+def tiny_sweep(**overrides):
+    """The tiny test sweep, with overrides: each test states only what it changes."""
+    config = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def tiny_config():
+    return tiny_sweep()
+
+
+def have(executable: str) -> bool:
+    return shutil.which(executable) is not None

@@ -1,0 +1,191 @@
+"""Configuration: every bad value is stopped before any job, naming its key and what is allowed."""
+
+import copy
+import sys
+
+import pytest
+
+from conftest import REPO, run_snakemake, tiny_sweep
+from showdown.config import ConfigError, load_schema, load_sweep
+from showdown.kernel.models import MODELS
+from showdown.kernel.workloads import WORKLOADS
+from showdown.matrix import Schedule, expand_cells, not_applicable_cells
+from showdown.sizes import parse_size, size_label
+
+
+def with_change(path, value):
+    """The tiny sweep with one value changed (path like 'workloads.cpu_pure.workers')."""
+    config = tiny_sweep()
+    node = config
+    *parents, last = path.split(".")
+    for part in parents:
+        node = node[part]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return config
+
+
+DELETE = object()
+
+# (what is wrong, the config, text the message must contain: the key, then what is allowed)
+BAD_CONFIGS = [
+    ("unknown workload kind", with_change("workloads.matmul", {"models": ["threads"], "workers": [2], "payloads": [1]}),
+     ["workloads.matmul.kind", "cpu_pure", "io_sleep"]),
+    ("unknown model", with_change("workloads.cpu_pure.models", ["threads", "greenlets"]),
+     ["workloads.cpu_pure.models[1]", "'greenlets'", "processes-spawn"]),
+    ("unknown start method", with_change("workloads.cpu_pure.models", ["processes-vfork"]),
+     ["workloads.cpu_pure.models[0]", "processes-forkserver"]),
+    ("zero workers", with_change("workloads.cpu_pure.workers", [0, 2]),
+     ["workloads.cpu_pure.workers[0]", "less than the minimum of 1"]),
+    ("negative workers", with_change("workloads.cpu_pure.workers", [-4]),
+     ["workloads.cpu_pure.workers[0]", "minimum of 1"]),
+    ("non-integer workers", with_change("workloads.cpu_pure.workers", [2.5]),
+     ["workloads.cpu_pure.workers[0]", "integer"]),
+    ("a size in parsecs", with_change("workloads.cpu_pure.payloads", ["12 parsecs"]),
+     ["workloads.cpu_pure.payloads[0]", "'12 parsecs'", "KiB"]),
+    ("negative payload", with_change("workloads.cpu_pure.payloads", [-1]),
+     ["workloads.cpu_pure.payloads[0]", "KiB"]),
+    ("zero repetitions", with_change("repetitions", 0), ["repetitions", "minimum of 1"]),
+    ("margin of 1", with_change("margin", 1), ["margin", "maximum of 1"]),
+    ("margin of 0", with_change("margin", 0), ["margin", "minimum of 0"]),
+    ("alpha above 1", with_change("alpha", 1.5), ["alpha", "maximum of 1"]),
+    ("unknown top-level key", with_change("sead", 3), ["(top level)", "'sead'", "allowed keys:", "seed"]),
+    ("unknown workload key", with_change("workloads.io_sleep.latency", 3),
+     ["workloads.io_sleep", "'latency'", "latency_ms"]),
+    ("wrong type", with_change("seed", "abc"), ["seed", "integer"]),
+    ("empty matrix", with_change("workloads", {}), ["workloads", "should be non-empty"]),
+    ("no models", with_change("workloads.cpu_pure.models", []), ["workloads.cpu_pure.models", "non-empty"]),
+    ("missing payloads", with_change("workloads.cpu_pure.payloads", DELETE),
+     ["workloads.cpu_pure", "'payloads' is a required property"]),
+    ("max rounds below base", with_change("rounds", {"base": 3, "max": 2}), ["rounds.max", "max >= base"]),
+    ("interpreter that does not exist", with_change("interpreters", {"ghost": {"command": ["/no/such/python"]}}),
+     ["interpreters.ghost.command", "does not exist"]),
+    ("interpreter that is not Python", with_change("interpreters", {"shell": {"command": ["/bin/echo"]}}),
+     ["interpreters.shell.command", "did not answer as a Python interpreter"]),
+    ("interpreter too old", with_change("interpreters", {"old": {"command": ["python2.7"]}}),
+     ["interpreters.old.command"]),
+    ("bad interpreter name", with_change("interpreters", {"Py 3": {"command": [sys.executable]}}),
+     ["interpreters", "'Py 3'", "must match"]),
+    ("twin without its model", with_change("workloads.startup.models", ["threads.aa"]),
+     ["workloads.startup.models", "needs its model 'threads'"]),
+    ("parameter of another kind", with_change("workloads.cpu_pure.latency_ms", 3),
+     ["workloads.cpu_pure.latency_ms", "allowed here: iterations"]),
+    ("zero-byte hash payload", with_change("workloads.gil", {"kind": "cpu_gil_released", "models": ["threads"],
+                                                             "workers": [2], "payloads": [0]}),
+     ["workloads.gil.payloads", "at least 1 byte"]),
+    ("bad machine label", with_change("machine", "my laptop"), ["machine", "does not match"]),
+]
+
+
+@pytest.mark.parametrize("what, config, expected", BAD_CONFIGS, ids=[b[0] for b in BAD_CONFIGS])
+def test_bad_config_is_rejected_naming_key_and_allowed_values(what, config, expected):
+    if what == "interpreter too old" and not _exists("python2.7"):
+        config["interpreters"]["old"]["command"] = [_fake_old_python()]
+    with pytest.raises(ConfigError) as caught:
+        load_sweep(config)
+    message = str(caught.value)
+    for text in expected:
+        assert text in message, f"{what}: {text!r} not in:\n{message}"
+
+
+def _exists(name):
+    import shutil
+
+    return shutil.which(name) is not None
+
+
+def _fake_old_python():
+    """A pyenv CPython older than 3.9 if there is one (pyenv here carries 3.6-3.8)."""
+    from conftest import pyenv_python
+
+    for version in ("3.8", "3.7", "3.6"):
+        python = pyenv_python(version)
+        if python:
+            return python
+    pytest.skip("no Python older than 3.9 to try")
+
+
+def test_there_are_at_least_fifteen_bad_configs():
+    assert len(BAD_CONFIGS) >= 15
+
+
+def test_bad_config_stops_snakemake_before_any_job(tmp_path):
+    done = run_snakemake(tmp_path, "-n", config=with_change("workloads.cpu_pure.workers", [0]), check=False)
+    assert done.returncode != 0
+    assert "workloads.cpu_pure.workers[0]" in done.stdout + done.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_schema_lists_exactly_the_kernel_models_and_kinds():
+    entry = load_schema()["properties"]["workloads"]["additionalProperties"]["properties"]
+    models = set(entry["models"]["items"]["enum"])
+    assert models == set(MODELS) | {f"{m}.aa" for m in MODELS}
+    assert set(entry["kind"]["enum"]) == set(WORKLOADS)
+
+
+def test_defaults_are_filled_in():
+    sweep = load_sweep({"workloads": {"cpu_pure": {"models": ["threads"], "workers": [2], "payloads": ["1KiB"]}}})
+    assert sweep["rounds"] == {"base": 3, "max": 4}
+    assert sweep["margin"] == 0.05 and sweep["precision"] == 0.03
+    assert list(sweep.interpreters) == [f"py{sys.version_info[0]}{sys.version_info[1]}"]
+    assert sweep.workloads["cpu_pure"].params_dict() == {"iterations": 20000}
+
+
+def test_config_hash_ignores_neighbours_and_coordinates():
+    config = tiny_sweep()
+    before = load_sweep(config)
+    grown = copy.deepcopy(config)
+    grown["workloads"]["cpu_pure"]["workers"] = [2, 4]
+    grown["workloads"]["cpu_pure"]["models"].append("asyncio")
+    grown["workloads"]["extra"] = {"kind": "cpu_gil_released", "models": ["threads"], "workers": [2], "payloads": [4096]}
+    after = load_sweep(grown)
+    for workload in config["workloads"]:
+        assert before.config_hash(workload) == after.config_hash(workload)
+    changed = copy.deepcopy(config)
+    changed["workloads"]["io_sleep"]["latency_ms"] = 3
+    assert load_sweep(changed).config_hash("io_sleep") != before.config_hash("io_sleep")
+    assert load_sweep(changed).config_hash("cpu_pure") == before.config_hash("cpu_pure")
+
+
+def test_sizes_have_one_canonical_label():
+    assert [size_label(parse_size(v)) for v in (0, 64, "1KiB", "1 KiB", 1024, "16MiB", 1536)] == [
+        "0B", "64B", "1KiB", "1KiB", "1KiB", "16MiB", "1536B"]
+    with pytest.raises(ValueError):
+        parse_size("12 parsecs")
+
+
+def test_matrix_expands_serial_once_and_caps_processes():
+    config = tiny_sweep(process_workers_cap=2)
+    config["workloads"]["cpu_pure"]["workers"] = [2, 4]
+    sweep = load_sweep(config)
+    cells = expand_cells(sweep)
+    cpu = [c for c in cells if c.workload == "cpu_pure"]
+    assert sorted((c.model, c.workers) for c in cpu) == [
+        ("processes-fork", 2), ("serial", 1), ("threads", 2), ("threads", 4)]
+    assert [(c.model, c.workers, r) for c, r in not_applicable_cells(sweep)] == [
+        ("processes-fork", 4, "4 processes exceed process_workers_cap (2)")]
+
+
+def test_schedule_visits_every_cell_once_per_round_in_a_chain():
+    sweep = load_sweep(tiny_sweep())
+    schedule = Schedule(sweep)
+    for group, cells in schedule.groups.items():
+        chain = []
+        for round in (1, 2):
+            order = schedule.order(group, round)
+            assert sorted(order) == sorted(cells)  # a round visits every cell of the group
+            chain += [cell.path(round) for cell in order]
+        # Each job's predecessor is the job before it: one chain through both rounds.
+        previous = [schedule.previous(c, r) for r in (1, 2) for c in schedule.order(group, r)]
+        assert previous == [None, *chain[:-1]]
+
+
+def test_schedule_of_a_group_does_not_depend_on_other_workloads():
+    config = tiny_sweep()
+    before = Schedule(load_sweep(config))
+    config["workloads"]["extra"] = {"kind": "cpu_pure", "models": ["threads"], "workers": [3], "payloads": [8]}
+    after = Schedule(load_sweep(config))
+    for group in before.groups:
+        assert before.order(group, 1) == after.order(group, 1)

@@ -1,0 +1,131 @@
+"""The measuring kernel: same work and same answer under every model, honest CPU times."""
+
+import json
+import multiprocessing
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, pyenv_python, skip_or_fail
+from showdown.cell import run_kernel, staged_kernel
+from showdown.interpreters import Interpreter
+from showdown.kernel import calibration, cputime, speedprobe
+from showdown.kernel.models import MODELS, NotApplicable, make_model
+from showdown.kernel.timing import measure
+from showdown.kernel.workloads import WORKLOADS
+
+HERE = Interpreter("here", (sys.executable,))
+
+
+def spec(workload, model, workers=2, payload_bytes=4096, tasks=8, **extra):
+    return dict(workload=workload, model=model, workers=workers, payload_bytes=payload_bytes,
+                tasks=tasks, params=extra, warmups=1, repetitions=2)
+
+
+@pytest.mark.parametrize("workload", sorted(set(WORKLOADS) - {"startup"}))
+def test_every_model_returns_the_same_checksum(workload):
+    checksums = {}
+    for model in MODELS:
+        workers = 1 if model == "serial" else 2
+        outcome, answer = run_kernel(HERE, "run", spec(workload, model, workers, latency_ms=1), timeout=120)
+        assert answer is not None, outcome.stderr
+        assert answer["status"] == "ok", answer
+        assert len(answer["samples"]) == 3
+        assert [s["warmup"] for s in answer["samples"]] == [True, False, False]
+        checksums[model] = {s["checksum"] for s in answer["samples"]}
+    assert len({frozenset(c) for c in checksums.values()}) == 1, checksums
+    assert len(next(iter(checksums.values()))) == 1
+
+
+def test_startup_runs_one_task_on_every_worker():
+    for model in ("threads", "processes-fork", "asyncio"):
+        answer = measure(spec("startup", model, workers=3, payload_bytes=16))
+        assert all(s["tasks"] == 3 for s in answer["samples"])
+        assert answer["pool_start_seconds"] is None  # start-up is the measurement itself
+
+
+def test_pool_start_is_timed_apart_from_the_batches():
+    answer = measure(spec("io_sleep", "threads", workers=4, tasks=8, latency_ms=20))
+    assert answer["pool_start_seconds"] > 0
+    # 8 tasks of 20 ms on 4 threads: two waves, whatever the start-up cost was.
+    for sample in answer["samples"]:
+        assert 0.039 < sample["wall_seconds"] < 0.5
+
+
+def test_payload_is_returned_by_every_task():
+    from showdown.kernel.workloads import CheckFailed, batch_checksum
+
+    with pytest.raises(CheckFailed, match="expected 4 results"):
+        batch_checksum([b"xx"] * 3, tasks=4, payload_bytes=2)
+    with pytest.raises(CheckFailed, match="returned 1 bytes"):
+        batch_checksum([b"x"], tasks=1, payload_bytes=2)
+
+
+def test_unknown_or_unavailable_models_are_not_applicable():
+    with pytest.raises(NotApplicable, match="exactly one worker"):
+        make_model("serial", 2)
+    with pytest.raises(NotApplicable, match="unknown model"):
+        make_model("greenlets", 2)
+
+
+def test_process_tree_cpu_counts_live_children():
+    before = cputime.tree_cpu()
+    child = multiprocessing.get_context("fork").Process(target=_spin, args=(0.3,))
+    child.start()
+    time.sleep(0.35)
+    during = cputime.tree_cpu()
+    child.join()
+    assert sum(during) - sum(before) >= 0.2  # the live child's CPU is seen before it is reaped
+
+
+def _spin(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_calibration_fills_the_target_in_whole_shares():
+    answer = calibration.calibrate(
+        {"workload": "cpu_pure", "payload_bytes": 64, "params": {"iterations": 1000},
+         "target_seconds": 0.05, "workers": [2, 3, 4]}
+    )
+    assert answer["tasks"] % 12 == 0
+    assert 0.04 <= answer["expected_serial_seconds"] <= 0.05 + 12 * answer["seconds_per_task"]
+    assert calibration.round_up_to_share(5, [1]) == 5
+    assert calibration.round_up_to_share(5, [1024]) == 1024  # at least one task per worker
+    assert calibration.round_up_to_share(100, [7, 64]) == 128  # lcm 448 too big: unit 64
+
+
+def test_speed_probe_measures_both_kinds_of_work():
+    pure, released = speedprobe.measure()
+    assert 0 < pure < 1 and 0 < released < 1
+
+
+def test_kernel_is_standard_library_only():
+    """Run the staged kernel with -I -S: no site-packages, so any import beyond stdlib fails."""
+    with staged_kernel() as root:
+        code = (
+            "import sys; sys.path.insert(0, sys.argv[1]);"
+            "import showdown.kernel.__main__, showdown.kernel.capabilities, showdown.kernel.faults"
+        )
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(root / "path")],
+                              capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_kernel_compiles_and_runs_under_python_3_9():
+    python = pyenv_python("3.9")
+    if python is None:
+        skip_or_fail("no CPython 3.9 found under pyenv")
+    outcome, answer = run_kernel(Interpreter("py39", (python,)), "run", spec("cpu_pure", "threads", iterations=100), 120)
+    assert answer and answer["status"] == "ok", outcome.stderr
+    assert answer["meta"]["python_version"].startswith("3.9")
+
+
+def test_probe_reports_start_methods():
+    outcome, answer = run_kernel(HERE, "probe", {}, timeout=120)
+    assert answer["start_methods"]["fork"] == "ok"
+    assert answer["gil_enabled"] is True
+    assert json.dumps(answer)  # plain JSON all the way down

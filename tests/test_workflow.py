@@ -1,0 +1,130 @@
+"""A tiny real sweep, end to end: cells, verdicts, report, a rerun of one cell, the lint."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, SNAKEMAKE, run_snakemake, tiny_sweep
+from showdown.record import COLUMNS, read_round_file
+
+CELLS = {  # (workload, model, workers) of the tiny sweep
+    ("cpu_pure", "serial", 1), ("cpu_pure", "threads", 2), ("cpu_pure", "processes-fork", 2),
+    ("io_sleep", "serial", 1), ("io_sleep", "threads", 4), ("io_sleep", "threads.aa", 4),
+    ("io_sleep", "asyncio", 4), ("startup", "threads", 2), ("startup", "processes-fork", 2),
+}
+ROUNDS, REPETITIONS, WARMUPS = 2, 3, 1
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("sweep")
+    done = run_snakemake(workdir, config=tiny_sweep())
+    return workdir, done
+
+
+def round_files(workdir):
+    return sorted((workdir / "results/cells").rglob("*.parquet"))
+
+
+def test_every_cell_round_is_one_parquet_file_named_by_its_coordinates(sweep):
+    workdir, _ = sweep
+    files = round_files(workdir)
+    assert len(files) == len(CELLS) * ROUNDS
+    found = set()
+    for path in files:
+        match = re.search(r"cells/(\w+)/(py\d+)/(\w+)/([\w.-]+)/w(\d+)_p(\w+)/r(\d)\.parquet$", str(path))
+        assert match, path
+        rows = read_round_file(str(path)).to_pandas()
+        assert list(rows.columns) == COLUMNS
+        assert len(rows) == WARMUPS + REPETITIONS
+        assert rows["warmup"].tolist() == [True] + [False] * REPETITIONS
+        assert (rows["status"] == "ok").all()
+        assert (rows["workload"] == match[3]).all() and (rows["model"] == match[4]).all()
+        assert (rows["workers"] == int(match[5])).all() and (rows["round"] == int(match[7])).all()
+        assert (rows["wall_seconds"] > 0).all() and (rows["peak_rss_bytes"] > 1_000_000).all()
+        assert rows["config_hash"].nunique() == 1 and rows["git_commit"].notna().all()
+        assert rows["probe_pure_seconds"].gt(0).all()
+        found.add((match[3], match[4], int(match[5])))
+    assert found == CELLS
+
+
+def test_a_work_group_runs_round_by_round_in_its_shuffled_order(sweep):
+    workdir, _ = sweep
+    samples = pd.read_parquet(workdir / "results/aggregate/samples.parquet")
+    jobs = samples.drop_duplicates(["workload", "model", "round"]).sort_values("started_at")
+    for workload, group in jobs.groupby("workload"):
+        rounds = group["round"].tolist()
+        assert rounds == sorted(rounds), f"{workload}: a round began before the previous ended"
+        for _, one_round in group.groupby("round"):
+            assert one_round["position"].tolist() == list(range(len(one_round)))
+
+
+def test_all_models_of_a_work_group_do_the_same_work(sweep):
+    workdir, _ = sweep
+    samples = pd.read_parquet(workdir / "results/aggregate/samples.parquet")
+    for (workload, workers), rows in samples[samples.workload != "startup"].groupby(["workload", "payload_bytes"]):
+        assert rows["tasks"].nunique() == 1
+        assert rows["checksum"].nunique() == 1
+
+
+def test_verdicts_cover_every_comparison_group(sweep):
+    workdir, _ = sweep
+    verdicts = pd.read_csv(workdir / "results/stats/verdicts.tsv", sep="\t")
+    assert sorted(zip(verdicts.workload, verdicts.workers)) == [("cpu_pure", 2), ("io_sleep", 4), ("startup", 2)]
+    for column in ("winner", "tied_with", "ratio_to_runner_up", "ci_low", "ci_high", "p_adjusted"):
+        assert verdicts[column].notna().all(), column
+    io = verdicts.set_index("workload").loc["io_sleep"]
+    # 8 sleeps of 2 ms: 4 workers take two waves, serial eight; A/A twins stay out.
+    assert "threads.aa" not in io["tied_with"] and io["winner"] != "serial"
+    aa = pd.read_csv(workdir / "results/stats/aa_control.tsv", sep="\t")
+    assert aa[["model", "twin"]].values.tolist() == [["threads", "threads.aa"]]
+
+
+def test_cell_summary_has_speedups_against_serial(sweep):
+    workdir, _ = sweep
+    cells = pd.read_csv(workdir / "results/aggregate/cells.tsv", sep="\t").set_index(["workload", "model"])
+    assert cells.loc[("io_sleep", "serial"), "speedup"] == pytest.approx(1.0)
+    assert cells.loc[("io_sleep", "threads"), "speedup"] > 2  # 4 workers on 8 sleeps of 2 ms
+    assert (cells["samples"] == ROUNDS * REPETITIONS).all()
+
+
+def test_report_is_one_offline_html_with_the_figures(sweep):
+    workdir, _ = sweep
+    run_snakemake(workdir, "--report", "results/report.html", configfile=workdir / "config.yaml")
+    html = (workdir / "results/report.html").read_text()
+    for figure in ("speedup.png", "winners.png", "startup.png", "drift.png", "verdicts.tsv"):
+        assert figure in html, figure
+    assert "Where do Python threading" in html
+
+
+def test_rerunning_one_cell_redoes_it_and_only_what_depends_on_it(sweep):
+    workdir, _ = sweep
+    files = round_files(workdir)
+    target = files[0]
+    before = {path: path.stat().st_mtime_ns for path in files}
+    config = ["--configfile", str(workdir / "config.yaml")]
+    run_snakemake(workdir, str(target.relative_to(workdir)), "--force", *config)
+    changed = [path for path in files if path.stat().st_mtime_ns != before[path]]
+    assert changed == [target]
+    dry = run_snakemake(workdir, "-n", *config)
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout + dry.stderr, flags=re.M))
+    assert "run_cell" not in jobs and "calibrate_work" not in jobs
+    assert jobs["aggregate_cells"] == "1" and jobs["compare_models"] == "1"
+
+
+def test_no_process_of_the_sweep_survives_it(sweep):
+    import psutil
+
+    leftovers = [p for p in psutil.process_iter(["cmdline"]) if "showdown.kernel" in " ".join(p.info["cmdline"] or [])]
+    assert leftovers == []
+
+
+def test_lint_passes():
+    done = subprocess.run([SNAKEMAKE, "--lint", "--snakefile", str(REPO / "Snakefile"),
+                           "--configfile", str(REPO / "config/test.yaml")],
+                          cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
