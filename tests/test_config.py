@@ -5,10 +5,10 @@ import sys
 
 import pytest
 
-from conftest import REPO, run_snakemake, tiny_sweep
+from conftest import run_snakemake, tiny_sweep
 from showdown.config import ConfigError, load_schema, load_sweep
 from showdown.kernel.models import MODELS
-from showdown.kernel.workloads import WORKLOADS
+from showdown.kernel.catalogue import WORKLOADS
 from showdown.matrix import Schedule, expand_cells, not_applicable_cells
 from showdown.sizes import parse_size, size_label
 

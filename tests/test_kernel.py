@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from conftest import REPO, pyenv_python, skip_or_fail
+from conftest import pyenv_python, skip_or_fail
 from showdown.cell import run_kernel, staged_kernel
 from showdown.interpreters import Interpreter
 from showdown.kernel import calibration, cputime, speedprobe
 from showdown.kernel.models import MODELS, NotApplicable, make_model
 from showdown.kernel.timing import measure
-from showdown.kernel.workloads import WORKLOADS
+from showdown.kernel.catalogue import WORKLOADS
 
 HERE = Interpreter("here", (sys.executable,))
 

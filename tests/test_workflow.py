@@ -1,9 +1,7 @@
 """A tiny real sweep, end to end: cells, verdicts, report, a rerun of one cell, the lint."""
 
 import re
-import shutil
 import subprocess
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .record import FAILED_STATUSES, read_round_files
+from .record import read_round_files
 
 CELL_KEY = ["machine", "interpreter", "config_hash", "workload", "kind", "model", "workers", "payload_bytes"]
 

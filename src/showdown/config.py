@@ -19,7 +19,7 @@ import yaml
 
 from . import SCHEMA_VERSION
 from .interpreters import Interpreter, check_interpreter, default_interpreter_name
-from .kernel.workloads import WORKLOADS
+from .kernel.catalogue import WORKLOADS
 from .sizes import parse_size
 
 AA_SUFFIX = ".aa"

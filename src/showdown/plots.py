@@ -35,7 +35,7 @@ from matplotlib.offsetbox import AnnotationBbox, TextArea, VPacker
 from matplotlib.patches import Patch, Rectangle
 
 from .kernel.models import MODELS
-from .kernel.workloads import WORKLOADS
+from .kernel.catalogue import WORKLOADS
 from .sizes import size_label
 from .stats import AA_SUFFIX, NO_CONTEST, SERIAL, TIE
 

@@ -10,7 +10,7 @@ import statistics
 import time
 from typing import Any, Dict, Iterable
 
-from .workloads import WORKLOADS
+from .catalogue import WORKLOADS
 
 MIN_TIMED_SECONDS = 0.02
 TIMINGS = 5

@@ -95,6 +95,8 @@ class Workload:
     calibrated: bool
     description: str
     defaults: Dict[str, Any] = field(default_factory=dict)
+    # How a model runs it (a ``scenarios.Scenario`` class); set in the catalogue.
+    scenario: Optional[Callable[..., Any]] = None
 
     def args(self, tasks: int, payload_bytes: int, params: Dict[str, Any]) -> List[tuple]:
         """The arguments of one batch; every task shares one payload object."""
@@ -109,50 +111,9 @@ def make_payload(payload_bytes: int) -> bytes:
     return (pattern * (payload_bytes // 256 + 1))[:payload_bytes]
 
 
-def _hash_updates(payload_bytes: int, params: Dict[str, Any]) -> int:
+def hash_updates(payload_bytes: int, params: Dict[str, Any]) -> int:
+    """How many payload-sized updates make the configured bytes hashed per task."""
     return max(1, int(params["bytes_per_task"]) // max(1, payload_bytes))
-
-
-WORKLOADS: Dict[str, Workload] = {
-    w.kind: w
-    for w in (
-        Workload(
-            kind="cpu_pure",
-            task=cpu_pure_task,
-            coroutine=None,
-            make_unit=lambda payload_bytes, params: int(params["iterations"]),
-            calibrated=True,
-            description="pure-Python loop holding the GIL",
-            defaults={"iterations": 20_000},
-        ),
-        Workload(
-            kind="cpu_gil_released",
-            task=cpu_gil_released_task,
-            coroutine=None,
-            make_unit=_hash_updates,
-            calibrated=True,
-            description="hashlib.sha256 over payload-sized buffers (releases the GIL above 2 KiB)",
-            defaults={"bytes_per_task": 1 << 20},
-        ),
-        Workload(
-            kind="io_sleep",
-            task=io_sleep_task,
-            coroutine=io_sleep_coroutine,
-            make_unit=lambda payload_bytes, params: float(params["latency_ms"]) / 1000.0,
-            calibrated=False,
-            description="a fixed latency per task (time.sleep, or asyncio.sleep on the event loop)",
-            defaults={"latency_ms": 10.0, "tasks": 16},
-        ),
-        Workload(
-            kind="startup",
-            task=startup_task,
-            coroutine=None,
-            make_unit=lambda payload_bytes, params: None,
-            calibrated=False,
-            description="start the workers and run one no-op task on each",
-        ),
-    )
-}
 
 
 def batch_checksum(results: List[bytes], tasks: int, payload_bytes: int) -> str:
