@@ -19,7 +19,7 @@ import yaml
 
 from . import SCHEMA_VERSION
 from .interpreters import Interpreter, check_interpreter, default_interpreter_name
-from .kernel.catalogue import WORKLOADS
+from .kernel.catalogue import MODEL_NAMES, WORKLOADS
 from .sizes import parse_size
 
 AA_SUFFIX = ".aa"
@@ -39,8 +39,17 @@ class ConfigError(ValueError):
 
 
 def load_schema() -> Dict[str, Any]:
+    """The config schema, with the allowed kinds and models taken from the kernel itself.
+
+    One source of truth: a workload or model added to the kernel's catalogue is allowed
+    in the config at once, and the error messages list it.
+    """
     text = resources.files("showdown").joinpath("schemas/config.schema.yaml").read_text()
-    return yaml.safe_load(text)
+    schema = yaml.safe_load(text)
+    entry = schema["properties"]["workloads"]["additionalProperties"]["properties"]
+    entry["kind"]["enum"] = sorted(WORKLOADS)
+    entry["models"]["items"]["enum"] = [*MODEL_NAMES, *(f"{m}{AA_SUFFIX}" for m in MODEL_NAMES)]
+    return schema
 
 
 def _with_defaults(validator_class):

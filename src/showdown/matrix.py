@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
 from .config import AA_SUFFIX, Sweep
+from .kernel import catalogue
 from .sizes import parse_size, size_label
 
 # One layout for every path, used by the rules and the code alike.
@@ -21,10 +22,9 @@ CALIBRATION = "results/calibration/{machine}/{interpreter}/{workload}/p{payload}
 PROBE = "results/probe/{machine}/{interpreter}.json"
 ROUND_PLAN = "results/rounds/{machine}/{interpreter}/{workload}/p{payload}/after_r{round}.json"
 
-# (workload kind, model) pairs that cannot run, with the reason shown in the report.
+# Which (workload kind, model) pairs run is the kernel catalogue's applicability table.
 # Interpreter-dependent reasons (a start method, a package) are found at run time by the
-# kernel and recorded in the cell as status "not_applicable", in the same table.
-NOT_APPLICABLE: Dict[Tuple[str, str], str] = {}
+# kernel and recorded in the cell as status "not_applicable", in the same report table.
 
 PROCESS_MODEL_PREFIX = "processes"
 
@@ -69,7 +69,7 @@ class Cell:
 def not_applicable_reason(sweep: Sweep, kind: str, model: str, workers: int) -> Optional[str]:
     """Why this (kind, model, workers) is not measured, or None if it is."""
     base = model[: -len(AA_SUFFIX)] if model.endswith(AA_SUFFIX) else model
-    reason = NOT_APPLICABLE.get((kind, base))
+    reason = catalogue.not_applicable_reason(kind, base)
     if reason:
         return reason
     cap = sweep["process_workers_cap"]

@@ -3,7 +3,9 @@
 Standard library only (see ``showdown/__init__.py``).
 """
 
-from typing import Dict
+from typing import Dict, List, Optional, Tuple
+
+from .models import MODELS
 
 from .scenarios import PoolScenario, StartupScenario
 from .workloads import (
@@ -62,3 +64,35 @@ WORKLOADS: Dict[str, Workload] = {
 }
 
 
+
+
+# Every model name a config may use: the pool models and each workload's own mechanisms.
+MODEL_NAMES: Tuple[str, ...] = tuple(
+    sorted(set(MODELS).union(*(w.accepts or () for w in WORKLOADS.values())))
+)
+
+# (kind, model) pairs that cannot run although the workload accepts the model's family,
+# with the reason the report shows.
+NOT_APPLICABLE: Dict[Tuple[str, str], str] = {}
+
+
+def not_applicable_reason(kind: str, model: str) -> Optional[str]:
+    """Why a model cannot run a workload kind, or None: the one applicability table."""
+    if (kind, model) in NOT_APPLICABLE:
+        return NOT_APPLICABLE[(kind, model)]
+    accepts = WORKLOADS[kind].accepts
+    if accepts is None and model not in MODELS:
+        owners = sorted(k for k, w in WORKLOADS.items() if w.accepts and model in w.accepts)
+        return f"{model} is a mechanism of {', '.join(owners)}, not a pool that runs tasks"
+    if accepts is not None and model not in accepts:
+        return f"{kind} measures its own mechanisms ({', '.join(accepts)}), not {model}"
+    return None
+
+
+def applicability_table() -> List[Dict[str, Optional[str]]]:
+    """Every (kind, model) pair: whether it runs, and if not, why."""
+    return [
+        {"kind": kind, "model": model, "reason": not_applicable_reason(kind, model)}
+        for kind in sorted(WORKLOADS)
+        for model in MODEL_NAMES
+    ]

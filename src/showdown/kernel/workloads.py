@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 
 class CheckFailed(AssertionError):
@@ -97,6 +97,8 @@ class Workload:
     defaults: Dict[str, Any] = field(default_factory=dict)
     # How a model runs it (a ``scenarios.Scenario`` class); set in the catalogue.
     scenario: Optional[Callable[..., Any]] = None
+    # The models (mechanisms) it accepts; None: every pool model of ``models.MODELS``.
+    accepts: Optional[Tuple[str, ...]] = None
 
     def args(self, tasks: int, payload_bytes: int, params: Dict[str, Any]) -> List[tuple]:
         """The arguments of one batch; every task shares one payload object."""
