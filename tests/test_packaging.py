@@ -1,0 +1,30 @@
+"""The two install paths (pip and conda) name the same dependencies."""
+
+import re
+import tomllib
+
+import yaml
+
+from conftest import REPO
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=\[ ;]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def test_environment_yml_lists_what_pyproject_installs():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pip_names = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())
+    conda_names = {_name(d) for d in environment["dependencies"] if isinstance(d, str)}
+    # snakemake[reports] is pygments on conda; python and pip are the installers themselves.
+    assert pip_names <= conda_names
+    assert conda_names - pip_names == {"python", "pip", "pygments"}
+    assert {"-e ."} == set(next(d for d in environment["dependencies"] if isinstance(d, dict))["pip"])
+
+
+def test_every_rule_names_the_environment():
+    for path in (REPO / "workflow/rules").glob("*.smk"):
+        text = path.read_text()
+        rules = len(re.findall(r"^(?:rule|checkpoint) \w+:", text, flags=re.M))
+        assert text.count('"../../environment.yml"') == rules, path.name
