@@ -3,7 +3,7 @@
 #
 #   tests/slurm/cluster.sh up     STATE_DIR   # install if needed, write slurm.conf, start, wait for idle node
 #   tests/slurm/cluster.sh down   STATE_DIR   # cancel jobs, stop the daemons *we* started (by pid), wait
-#   tests/slurm/cluster.sh status STATE_DIR   # exit 0 if munged+slurmctld+slurmd are up and the node responds
+#   tests/slurm/cluster.sh status STATE_DIR   # exit 0 if our munged+slurmctld+slurmd run (prints sinfo/squeue), else 3
 #
 # STATE_DIR holds everything we create except /etc/slurm/slurm.conf: pid files, logs,
 # slurmctld state and slurmd spool.  A daemon is only stopped if its pid file is in
@@ -36,7 +36,6 @@ MARKER="# managed-by: showdown tests/slurm/cluster.sh"
 PARTITION=${SLURM_CLUSTER_PARTITION:-main}
 MINJOBAGE=${SLURM_CLUSTER_MINJOBAGE:-300}
 TIMEOUT=${SLURM_CLUSTER_TIMEOUT:-30}
-MUNGE_SOCKET=/run/munge/munge.socket.2
 # Never let a caller's SLURM_* job environment (e.g. running inside a job) leak into
 # the client commands we use here.
 unset SLURM_CONF SLURM_JOB_ID SLURM_JOBID 2>/dev/null || true
@@ -146,19 +145,21 @@ start_munge() {
 }
 
 # ---- slurm.conf ------------------------------------------------------------------------
+# Sets HOST (the node name) and CONF_CHANGED (1 if slurm.conf was (re)written).
+HOST=""
+CONF_CHANGED=0
 write_conf() {
     if [[ -e "$CONF" ]] && ! grep -qF "$MARKER" "$CONF" && [[ "${SLURM_CLUSTER_FORCE:-0}" != 1 ]]; then
         log "$CONF exists and was not written by this script; set SLURM_CLUSTER_FORCE=1 to overwrite"
         exit 1
     fi
-    local host nodeline
+    local host nodeline tmp
     # First line of `slurmd -C` is this machine's real node definition
     # (NodeName=<hostname -s> CPUs=.. Boards=.. SocketsPerBoard=.. CoresPerSocket=.. ThreadsPerCore=.. RealMemory=..)
     nodeline=$(slurmd -C | head -n1)
     host=$(sed -n 's/^NodeName=\([^ ]*\).*/\1/p' <<<"$nodeline")
     [[ -n "$host" ]] || { log "cannot parse 'slurmd -C': $nodeline"; exit 1; }
     install -d -m 0755 /etc/slurm "$STATE/ctld" "$STATE/spool"
-    local tmp
     tmp=$(mktemp /etc/slurm/.slurm.conf.XXXXXX)
     cat >"$tmp" <<EOF
 $MARKER
@@ -199,8 +200,9 @@ EOF
         rm -f "$tmp"
     else
         mv -f "$tmp" "$CONF"
+        CONF_CHANGED=1
     fi
-    echo "$host"
+    HOST=$host
 }
 
 node_state() { sinfo -h -N -n "$1" -o '%T' 2>/dev/null | head -n1; }
@@ -211,7 +213,13 @@ do_up() {
     t0=$(date +%s%N)
     install_packages
     start_munge
-    host=$(write_conf)
+    write_conf
+    host=$HOST
+    if ((CONF_CHANGED)); then
+        # Daemons we started earlier still run with the old slurm.conf: restart them.
+        stop_daemon "$STATE/slurmd.pid" slurmd
+        stop_daemon "$STATE/slurmctld.pid" slurmctld
+    fi
     if ! pid_alive "$STATE/slurmctld.pid" slurmctld >/dev/null; then
         # -c: start clean (no jobs/node state recovered from a previous run), so the
         # node only turns idle once *this* slurmd has registered; -i: ignore bad state.
