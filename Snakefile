@@ -18,6 +18,19 @@ include: "workflow/rules/analyse.smk"
 include: "workflow/rules/report.smk"
 
 
+# On a cluster, everything but the measurements runs on the submit host.
+localrules:
+    all,
+    plan_round,
+    aggregate_cells,
+    compare_models,
+    list_not_applicable,
+    plot_speedup,
+    plot_winners,
+    plot_startup,
+    plot_drift,
+
+
 rule all:
     default_target: True
     input:

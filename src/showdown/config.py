@@ -142,6 +142,7 @@ class WorkloadEntry:
     payloads: Tuple[int, ...]
     params: Tuple[Tuple[str, Any], ...]
     timeout_seconds: float
+    mem_mb: int
 
     @property
     def calibrated(self) -> bool:
@@ -218,6 +219,7 @@ def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
             payloads=tuple(sorted(set(payloads))),
             params=tuple(sorted(dict(WORKLOADS[kind].defaults, **work).items())),
             timeout_seconds=float(entry.get("timeout_seconds", config["cell_timeout_seconds"])),
+            mem_mb=int(entry.get("mem_mb", config["cell_mem_mb"])),
         )
     return entries, problems
 

@@ -111,6 +111,11 @@ def cell_runtime_minutes(wildcards):
     return int(SWEEP.workloads[wildcards.workload].timeout_seconds // 60) + 5
 
 
+def cell_mem_mb(wildcards):
+    """Memory a cell asks of a cluster: its workload's setting (processes cost memory)."""
+    return SWEEP.workloads[wildcards.workload].mem_mb
+
+
 def round_plan_inputs(wildcards):
     group = (
         wildcards.machine,

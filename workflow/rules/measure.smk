@@ -15,6 +15,7 @@ rule run_cell:
     threads: workflow.cores
     resources:
         runtime=cell_runtime_minutes,
+        mem_mb=cell_mem_mb,
     params:
         interpreter=interpreter_params,
         job=cell_job_params,
