@@ -42,6 +42,7 @@ SCHEMA = pa.schema(
         ("pool_start_seconds", pa.float64()),
         ("probe_pure_seconds", pa.float64()),
         ("probe_released_seconds", pa.float64()),
+        ("tree_rss_bytes", pa.int64()),  # the tree's RSS right after this batch, from /proc
         ("peak_rss_bytes", pa.int64()),
         ("peak_uss_bytes", pa.int64()),
         ("peak_pss_bytes", pa.int64()),

@@ -9,12 +9,12 @@ rule aggregate_cells:
         cells=report(
             "results/aggregate/cells.tsv",
             caption="../../report/captions/cells.rst",
-            category="5. Data",
+            category="6. Data",
         ),
         failed=report(
             "results/aggregate/failed.tsv",
             caption="../../report/captions/failed.rst",
-            category="4. Failed, noisy and not applicable",
+            category="5. Failed, noisy and not applicable",
         ),
     log:
         "results/logs/aggregate_cells.log",
@@ -36,14 +36,14 @@ rule compare_models:
         verdicts=report(
             "results/stats/verdicts.tsv",
             caption="../../report/captions/verdicts.rst",
-            category="1. Verdicts",
+            category="2. Verdicts",
         ),
         verdicts_parquet="results/stats/verdicts.parquet",
         pairs="results/stats/pairs.tsv",
         aa=report(
             "results/stats/aa_control.tsv",
             caption="../../report/captions/aa_control.rst",
-            category="3. The instrument",
+            category="4. The instrument",
         ),
         aa_summary="results/stats/aa_summary.json",
     log:
@@ -66,7 +66,7 @@ rule list_not_applicable:
         report(
             "results/matrix/not_applicable.tsv",
             caption="../../report/captions/not_applicable.rst",
-            category="4. Failed, noisy and not applicable",
+            category="5. Failed, noisy and not applicable",
         ),
     log:
         "results/logs/list_not_applicable.log",
@@ -76,3 +76,27 @@ rule list_not_applicable:
         declared=declared_not_applicable(),
     script:
         "../scripts/list_not_applicable.py"
+
+
+rule judge_claims:
+    input:
+        claims=CLAIMS_FILE,
+        samples="results/aggregate/samples.parquet",
+    output:
+        ledger=report(
+            "results/claims/ledger.tsv",
+            caption="../../report/captions/ledger.rst",
+            category="1. Claim ledger",
+        ),
+        points="results/claims/points.tsv",
+    log:
+        "results/logs/judge_claims.log",
+    conda:
+        "../../environment.yml"
+    params:
+        alpha=SWEEP["alpha"],
+        margin=SWEEP["margin"],
+        n_boot=SWEEP["bootstrap_resamples"],
+        seed=SWEEP["seed"],
+    script:
+        "../scripts/judge_claims.py"

@@ -1,6 +1,7 @@
 # Config validation, the cell matrix, wildcard constraints and the input functions.
 # Dictionary look-ups only: the DAG of a large sweep is built from these thousands of times.
 import json
+import os
 import re
 
 from snakemake.exceptions import WorkflowError
@@ -20,6 +21,8 @@ KERNEL_HASH = kernel_hash()
 BASE_ROUNDS = SWEEP["rounds"]["base"]
 MAX_ROUNDS = SWEEP["rounds"]["max"]
 ALL_MODELS = sorted({cell.model for cell in SCHEDULE.cells})
+# The article's claims belong to the project, not to a sweep: read from this checkout.
+CLAIMS_FILE = os.path.join(workflow.basedir, "config", "claims.yaml")
 
 
 def _alternatives(values):
@@ -49,8 +52,32 @@ def cell_of(wildcards):
     )
 
 
+# An interpreter with `packages` runs from its own venv, built by build_interpreter_env;
+# the record says whether pip succeeded (the venv lives beside it, under the same name).
+ENV_RECORD = "results/envs/{machine}/{interpreter}.json"
+ENV_DIR = "results/envs/{machine}/{interpreter}"
+
+
 def interpreter_params(wildcards):
-    return SWEEP.interpreters[wildcards.interpreter].to_params()
+    """The interpreter as plain values; with packages, the record of its venv too."""
+    interpreter = SWEEP.interpreters[wildcards.interpreter]
+    params = interpreter.to_params()
+    if interpreter.packages:
+        params["env_record"] = ENV_RECORD.format(
+            machine=wildcards.machine, interpreter=wildcards.interpreter
+        )
+    return params
+
+
+def interpreter_env(wildcards):
+    """The venv record a job of this interpreter waits for; none for a bare interpreter."""
+    if not SWEEP.interpreters[wildcards.interpreter].packages:
+        return {}
+    return {
+        "env": ENV_RECORD.format(
+            machine=wildcards.machine, interpreter=wildcards.interpreter
+        )
+    }
 
 
 def calibration_params(wildcards):
@@ -68,7 +95,7 @@ def cell_inputs(wildcards):
     """The probe, the group's calibration, and the job just before this one in its round."""
     cell = cell_of(wildcards)
     round = int(wildcards.round)
-    inputs = {"probe": matrix.PROBE.format(**cell.wildcards())}
+    inputs = {"probe": matrix.PROBE.format(**cell.wildcards()), **interpreter_env(wildcards)}
     if SWEEP.workloads[cell.workload].calibrated:
         inputs["calibration"] = matrix.CALIBRATION.format(**cell.wildcards())
     previous = SCHEDULE.previous(cell, round)
@@ -159,6 +186,7 @@ def all_round_files(wildcards):
 
 def final_outputs():
     return [
+        "results/claims/ledger.tsv",
         "results/stats/verdicts.tsv",
         "results/stats/aa_control.tsv",
         "results/matrix/not_applicable.tsv",

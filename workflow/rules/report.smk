@@ -8,7 +8,7 @@ rule plot_speedup:
         report(
             "results/report/speedup.png",
             caption="../../report/captions/speedup.rst",
-            category="2. Figures",
+            category="3. Figures",
             labels={"figure": "speedup vs workers"},
         ),
     log:
@@ -26,7 +26,7 @@ rule plot_winners:
         report(
             "results/report/winners.png",
             caption="../../report/captions/winners.rst",
-            category="1. Verdicts",
+            category="2. Verdicts",
             labels={"figure": "winner map"},
         ),
     log:
@@ -44,7 +44,7 @@ rule plot_startup:
         report(
             "results/report/startup.png",
             caption="../../report/captions/startup.rst",
-            category="2. Figures",
+            category="3. Figures",
             labels={"figure": "start-up cost"},
         ),
     log:
@@ -62,7 +62,7 @@ rule plot_drift:
         report(
             "results/report/drift.png",
             caption="../../report/captions/drift.rst",
-            category="3. The instrument",
+            category="4. The instrument",
             labels={"figure": "speed probe timeline"},
         ),
     log:

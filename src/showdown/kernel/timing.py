@@ -24,17 +24,19 @@ class BatchFailed(Exception):
 def _timed_batch(scenario) -> Dict[str, Any]:
     """One repetition: the probe, then the batch under the clock, then its check."""
     probe_pure, probe_released = speedprobe.measure()
-    user0, system0 = cputime.tree_cpu()
+    user0, system0, _ = cputime.tree_usage()
     t0 = time.perf_counter_ns()
     results = scenario.run_batch()
     t1 = time.perf_counter_ns()
+    _, _, rss = cputime.tree_usage()  # the workers' memory while they are alive
     scenario.after_batch()
-    user1, system1 = cputime.tree_cpu()
+    user1, system1, _ = cputime.tree_usage()
     return {
         "tasks": scenario.tasks,
         "wall_seconds": (t1 - t0) / 1e9,
         "cpu_user_seconds": user1 - user0,
         "cpu_system_seconds": system1 - system0,
+        "tree_rss_bytes": rss,
         "probe_pure_seconds": probe_pure,
         "probe_released_seconds": probe_released,
         "checksum": scenario.check(results),
