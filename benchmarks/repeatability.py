@@ -1,0 +1,65 @@
+"""Does the sweep give the same answers twice? Two full runs, compared.
+
+Runs a sweep (default: the default sweep) twice, into two result folders, and prints the
+share of comparison groups whose verdict changed and the median absolute relative
+difference of the cell medians. Targets: at least 95% of verdicts equal; median
+difference at most 5%.
+
+    python benchmarks/repeatability.py [--config config/config.yaml] [--into DIR]
+    python benchmarks/repeatability.py --compare DIR_A DIR_B     # two finished runs
+"""
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+VERDICT_KEY = ["machine", "interpreter", "workload", "payload_bytes", "workers"]
+CELL_KEY = ["machine", "interpreter", "workload", "model", "workers", "payload_bytes"]
+
+
+def run(config: Path, workdir: Path) -> float:
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    subprocess.run([SNAKEMAKE, "--cores", "all", "--snakefile", str(REPO / "Snakefile"),
+                    "--configfile", str(config.resolve())], cwd=workdir, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def compare(first: Path, second: Path) -> None:
+    verdicts = [pd.read_csv(d / "results/stats/verdicts.tsv", sep="\t", keep_default_na=False) for d in (first, second)]
+    joined = verdicts[0].merge(verdicts[1], on=VERDICT_KEY, suffixes=("_1", "_2"))
+    same = (joined["winner_1"] == joined["winner_2"]).mean()
+    cells = [pd.read_csv(d / "results/aggregate/cells.tsv", sep="\t") for d in (first, second)]
+    paired = cells[0].merge(cells[1], on=CELL_KEY, suffixes=("_1", "_2"))
+    difference = ((paired["median_seconds_2"] - paired["median_seconds_1"]).abs() / paired["median_seconds_1"])
+    changed = joined[joined["winner_1"] != joined["winner_2"]]
+    print(f"verdicts equal: {100 * same:.1f}% of {len(joined)} groups (target >= 95%)")
+    for row in changed.itertuples():
+        print(f"  changed: {row.workload} w{row.workers} p{row.payload_bytes}: {row.winner_1} -> {row.winner_2}")
+    print(f"cell medians: median absolute relative difference {100 * difference.median():.1f}% "
+          f"(p90 {100 * difference.quantile(0.9):.1f}%) over {len(paired)} cells (target <= 5%)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
+    parser.add_argument("--into", type=Path, default=Path("repeatability"))
+    parser.add_argument("--compare", type=Path, nargs=2)
+    args = parser.parse_args()
+    if args.compare:
+        compare(*args.compare)
+        return
+    first, second = args.into / "run1", args.into / "run2"
+    for workdir in (first, second):
+        print(f"{workdir}: {run(args.config, workdir):.0f} s")
+    compare(first, second)
+
+
+if __name__ == "__main__":
+    main()
