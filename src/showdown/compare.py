@@ -3,8 +3,6 @@
 Groups whose cells all failed get a verdict that says so instead of a tie.
 """
 
-import json
-
 import pandas as pd
 
 from . import stats
@@ -22,7 +20,7 @@ def write_comparisons(
     verdicts_parquet: str,
     pairs_tsv: str,
     aa_tsv: str,
-    aa_summary_json: str,
+    false_win_tsv: str,
     alpha: float,
     margin: float,
     n_boot: int,
@@ -39,6 +37,7 @@ def write_comparisons(
     pairs.to_csv(pairs_tsv, sep="\t", index=False)
     aa = stats.aa_control(measured, **options)
     aa.to_csv(aa_tsv, sep="\t", index=False)
-    with open(aa_summary_json, "w") as handle:
-        json.dump(stats.false_win_rate(aa), handle, indent=2)
+    rate = stats.false_win_rate(aa, confidence=0.95)
+    pd.DataFrame([{**rate, "alpha": alpha, "target": f"rate <= alpha ({alpha})"}]).to_csv(
+        false_win_tsv, sep="\t", index=False)
     return verdicts

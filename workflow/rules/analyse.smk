@@ -45,7 +45,11 @@ rule compare_models:
             caption="../../report/captions/aa_control.rst",
             category="4. The instrument",
         ),
-        aa_summary="results/stats/aa_summary.json",
+        false_win=report(
+            "results/stats/false_win_rate.tsv",
+            caption="../../report/captions/false_win_rate.rst",
+            category="4. The instrument",
+        ),
     log:
         "results/logs/compare_models.log",
     conda:

@@ -12,6 +12,6 @@ if __name__ == "__main__":
         verdicts_parquet=snakemake.output.verdicts_parquet,
         pairs_tsv=snakemake.output.pairs,
         aa_tsv=snakemake.output.aa,
-        aa_summary_json=snakemake.output.aa_summary,
+        false_win_tsv=snakemake.output.false_win,
         **dict(snakemake.params.items()),
     )
