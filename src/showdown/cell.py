@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import showdown
 
 from . import SCHEMA_VERSION
-from .interpreters import Interpreter
+from .interpreters import Interpreter, resolve
 from .record import to_table, write_atomic, write_json_atomic
 from .supervisor import Outcome, run_supervised
 
@@ -121,6 +121,8 @@ class CellJob:
     repetitions: int
     timeout_seconds: float
     provenance: Dict[str, Any] = field(default_factory=dict)  # config_hash, seed, position, git
+    # Why the interpreter's own venv is missing (it then runs bare), or None.
+    environment_failure: Optional[str] = None
 
     def spec(self) -> Dict[str, Any]:
         return {
@@ -176,6 +178,9 @@ def cell_rows(job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]],
         failure = (answer["status"], answer.get("message", ""))
     if failure is not None:
         status, message = failure
+        if status == "not_applicable" and job.environment_failure:
+            # The kernel ran bare: a model that missed a package of the failed venv says why.
+            message = f"{job.environment_failure} (the kernel, run without it: {message})"
         return [dict(base, status=status, message=message, repetition=-1, warmup=False, tasks=job.tasks)]
     rows = []
     for sample in answer["samples"]:
@@ -218,9 +223,10 @@ def run_cell_job(
     else:
         tasks = job["fixed_tasks"]
     commit, dirty = git_state(checkout)
+    resolved, environment_failure = resolve(Interpreter.from_params(interpreter))
     cell_job = CellJob(
         machine=job["machine"],
-        interpreter=Interpreter.from_params(interpreter),
+        interpreter=resolved,
         workload=job["workload"],
         kind=job["kind"],
         model=job["model"],
@@ -240,6 +246,7 @@ def run_cell_job(
             "git_commit": commit,
             "git_dirty": dirty,
         },
+        environment_failure=environment_failure,
     )
     return run_cell(cell_job, output, fallback_meta)
 
@@ -259,14 +266,30 @@ def _kernel_answer(interpreter: Interpreter, command: str, spec: Dict[str, Any])
     return answer
 
 
+def _environment(interpreter: Interpreter, failure: Optional[str]) -> Optional[Dict[str, Any]]:
+    """The venv an interpreter ran from: its record's path and hash, or why there is none."""
+    if not interpreter.env_record:
+        return None
+    with open(interpreter.env_record, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()[:12]
+    return {
+        "record": interpreter.env_record,
+        "record_hash": digest,
+        "command": list(interpreter.command),
+        "failure": failure,
+    }
+
+
 def probe_interpreter(interpreter: Dict[str, Any], output: str) -> Dict[str, Any]:
-    answer = _kernel_answer(Interpreter.from_params(interpreter), "probe", {})
+    resolved, failure = resolve(Interpreter.from_params(interpreter))
+    answer = _kernel_answer(resolved, "probe", {})
+    answer["environment"] = _environment(resolved, failure)
     write_json_atomic(answer, output)
     return answer
 
 
 def calibrate_work(interpreter: Dict[str, Any], spec: Dict[str, Any], output: str) -> Dict[str, Any]:
-    answer = _kernel_answer(Interpreter.from_params(interpreter), "calibrate", spec)
+    answer = _kernel_answer(resolve(Interpreter.from_params(interpreter))[0], "calibrate", spec)
     answer["spec"] = spec
     write_json_atomic(answer, output)
     return answer

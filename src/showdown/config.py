@@ -113,7 +113,12 @@ def _interpreters(config) -> Tuple[Dict[str, Interpreter], List[str]]:
     for name, entry in given.items():
         command = entry["command"]
         command = (command,) if isinstance(command, str) else tuple(command)
-        interpreter = Interpreter(name, command, tuple(sorted(entry.get("env", {}).items())))
+        interpreter = Interpreter(
+            name,
+            command,
+            tuple(sorted(entry.get("env", {}).items())),
+            tuple(entry.get("packages", ())),
+        )
         reason = check_interpreter(interpreter)
         if reason:
             problems.append(f"interpreters.{name}.command: {reason}")

@@ -1,8 +1,26 @@
-# Before any cell: what each interpreter can do, and how much work fills each group.
-# Both measure, so both hold every core, like the cells.
+# Before any cell: each interpreter's own venv (only those with `packages`), what each
+# interpreter can do, and how much work fills each group. All hold every core, like the
+# cells: a pip install beside a cell would disturb it as much as a measurement would.
+
+
+rule build_interpreter_env:
+    output:
+        record=ENV_RECORD,
+        venv=directory(ENV_DIR),
+    log:
+        "results/logs/envs/{machine}/{interpreter}.log",
+    conda:
+        "../../environment.yml"
+    threads: workflow.cores
+    params:
+        interpreter=interpreter_params,
+    script:
+        "../scripts/build_interpreter_env.py"
 
 
 rule probe_interpreter:
+    input:
+        unpack(interpreter_env),
     output:
         matrix.PROBE,
     log:
@@ -19,6 +37,7 @@ rule probe_interpreter:
 
 rule calibrate_work:
     input:
+        unpack(interpreter_env),
         probe=matrix.PROBE,
     output:
         matrix.CALIBRATION,
