@@ -6,7 +6,9 @@ if a process started with it runs a task and returns. Standard library only.
 
 import importlib.util
 import multiprocessing
+import platform
 import sys
+import sysconfig
 from typing import Any, Dict
 
 from .environment import gil_enabled
@@ -36,21 +38,20 @@ def start_method_works(method: str) -> str:
 
 def probe() -> Dict[str, Any]:
     from .models import START_METHODS
+    from .subinterpreters import self_test
 
+    pool, works = self_test()
     return {
         "status": "ok",
-        "gil_enabled": gil_enabled(),
+        "implementation": platform.python_implementation(),
         "version_info": list(sys.version_info[:3]),
+        # The build (python3.13t) and the run: a free-threaded build may turn the GIL back
+        # on (PYTHON_GIL=1, or an extension that needs it), so both are recorded.
+        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "gil_enabled": gil_enabled(),
         "start_methods": {method: start_method_works(method) for method in START_METHODS},
         "uvloop": importlib.util.find_spec("uvloop") is not None,
-        "subinterpreters": _subinterpreter_support(),
+        # Tried for real: a pool of one subinterpreter runs a task (in a child, with a
+        # time limit: the failures seen are crashes and hangs).
+        "subinterpreters": {"pool": pool or "none", "works": works},
     }
-
-
-def _subinterpreter_support() -> str:
-    """Which subinterpreter pool this interpreter offers, or 'none'."""
-    if importlib.util.find_spec("concurrent.futures.interpreter") is not None:
-        return "stdlib"
-    if importlib.util.find_spec("interpreters_backport") is not None:
-        return "backport"
-    return "none"
