@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterable
 
@@ -37,7 +38,7 @@ from matplotlib.patches import Patch, Rectangle
 from .kernel.models import MODELS
 from .kernel.catalogue import WORKLOADS
 from .sizes import size_label
-from .stats import AA_SUFFIX, NO_CONTEST, SERIAL, TIE
+from .stats import AA_SUFFIX, NO_CONTEST, SERIAL, TIE, ratio_ci
 
 DPI = 120
 
@@ -606,6 +607,203 @@ def _time_unit(seconds: float) -> tuple[str, float]:
     if seconds <= 3 * 3600:
         return "min", 60.0
     return "h", 3600.0
+
+
+# --- Interpreters --------------------------------------------------------------------
+
+THREADS, SUBINTERPRETERS = "threads", "subinterpreters"
+PROCESS_PREFIX = "processes-"
+# The process model the gaps are measured against, in order of preference.
+PROCESS_REFERENCES = ("processes-fork", "processes-forkserver", "processes-spawn")
+
+
+@_themed
+def plot_interpreters(
+    cells_tsv: str, samples_parquet: str, output_png: str, *, n_boot: int = 2000, seed: int = 0
+) -> None:
+    _save(
+        draw_interpreters(read_tsv(cells_tsv), pd.read_parquet(samples_parquet), n_boot=n_boot, seed=seed),
+        output_png,
+    )
+
+
+def interpreter_gaps(samples: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Time ratios threads / processes and subinterpreters / processes, with bootstrap CIs.
+
+    Per (machine, interpreter, workload, payload, workers): the round-blocked ratio of
+    :func:`showdown.stats.ratio_ci` (below 1: faster than processes). The process model
+    is the first of :data:`PROCESS_REFERENCES` measured there; its name is in ``versus``.
+    """
+    columns = ["machine", "interpreter", "workload", "kind", "payload_bytes", "workers",
+               "model", "versus", "ratio", "ratio_ci_low", "ratio_ci_high"]  # fmt: skip
+    measured = samples[samples["measured"].astype(bool)] if not samples.empty else samples
+    if measured.empty:
+        return pd.DataFrame(columns=columns)
+    key = ["machine", "interpreter", "workload", "kind", "payload_bytes", "workers"]
+    records = []
+    for values, group in measured.groupby(key):
+        rounds = {
+            model: {r: g["wall_seconds"].to_numpy() for r, g in rows.groupby("round")}
+            for model, rows in group.groupby("model")
+        }
+        reference = next((m for m in PROCESS_REFERENCES if m in rounds), None)
+        if reference is None:
+            continue
+        for model in (THREADS, SUBINTERPRETERS):
+            if model in rounds:
+                ratio, low, high = ratio_ci(rounds[model], rounds[reference], n_boot=n_boot, rng=seed)
+                records.append({**dict(zip(key, values)), "model": model, "versus": reference,
+                                "ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high})  # fmt: skip
+    return pd.DataFrame(records, columns=columns)
+
+
+@_themed
+def draw_interpreters(cells: pd.DataFrame, samples: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> Figure:
+    """Interpreters side by side: a row per work (workload, payload, workers).
+
+    Left: every model's speedup over serial under each interpreter (a group of bars per
+    interpreter, 95% CI), the best one edged in black and named under its interpreter.
+    Right: how far threads and subinterpreters are from processes under each interpreter,
+    as time ratios with 95% CIs (below 1: faster than processes). An interpreter whose
+    cells ran with the GIL off is labelled so.
+    """
+    title = "Interpreters: best model, and threads / subinterpreters against processes"
+    if cells.empty:
+        return _no_data(title, "cells.tsv has no rows")
+    shown = cells[(cells["kind"] != STARTUP) & (cells["model"] != SERIAL) & ~cells["model"].map(is_aa_twin)]
+    shown = shown.dropna(subset=["speedup"])
+    if shown.empty:
+        return _no_data(title, "no cell has a serial baseline to compare with", cells)
+    gaps = interpreter_gaps(samples, n_boot=n_boot, seed=seed)
+
+    interpreters = sorted(shown["interpreter"].unique(), key=_interpreter_rank)
+    labels = _interpreter_labels(cells)
+    work_key = ["machine", "workload", "payload_bytes", "workers"]
+    works = sorted(
+        shown[work_key].drop_duplicates().itertuples(index=False),
+        key=lambda w: (w.machine, _workload_rank(w.workload), w.workload, w.payload_bytes, w.workers),
+    )
+    several_machines = shown["machine"].nunique() > 1
+    width = max(4.5, 1.0 + 1.3 * len(interpreters))
+    figure, axes = plt.subplots(
+        len(works), 2, squeeze=False, figsize=(2 * width, 3.2 * len(works)),
+        gridspec_kw={"width_ratios": [1.6, 1]},
+    )  # fmt: skip
+    models = model_order(shown["model"])
+    for (left, right), work in zip(axes, works):
+        where = (shown[work_key] == pd.Series(work._asdict())).all(axis=1)
+        heading = f"{work.workload} · payload {size_label(int(work.payload_bytes))} · {work.workers} workers"
+        if several_machines:
+            heading = f"{work.machine} · {heading}"
+        _best_model_panel(left, shown[where], interpreters, labels, models)
+        left.set_title(heading)
+        if not gaps.empty:
+            gap_where = (gaps[work_key] == pd.Series(work._asdict())).all(axis=1)
+            _gap_panel(right, gaps[gap_where], interpreters, labels)
+        else:
+            _gap_panel(right, gaps, interpreters, labels)
+        right.set_title("against processes")
+    figure.tight_layout()
+    figure.legend(
+        handles=[Patch(facecolor=model_colour(m), label=m) for m in models],
+        title="model",
+        loc="center left",
+        bbox_to_anchor=(1, 0.5),
+    )
+    notes = [
+        "Left: speedup over serial (95% bootstrap CI); the best model of each interpreter is edged in black.",
+        "Right: time ratio of threads and of subinterpreters (a point each, in the model's colour) to the "
+        "process model named on the axis",
+        "(round-blocked, 95% bootstrap CI); below 1: faster than processes.",
+    ]
+    if (cells.get("gil_enabled", pd.Series(dtype=bool)).astype(str).str.lower() == "false").any():
+        notes.append("GIL off: the interpreter's cells ran without the GIL (a free-threaded build).")
+    return _finish(figure, title, cells, notes=notes)
+
+
+def _interpreter_rank(name: str) -> tuple:
+    """CPython by version, then PyPy, then anything else; py313t after py313."""
+    match = re.fullmatch(r"(pypy|py)(\d)(\d+)(t?)", name)
+    if not match:
+        return (2, 0, 0, name)
+    return (int(match[1] == "pypy"), int(match[2]), int(match[3]), match[4])
+
+
+def _interpreter_labels(cells: pd.DataFrame) -> dict[str, str]:
+    """Tick labels: the interpreter's name, with its version and "GIL off" where it was."""
+    labels = {}
+    for interpreter, rows in cells.groupby("interpreter"):
+        lines = [str(interpreter)]
+        if "python_version" in rows and rows["python_version"].notna().any():
+            lines.append(str(rows["python_version"].dropna().iloc[0]))
+        if "gil_enabled" in rows and (rows["gil_enabled"].astype(str).str.lower() == "false").any():
+            lines.append("GIL off")
+        labels[str(interpreter)] = "\n".join(lines)
+    return labels
+
+
+def _best_model_panel(ax: Axes, cells: pd.DataFrame, interpreters: list[str], labels: dict, models: list[str]):
+    """A group of speedup bars per interpreter; the best bar edged, its model named below."""
+    slot = 0.8 / max(1, len(models))
+    ticks = []
+    for x, interpreter in enumerate(interpreters):
+        rows = cells[cells["interpreter"] == interpreter].set_index("model")
+        best = rows["speedup"].idxmax() if not rows.empty else None
+        present = [m for m in models if m in rows.index]
+        for i, model in enumerate(present):
+            row = rows.loc[model]
+            centre = x - 0.4 + slot * (i + 0.5) + slot * (len(models) - len(present)) / 2
+            below = max(row["speedup"] - row["speedup_ci_low"], 0)
+            above = max(row["speedup_ci_high"] - row["speedup"], 0)
+            ax.bar(
+                centre, row["speedup"], width=slot * 0.9, color=model_colour(model),
+                edgecolor="black" if model == best else "none", linewidth=2 if model == best else 0,
+                yerr=[[below], [above]], capsize=2, ecolor="0.25", label=model, gid=f"bar:{interpreter}:{model}",
+            )  # fmt: skip
+        label = labels.get(interpreter, interpreter)
+        ticks.append(f"{label}\nbest: {best}" if best else f"{label}\n(no data)")
+    ax.axhline(1, **_SERIAL_STYLE)
+    ax.set_xticks(range(len(interpreters)), ticks)
+    ax.set_xlim(-0.6, len(interpreters) - 0.4)
+    ax.set_ylabel("speedup over serial (×)")
+    ax.grid(axis="x", visible=False)
+
+
+def _gap_panel(ax: Axes, gaps: pd.DataFrame, interpreters: list[str], labels: dict):
+    """Ratios to processes per interpreter: a point with its CI per compared model."""
+    offsets = {THREADS: -0.12, SUBINTERPRETERS: 0.12}
+    for model, offset in offsets.items():
+        rows = gaps[gaps["model"] == model]
+        if rows.empty:
+            continue
+        rows = rows[rows["interpreter"].isin(interpreters)]
+        x = [interpreters.index(i) + offset for i in rows["interpreter"]]
+        below = (rows["ratio"] - rows["ratio_ci_low"]).clip(lower=0)
+        above = (rows["ratio_ci_high"] - rows["ratio"]).clip(lower=0)
+        ax.errorbar(
+            x, rows["ratio"], yerr=[below, above], color=model_colour(model), marker="o",
+            linestyle="none", capsize=3, label=f"{model} / processes", zorder=3,
+        )  # fmt: skip
+    ax.axhline(1, **_SERIAL_STYLE)
+    ax.set_xticks(range(len(interpreters)), [labels.get(i, i) for i in interpreters])
+    ax.set_xlim(-0.6, len(interpreters) - 0.4)
+    versus = sorted(gaps["versus"].dropna().unique()) if not gaps.empty else []
+    ax.set_ylabel(f"time ratio to {' / '.join(versus) or 'processes'} (×)")
+    if gaps.empty:
+        ax.text(0.5, 0.5, "no process model measured\nbeside threads or subinterpreters",
+                transform=ax.transAxes, ha="center", va="center", color="0.4")  # fmt: skip
+        return
+    # A ratio: on a log scale 2x faster and 2x slower are equally far from 1. Ticks at
+    # simple fractions, so that a narrow range still gets several.
+    ax.set_yscale("log", base=2)
+    low, high = ax.get_ylim()
+    ticks = [t for t in _RATIO_TICKS if low <= t <= high] or [1.0]
+    ax.yaxis.set_major_locator(ticker.FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(_ratio_label))
+    ax.yaxis.set_minor_locator(ticker.NullLocator())
+
+
+_RATIO_TICKS = (1 / 16, 1 / 8, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 8.0, 16.0)
 
 
 # --- Labels, titles and the empty figure ---------------------------------------------

@@ -193,7 +193,7 @@ def final_outputs():
         "results/aggregate/failed.tsv",
         *(
             f"results/report/{figure}.png"
-            for figure in ("speedup", "winners", "startup", "drift")
+            for figure in ("speedup", "winners", "startup", "drift", "interpreters")
         ),
     ]
 

@@ -71,3 +71,25 @@ rule plot_drift:
         "../../environment.yml"
     script:
         "../scripts/plot_drift.py"
+
+
+rule plot_interpreters:
+    input:
+        cells="results/aggregate/cells.tsv",
+        samples="results/aggregate/samples.parquet",
+    output:
+        report(
+            "results/report/interpreters.png",
+            caption="../../report/captions/interpreters.rst",
+            category="3. Figures",
+            labels={"figure": "interpreters"},
+        ),
+    log:
+        "results/logs/plot_interpreters.log",
+    conda:
+        "../../environment.yml"
+    params:
+        n_boot=SWEEP["bootstrap_resamples"],
+        seed=SWEEP["seed"],
+    script:
+        "../scripts/plot_interpreters.py"
