@@ -5,8 +5,10 @@ Standard library only (see ``showdown/__init__.py``).
 
 from typing import Dict, List, Optional, Tuple
 
+from .diskio import DiskScenario, io_disk_task
+from .mechanisms import LockScenario, SwitchScenario, TransferScenario
 from .models import MODELS
-
+from .netio import NET_MODELS, NetScenario, io_net_coroutine, io_net_task
 from .scenarios import PoolScenario, StartupScenario
 from .workloads import (
     Workload,
@@ -60,6 +62,61 @@ WORKLOADS: Dict[str, Workload] = {
             description="start the workers and run one no-op task on each",
             scenario=StartupScenario,
         ),
+        Workload(
+            kind="io_net",
+            task=io_net_task,
+            coroutine=io_net_coroutine,
+            make_unit=lambda payload_bytes, params: None,  # the server's address, known in start
+            calibrated=False,
+            description="requests to a loopback server that answers after a fixed latency",
+            defaults={"latency_ms": 20.0, "tasks": 64},
+            scenario=NetScenario,
+            accepts=NET_MODELS,
+        ),
+        Workload(
+            kind="io_disk",
+            task=io_disk_task,
+            coroutine=None,
+            make_unit=lambda payload_bytes, params: None,  # the cell's folder, made in start
+            calibrated=False,
+            description="write a payload-sized file, fsync it and read it back",
+            defaults={"tasks": 64},
+            scenario=DiskScenario,
+        ),
+        # Mechanism workloads run roles of their own, not pool tasks: no task, no unit.
+        Workload(
+            kind="ipc_transfer",
+            task=None,
+            coroutine=None,
+            make_unit=None,
+            calibrated=False,
+            description="one producer hands payload-sized messages to one consumer",
+            defaults={"tasks": 1000, "capacity": 16},
+            scenario=TransferScenario,
+            accepts=TransferScenario.model_names(),
+        ),
+        Workload(
+            kind="lock_contention",
+            task=None,
+            coroutine=None,
+            make_unit=None,
+            calibrated=False,
+            description="every worker increments one shared counter under one lock",
+            defaults={"increments": 2000},
+            scenario=LockScenario,
+            accepts=LockScenario.model_names(),
+        ),
+        Workload(
+            kind="switch_latency",
+            task=None,
+            coroutine=None,
+            make_unit=None,
+            calibrated=False,
+            description="two workers pass a token back and forth",
+            defaults={"tasks": 1000},
+            scenario=SwitchScenario,
+            accepts=SwitchScenario.model_names(),
+        ),
     )
 }
 
@@ -73,7 +130,11 @@ MODEL_NAMES: Tuple[str, ...] = tuple(
 
 # (kind, model) pairs that cannot run although the workload accepts the model's family,
 # with the reason the report shows.
-NOT_APPLICABLE: Dict[Tuple[str, str], str] = {}
+NOT_APPLICABLE: Dict[Tuple[str, str], str] = {
+    ("io_net", model): f"io_net runs its clients on {', '.join(NET_MODELS)}, not on {model}"
+    for model in MODELS
+    if model not in NET_MODELS
+}
 
 
 def not_applicable_reason(kind: str, model: str) -> Optional[str]:
