@@ -2,20 +2,28 @@
 
 A model is started once (all of its workers running, proved by a barrier), runs batches
 with ``map``, and is stopped. Starting is timed apart from the batches: pools start their
-workers lazily, so creating an idle pool would measure nothing.
+workers lazily, so creating an idle pool would measure nothing. Stopping leaves no worker
+behind, thread or process.
 
 Standard library only (see ``showdown/__init__.py``).
 """
 
 import asyncio
 import multiprocessing
+import queue
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from typing import Any, Callable, Dict, List, Optional, Sequence, Type
 
 from .workloads import Workload, startup_task
 
 BARRIER_TIMEOUT_SECONDS = 120.0
+# How long ``stop`` waits for a raw worker to take its sentinel before ending it by force.
+STOP_TIMEOUT_SECONDS = 10.0
+# How often a raw pool waiting for a result checks that its workers are still alive.
+LIVENESS_POLL_SECONDS = 0.5
 
 START_METHODS = ("fork", "forkserver", "spawn")
 
@@ -39,6 +47,49 @@ def barrier_task(arg) -> bytes:
     return startup_task(arg)
 
 
+def _queue_worker(jobs, results, barrier) -> None:
+    """The life of a raw worker, thread or process: run (index, task, arg) jobs until None.
+
+    Module level and handed the task with each job (pickled by reference), because a
+    process worker is started before anyone knows the workload. A task's exception goes
+    back to the parent, which raises it as an executor would.
+    """
+    _set_barrier(barrier)
+    for index, task, arg in iter(jobs.get, None):
+        try:
+            results.put((index, task(arg), None))
+        except Exception as error:
+            results.put((index, None, error))
+
+
+async def _gather_bounded(limit: int, run_one, args) -> List[Any]:
+    """``await run_one(arg)`` for every arg, at most ``limit`` at once; results in order."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(arg):
+        async with semaphore:
+            return await run_one(arg)
+
+    pending = [asyncio.ensure_future(one(arg)) for arg in args]
+    try:
+        return await asyncio.gather(*pending)
+    except BaseException:
+        # gather leaves the others running: cancel and reap them, so none outlives the batch.
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        raise
+
+
+def _inline(task: Callable[[Any], bytes]):
+    """A blocking task as a coroutine function that runs it on the event loop itself."""
+
+    async def run(arg):
+        return task(arg)
+
+    return run
+
+
 class Model:
     """Base class: ``start``, ``map``, ``stop``; subclasses say how."""
 
@@ -58,6 +109,30 @@ class Model:
     def stop(self) -> None:
         pass
 
+    def _make_barrier(self) -> Any:
+        """The barrier the workers meet on start-up: threads share this process's."""
+        return threading.Barrier(self.workers)
+
+
+class _ProcessModel(Model):
+    """Workers are processes of one start method; the model is named ``<family>-<method>``."""
+
+    family = ""
+
+    def __init__(self, workers: int, start_method: str):
+        if start_method not in multiprocessing.get_all_start_methods():
+            raise NotApplicable(
+                f"start method {start_method!r} is not offered on this platform "
+                f"(offered: {', '.join(multiprocessing.get_all_start_methods())})"
+            )
+        super().__init__(workers)
+        self.start_method = start_method
+        self.name = f"{self.family}-{start_method}"
+        self.context = multiprocessing.get_context(start_method)
+
+    def _make_barrier(self):
+        return self.context.Barrier(self.workers)
+
 
 class Serial(Model):
     name = "serial"
@@ -76,22 +151,23 @@ class Serial(Model):
 
 
 class _ExecutorModel(Model):
-    """concurrent.futures executors: the barrier rides in on the pool initializer."""
+    """A pool object (a concurrent.futures executor unless said otherwise) whose
+    initializer hands each worker the barrier; ``_run`` says how a batch goes through it."""
 
     executor: Any = None
 
     def _make_executor(self, barrier) -> Any:
         raise NotImplementedError
 
-    def _make_barrier(self) -> Any:
-        raise NotImplementedError
-
     def start(self, barrier_args):
         self.executor = self._make_executor(self._make_barrier())
-        return list(self.executor.map(barrier_task, barrier_args))
+        return self._run(barrier_task, barrier_args)
 
     def map(self, workload, args):
-        return list(self.executor.map(workload.task, args))
+        return self._run(workload.task, args)
+
+    def _run(self, task, args) -> List[bytes]:
+        return list(self.executor.map(task, args))
 
     def stop(self):
         if self.executor is not None:
@@ -102,31 +178,16 @@ class _ExecutorModel(Model):
 class Threads(_ExecutorModel):
     name = "threads"
 
-    def _make_barrier(self):
-        return threading.Barrier(self.workers)
-
     def _make_executor(self, barrier):
         return ThreadPoolExecutor(
             max_workers=self.workers, initializer=_set_barrier, initargs=(barrier,)
         )
 
 
-class Processes(_ExecutorModel):
+class Processes(_ProcessModel, _ExecutorModel):
     """ProcessPoolExecutor with an explicit start method (fork, forkserver or spawn)."""
 
-    def __init__(self, workers: int, start_method: str):
-        if start_method not in multiprocessing.get_all_start_methods():
-            raise NotApplicable(
-                f"start method {start_method!r} is not offered on this platform "
-                f"(offered: {', '.join(multiprocessing.get_all_start_methods())})"
-            )
-        super().__init__(workers)
-        self.start_method = start_method
-        self.name = f"processes-{start_method}"
-        self.context = multiprocessing.get_context(start_method)
-
-    def _make_barrier(self):
-        return self.context.Barrier(self.workers)
+    family = "processes"
 
     def _make_executor(self, barrier):
         return ProcessPoolExecutor(
@@ -136,8 +197,169 @@ class Processes(_ExecutorModel):
             initargs=(barrier,),
         )
 
+    def start(self, barrier_args):
+        try:
+            return super().start(barrier_args)
+        except AttributeError as error:
+            # Debian's PyPy 7.3.11 loses this method under forkserver and spawn: an
+            # interpreter bug, not a result; the executor made no worker, stop is safe.
+            if "_adjust_process_count" not in str(error):
+                raise
+            raise NotApplicable(
+                f"PyPy ProcessPoolExecutor bug with {self.start_method} ({error})"
+            ) from error
 
-class Asyncio(Model):
+
+class MpPool(_ProcessModel, _ExecutorModel):
+    """multiprocessing.Pool, one task per chunk, as the executors hand them out."""
+
+    family = "mp_pool"
+
+    def _make_executor(self, barrier):
+        return self.context.Pool(self.workers, initializer=_set_barrier, initargs=(barrier,))
+
+    def _run(self, task, args):
+        try:
+            return self.executor.map(task, args, chunksize=1)
+        except BaseException:
+            self.executor.terminate()  # close + join would wait for the rest of a failed batch
+            raise
+
+    def stop(self):
+        if self.executor is not None:
+            self.executor.close()
+            self.executor.join()
+            self.executor = None
+
+
+class _QueueWorkers(Model):
+    """Exactly ``workers`` raw workers fed (index, task, arg) jobs through one queue; results
+    come back through another in any order and are put back in task order.
+
+    On start each worker takes one barrier task and holds it until all of them hold one,
+    so the start returns only when every worker runs.
+    """
+
+    spawned: Sequence[Any] = ()  # the started Thread or Process objects
+    jobs: Any = None
+    results: Any = None
+    barrier: Any = None
+
+    def _make_queue(self) -> Any:
+        raise NotImplementedError
+
+    def _make_worker(self, args: tuple) -> Any:
+        """An unstarted Thread or Process running ``_queue_worker(*args)``."""
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """After the joins in ``stop``: end whatever is left."""
+
+    def start(self, barrier_args):
+        self.jobs, self.results = self._make_queue(), self._make_queue()
+        self.barrier = self._make_barrier()
+        self.spawned = []
+        for _ in range(self.workers):
+            worker = self._make_worker((self.jobs, self.results, self.barrier))
+            worker.start()
+            self.spawned.append(worker)
+        return self._run(barrier_task, barrier_args)
+
+    def map(self, workload, args):
+        return self._run(workload.task, args)
+
+    def _run(self, task, args):
+        for index, arg in enumerate(args):
+            self.jobs.put((index, task, arg))
+        results: List[Any] = [None] * len(args)
+        for _ in args:
+            index, result, error = self._next_result()
+            if error is not None:
+                raise error
+            results[index] = result
+        return results
+
+    def _next_result(self) -> tuple:
+        """The next (index, result, error); a dead worker would leave a plain get waiting forever."""
+        while True:
+            try:
+                return self.results.get(timeout=LIVENESS_POLL_SECONDS)
+            except queue.Empty:
+                dead = sum(not worker.is_alive() for worker in self.spawned)
+                if dead:
+                    raise BrokenProcessPool(f"{dead} of {self.workers} workers died during a batch")
+
+    def stop(self):
+        if not self.spawned:
+            return
+        self.barrier.abort()  # frees any worker still waiting out a start that failed
+        for _ in self.spawned:
+            self.jobs.put(None)
+        for worker in self.spawned:
+            worker.join(STOP_TIMEOUT_SECONDS)
+        self._release()
+        self.spawned = []
+
+
+class ThreadWorkers(_QueueWorkers):
+    """threading.Thread workers and queue.Queue: the pool written by hand."""
+
+    name = "thread_workers"
+
+    def _make_queue(self):
+        return queue.Queue()
+
+    def _make_worker(self, args):
+        # Daemon: a thread stuck in a task cannot be ended, but must not hold the exit.
+        return threading.Thread(target=_queue_worker, args=args, daemon=True)
+
+
+class ProcessWorkers(_ProcessModel, _QueueWorkers):
+    """multiprocessing.Process workers and multiprocessing.Queue: the pool written by hand."""
+
+    family = "process_workers"
+
+    def _make_queue(self):
+        return self.context.Queue()
+
+    def _make_worker(self, args):
+        return self.context.Process(target=_queue_worker, args=args, daemon=True)
+
+    def _release(self):
+        for process in self.spawned:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        clean = all(process.exitcode == 0 for process in self.spawned)
+        for channel in (self.jobs, self.results):
+            if not clean:
+                # Jobs a dead worker never read may fill the pipe: the feeder thread could
+                # then never flush them, and joining it would hang.
+                channel.cancel_join_thread()
+            channel.close()
+            channel.join_thread()
+
+
+class _OnEventLoop:
+    """Mixin: one event loop per model, made in ``start`` and closed in ``stop``; a batch
+    runs on it with at most ``workers`` tasks in flight."""
+
+    workers: int
+    loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def _new_loop(self) -> asyncio.AbstractEventLoop:
+        return asyncio.new_event_loop()
+
+    def _gather(self, run_one, args) -> List[bytes]:
+        return self.loop.run_until_complete(_gather_bounded(self.workers, run_one, args))
+
+    def _close_loop(self) -> None:
+        if self.loop is not None:
+            self.loop.close()
+            self.loop = None
+
+
+class Asyncio(_OnEventLoop, Model):
     """Coroutines on one event loop, at most ``workers`` of them in flight.
 
     A workload without a coroutine (CPU work) runs inline in the coroutine: that is the
@@ -145,43 +367,96 @@ class Asyncio(Model):
     """
 
     name = "asyncio"
-    loop: Optional[asyncio.AbstractEventLoop] = None
 
     def start(self, barrier_args):
-        self.loop = asyncio.new_event_loop()
-        return self.loop.run_until_complete(self._gather(None, startup_task, barrier_args))
+        self.loop = self._new_loop()
+        return self._gather(_inline(startup_task), barrier_args)
 
     def map(self, workload, args):
-        return self.loop.run_until_complete(
-            self._gather(workload.coroutine, workload.task, args)
-        )
-
-    async def _gather(self, coroutine, task, args):
-        limit = asyncio.Semaphore(self.workers)
-
-        async def one(arg):
-            async with limit:
-                if coroutine is not None:
-                    return await coroutine(arg)
-                return task(arg)
-
-        return await asyncio.gather(*(one(arg) for arg in args))
+        return self._gather(workload.coroutine or _inline(workload.task), args)
 
     def stop(self):
-        if self.loop is not None:
-            self.loop.close()
-            self.loop = None
+        self._close_loop()
 
 
-def _processes_factory(method: str) -> Callable[[int], Model]:
-    return lambda workers: Processes(workers, method)
+class AsyncioUvloop(Asyncio):
+    """The asyncio model on uvloop's event loop, where this interpreter has uvloop."""
+
+    name = "asyncio_uvloop"
+
+    def __init__(self, workers: int):
+        try:
+            import uvloop  # here, not at module level: the kernel imports on a bare interpreter
+        except ImportError as error:
+            raise NotApplicable(f"uvloop is not importable by this interpreter ({error})") from error
+        super().__init__(workers)
+        self.uvloop = uvloop
+
+    def _new_loop(self):
+        return self.uvloop.new_event_loop()
+
+
+class _ExecutorOnLoop(_OnEventLoop):
+    """Mixin before an executor model: one event loop hands each blocking task (never the
+    workload's coroutine) to the executor and awaits it."""
+
+    def start(self, barrier_args):
+        self.loop = self._new_loop()
+        return super().start(barrier_args)
+
+    def _run(self, task, args):
+        return self._gather(partial(self._submit, task), args)
+
+    async def _submit(self, task, arg) -> bytes:
+        raise NotImplementedError
+
+    def stop(self):
+        super().stop()
+        self._close_loop()
+
+
+class AsyncioToThread(_ExecutorOnLoop, Threads):
+    """asyncio.to_thread on a default executor of exactly ``workers`` threads."""
+
+    name = "asyncio_to_thread"
+
+    def _make_executor(self, barrier):
+        # to_thread runs on the loop's default executor; left alone it would have
+        # min(32, cpus + 4) threads and the worker count would mean nothing.
+        executor = super()._make_executor(barrier)
+        self.loop.set_default_executor(executor)
+        return executor
+
+    async def _submit(self, task, arg):
+        return await asyncio.to_thread(task, arg)
+
+
+class AsyncioProcesses(_ExecutorOnLoop, Processes):
+    """loop.run_in_executor on a ProcessPoolExecutor of one start method."""
+
+    family = "asyncio_processes"
+
+    async def _submit(self, task, arg):
+        return await self.loop.run_in_executor(self.executor, task, arg)
+
+
+def _per_start_method(model: Type[_ProcessModel]) -> Dict[str, Callable[[int], Model]]:
+    """A process model once per start method, as ``<family>-<method>``."""
+    return {f"{model.family}-{method}": partial(model, start_method=method) for method in START_METHODS}
 
 
 MODELS: Dict[str, Callable[[int], Model]] = {
     "serial": Serial,
     "threads": Threads,
+    "thread_workers": ThreadWorkers,
     "asyncio": Asyncio,
-    **{f"processes-{method}": _processes_factory(method) for method in START_METHODS},
+    "asyncio_to_thread": AsyncioToThread,
+    # AsyncioUvloop is not registered yet: tests/test_kernel.py demands status "ok" from
+    # every model, and uvloop is no dependency of the project (see tests/test_models.py).
+    **_per_start_method(Processes),
+    **_per_start_method(ProcessWorkers),
+    **_per_start_method(MpPool),
+    **_per_start_method(AsyncioProcesses),
 }
 
 
