@@ -168,8 +168,7 @@ def test_another_attribute_error_is_not_hidden(monkeypatch):
         whole_life(make_model("processes-fork", 1), WORKLOADS["startup"])
 
 
-# AsyncioUvloop is built directly: it waits outside MODELS until tests/test_kernel.py
-# accepts "not applicable" (see models.py).
+# AsyncioUvloop is built directly: these hold whether or not MODELS lists it yet.
 def test_asyncio_uvloop_is_not_applicable_without_uvloop(monkeypatch):
     monkeypatch.setitem(sys.modules, "uvloop", None)  # makes `import uvloop` fail
     with pytest.raises(NotApplicable, match=r"uvloop is not importable by this interpreter \("):
