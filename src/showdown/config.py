@@ -25,7 +25,7 @@ from .sizes import parse_size
 AA_SUFFIX = ".aa"
 INTERPRETER_CHECK_SECONDS = 30
 # Keys of a workload entry that change what its cells measure (beside the coordinates).
-WORK_KEYS = ("iterations", "bytes_per_task", "latency_ms", "tasks")
+WORK_KEYS = ("iterations", "bytes_per_task", "latency_ms", "tasks", "increments", "capacity")
 
 
 class ConfigError(ValueError):

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional, Tuple
 
 from .config import AA_SUFFIX, Sweep
 from .kernel import catalogue
+from .kernel.models import START_METHODS
 from .sizes import parse_size, size_label
 
 # One layout for every path, used by the rules and the code alike.
@@ -26,7 +27,6 @@ ROUND_PLAN = "results/rounds/{machine}/{interpreter}/{workload}/p{payload}/after
 # Interpreter-dependent reasons (a start method, a package) are found at run time by the
 # kernel and recorded in the cell as status "not_applicable", in the same report table.
 
-PROCESS_MODEL_PREFIX = "processes"
 
 
 @dataclass(frozen=True, order=True)
@@ -73,7 +73,7 @@ def not_applicable_reason(sweep: Sweep, kind: str, model: str, workers: int) -> 
     if reason:
         return reason
     cap = sweep["process_workers_cap"]
-    if base.startswith(PROCESS_MODEL_PREFIX) and workers > cap:
+    if base.rsplit("-", 1)[-1] in START_METHODS and workers > cap:
         return f"{workers} processes exceed process_workers_cap ({cap})"
     return None
 

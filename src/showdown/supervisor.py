@@ -94,7 +94,12 @@ class _TreeSampler(threading.Thread):
             self.peak_pss = max(pss, self.peak_pss or 0)
 
 
+GRACE_SECONDS = 1.0  # multiprocessing's helpers (resource tracker, forkserver) exit on their own
+
+
 def _kill(processes: List[psutil.Process]) -> int:
+    """Kill what is still alive after a grace period; count only those."""
+    _, processes = psutil.wait_procs(processes, timeout=GRACE_SECONDS)
     for process in processes:
         try:
             process.kill()

@@ -451,8 +451,8 @@ MODELS: Dict[str, Callable[[int], Model]] = {
     "thread_workers": ThreadWorkers,
     "asyncio": Asyncio,
     "asyncio_to_thread": AsyncioToThread,
-    # AsyncioUvloop is not registered yet: tests/test_kernel.py demands status "ok" from
-    # every model, and uvloop is no dependency of the project (see tests/test_models.py).
+    # Not applicable, with the reason, where the interpreter under test has no uvloop.
+    "asyncio_uvloop": AsyncioUvloop,
     **_per_start_method(Processes),
     **_per_start_method(ProcessWorkers),
     **_per_start_method(MpPool),
