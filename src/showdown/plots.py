@@ -619,12 +619,19 @@ PROCESS_REFERENCES = ("processes-fork", "processes-forkserver", "processes-spawn
 
 @_themed
 def plot_interpreters(
-    cells_tsv: str, samples_parquet: str, output_png: str, *, n_boot: int = 2000, seed: int = 0
+    cells_tsv: str,
+    samples_parquet: str,
+    output_png: str,
+    *,
+    verdicts_tsv: str | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
 ) -> None:
-    _save(
-        draw_interpreters(read_tsv(cells_tsv), pd.read_parquet(samples_parquet), n_boot=n_boot, seed=seed),
-        output_png,
+    verdicts = read_tsv(verdicts_tsv) if verdicts_tsv else None
+    figure = draw_interpreters(
+        read_tsv(cells_tsv), pd.read_parquet(samples_parquet), verdicts=verdicts, n_boot=n_boot, seed=seed
     )
+    _save(figure, output_png)
 
 
 def interpreter_gaps(samples: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
@@ -658,14 +665,23 @@ def interpreter_gaps(samples: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0
 
 
 @_themed
-def draw_interpreters(cells: pd.DataFrame, samples: pd.DataFrame, *, n_boot: int = 2000, seed: int = 0) -> Figure:
+def draw_interpreters(
+    cells: pd.DataFrame,
+    samples: pd.DataFrame,
+    *,
+    verdicts: pd.DataFrame | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> Figure:
     """Interpreters side by side: a row per work (workload, payload, workers).
 
     Left: every model's speedup over serial under each interpreter (a group of bars per
-    interpreter, 95% CI), the best one edged in black and named under its interpreter.
-    Right: how far threads and subinterpreters are from processes under each interpreter,
-    as time ratios with 95% CIs (below 1: faster than processes). An interpreter whose
-    cells ran with the GIL off is labelled so.
+    interpreter, 95% CI). The best model is the comparison's verdict where ``verdicts`` is
+    given (a winner, or a tie among the models listed), else the fastest point estimate;
+    its bar is edged in black (no bar when serial is the fastest). Right: how far threads
+    and subinterpreters are from processes under each interpreter, as time ratios with 95%
+    CIs (below 1: faster than processes). An interpreter whose cells ran with the GIL off
+    is labelled so.
     """
     title = "Interpreters: best model, and threads / subinterpreters against processes"
     if cells.empty:
@@ -684,9 +700,9 @@ def draw_interpreters(cells: pd.DataFrame, samples: pd.DataFrame, *, n_boot: int
         key=lambda w: (w.machine, _workload_rank(w.workload), w.workload, w.payload_bytes, w.workers),
     )
     several_machines = shown["machine"].nunique() > 1
-    width = max(4.5, 1.0 + 1.3 * len(interpreters))
+    width = max(4.5, 1.0 + 1.6 * len(interpreters))
     figure, axes = plt.subplots(
-        len(works), 2, squeeze=False, figsize=(2 * width, 3.2 * len(works)),
+        len(works), 2, squeeze=False, figsize=(2 * width, 4.2 * len(works)),
         gridspec_kw={"width_ratios": [1.6, 1]},
     )  # fmt: skip
     models = model_order(shown["model"])
@@ -695,7 +711,7 @@ def draw_interpreters(cells: pd.DataFrame, samples: pd.DataFrame, *, n_boot: int
         heading = f"{work.workload} · payload {size_label(int(work.payload_bytes))} · {work.workers} workers"
         if several_machines:
             heading = f"{work.machine} · {heading}"
-        _best_model_panel(left, shown[where], interpreters, labels, models)
+        _best_model_panel(left, shown[where], interpreters, labels, models, _verdicts_of(verdicts, work))
         left.set_title(heading)
         if not gaps.empty:
             gap_where = (gaps[work_key] == pd.Series(work._asdict())).all(axis=1)
@@ -710,8 +726,10 @@ def draw_interpreters(cells: pd.DataFrame, samples: pd.DataFrame, *, n_boot: int
         loc="center left",
         bbox_to_anchor=(1, 0.5),
     )
+    decided = "the verdict: a winner, or a tie" if verdicts is not None and not verdicts.empty else "fastest median"
     notes = [
-        "Left: speedup over serial (95% bootstrap CI); the best model of each interpreter is edged in black.",
+        f"Left: speedup over serial (95% bootstrap CI); under each interpreter its best model ({decided}), "
+        "the fastest edged in black.",
         "Right: time ratio of threads and of subinterpreters (a point each, in the model's colour) to the "
         "process model named on the axis",
         "(round-blocked, 95% bootstrap CI); below 1: faster than processes.",
@@ -742,13 +760,44 @@ def _interpreter_labels(cells: pd.DataFrame) -> dict[str, str]:
     return labels
 
 
-def _best_model_panel(ax: Axes, cells: pd.DataFrame, interpreters: list[str], labels: dict, models: list[str]):
-    """A group of speedup bars per interpreter; the best bar edged, its model named below."""
+def _verdicts_of(verdicts: pd.DataFrame | None, work) -> dict[str, object]:
+    """The verdict of each interpreter for one work, by interpreter name."""
+    if verdicts is None or verdicts.empty:
+        return {}
+    where = (
+        (verdicts["machine"] == work.machine)
+        & (verdicts["workload"] == work.workload)
+        & (verdicts["payload_bytes"] == work.payload_bytes)
+        & (verdicts["workers"] == work.workers)
+    )
+    return {row.interpreter: row for row in verdicts[where].itertuples()}
+
+
+def _best_label(verdict, rows: pd.DataFrame) -> tuple[str | None, str]:
+    """(the fastest model, the words under the interpreter) from its verdict or the medians."""
+    if verdict is not None and isinstance(verdict.fastest, str):
+        if verdict.winner == TIE and isinstance(verdict.tied_with, str):
+            return verdict.fastest, "tie:\n" + "\n".join(verdict.tied_with.split(","))
+        if verdict.winner in (TIE, NO_CONTEST, ALL_FAILED):
+            return verdict.fastest, f"{verdict.winner}: {verdict.fastest}"
+        return verdict.fastest, f"wins: {verdict.winner}"
+    if rows.empty:
+        return None, "(no data)"
+    fastest = rows["speedup"].idxmax()
+    if rows["speedup"].max() < 1:
+        return SERIAL, "fastest: serial"
+    return fastest, f"fastest: {fastest}"
+
+
+def _best_model_panel(
+    ax: Axes, cells: pd.DataFrame, interpreters: list[str], labels: dict, models: list[str], verdicts: dict
+):
+    """A group of speedup bars per interpreter; the fastest bar edged, the verdict below."""
     slot = 0.8 / max(1, len(models))
     ticks = []
     for x, interpreter in enumerate(interpreters):
         rows = cells[cells["interpreter"] == interpreter].set_index("model")
-        best = rows["speedup"].idxmax() if not rows.empty else None
+        best, words = _best_label(verdicts.get(interpreter), rows)
         present = [m for m in models if m in rows.index]
         for i, model in enumerate(present):
             row = rows.loc[model]
@@ -760,10 +809,9 @@ def _best_model_panel(ax: Axes, cells: pd.DataFrame, interpreters: list[str], la
                 edgecolor="black" if model == best else "none", linewidth=2 if model == best else 0,
                 yerr=[[below], [above]], capsize=2, ecolor="0.25", label=model, gid=f"bar:{interpreter}:{model}",
             )  # fmt: skip
-        label = labels.get(interpreter, interpreter)
-        ticks.append(f"{label}\nbest: {best}" if best else f"{label}\n(no data)")
+        ticks.append(f"{labels.get(interpreter, interpreter)}\n{words}")
     ax.axhline(1, **_SERIAL_STYLE)
-    ax.set_xticks(range(len(interpreters)), ticks)
+    ax.set_xticks(range(len(interpreters)), ticks, fontsize="small")
     ax.set_xlim(-0.6, len(interpreters) - 0.4)
     ax.set_ylabel("speedup over serial (×)")
     ax.grid(axis="x", visible=False)
@@ -797,7 +845,9 @@ def _gap_panel(ax: Axes, gaps: pd.DataFrame, interpreters: list[str], labels: di
     # simple fractions, so that a narrow range still gets several.
     ax.set_yscale("log", base=2)
     low, high = ax.get_ylim()
-    ticks = [t for t in _RATIO_TICKS if low <= t <= high] or [1.0]
+    # Simple fractions for a narrow range, powers of two for a wide one.
+    candidates = _RATIO_TICKS if high / low < 6 else [2.0**k for k in range(-8, 9)]
+    ticks = [t for t in candidates if low <= t <= high] or [1.0]
     ax.yaxis.set_major_locator(ticker.FixedLocator(ticks))
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(_ratio_label))
     ax.yaxis.set_minor_locator(ticker.NullLocator())

@@ -77,6 +77,7 @@ rule plot_interpreters:
     input:
         cells="results/aggregate/cells.tsv",
         samples="results/aggregate/samples.parquet",
+        verdicts="results/stats/verdicts.tsv",
     output:
         report(
             "results/report/interpreters.png",
