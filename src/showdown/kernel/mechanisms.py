@@ -30,7 +30,7 @@ import zlib
 from contextlib import ExitStack
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
 
-from .models import BARRIER_TIMEOUT_SECONDS, START_METHODS, NotApplicable
+from .models import BARRIER_TIMEOUT_SECONDS, START_METHODS, NotApplicable, gather_or_cancel
 from .scenarios import Scenario
 from .workloads import CheckFailed, _rotate, make_payload
 
@@ -207,15 +207,7 @@ async def _call(function: Callable[[], Any]) -> Any:
 
 
 async def _gather_roles(roles: List[Role]) -> List[Any]:
-    tasks = [asyncio.ensure_future(role(*args)) for role, args in roles]
-    try:
-        return await asyncio.gather(*tasks)
-    except BaseException:
-        # gather leaves the others running: cancel and reap them, so none outlives the batch.
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    return await gather_or_cancel([role(*args) for role, args in roles])
 
 
 class CoroutineCrew:

@@ -70,7 +70,12 @@ async def _gather_bounded(limit: int, run_one, args) -> List[Any]:
         async with semaphore:
             return await run_one(arg)
 
-    pending = [asyncio.ensure_future(one(arg)) for arg in args]
+    return await gather_or_cancel([one(arg) for arg in args])
+
+
+async def gather_or_cancel(coroutines) -> List[Any]:
+    """All results in order; if one fails, the others are cancelled and reaped first."""
+    pending = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
     try:
         return await asyncio.gather(*pending)
     except BaseException:
