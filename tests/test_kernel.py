@@ -46,8 +46,10 @@ def test_every_model_returns_the_same_checksum(workload):
         assert len(answer["samples"]) == 3
         assert [s["warmup"] for s in answer["samples"]] == [True, False, False]
         checksums[model] = {s["checksum"] for s in answer["samples"]}
-    assert set(not_applicable) <= {"asyncio_uvloop"}, not_applicable
-    assert all("uvloop" in reason for reason in not_applicable.values())
+    assert set(not_applicable) <= {"asyncio_uvloop", "subinterpreters"}, not_applicable
+    assert "uvloop" in not_applicable.get("asyncio_uvloop", "uvloop")
+    # Below 3.13 (this is the workflow's 3.11) there is no pool of subinterpreters.
+    assert "InterpreterPoolExecutor" in not_applicable.get("subinterpreters", "InterpreterPoolExecutor")
     assert len({frozenset(c) for c in checksums.values()}) == 1, checksums
     assert len(next(iter(checksums.values()))) == 1
 

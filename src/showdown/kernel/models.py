@@ -450,6 +450,13 @@ def _per_start_method(model: Type[_ProcessModel]) -> Dict[str, Callable[[int], M
     return {f"{model.family}-{method}": partial(model, start_method=method) for method in START_METHODS}
 
 
+def _subinterpreters(workers: int) -> Model:
+    """The subinterpreter pool, imported only when asked for (it imports this module)."""
+    from .subinterpreters import Subinterpreters
+
+    return Subinterpreters(workers)
+
+
 MODELS: Dict[str, Callable[[int], Model]] = {
     "serial": Serial,
     "threads": Threads,
@@ -462,6 +469,9 @@ MODELS: Dict[str, Callable[[int], Model]] = {
     **_per_start_method(ProcessWorkers),
     **_per_start_method(MpPool),
     **_per_start_method(AsyncioProcesses),
+    # Not applicable, with the reason, where there is no InterpreterPoolExecutor (below
+    # 3.13, PyPy, 3.13 without interpreters-pep-734).
+    "subinterpreters": _subinterpreters,
 }
 
 
