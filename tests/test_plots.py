@@ -192,8 +192,8 @@ def test_an_aa_twin_shares_its_models_hue():
 
 
 def test_an_unknown_model_gets_a_spare_colour_of_its_own():
-    assert model_colour("subinterpreters") not in {model_colour(m) for m in KNOWN_MODELS}
-    assert model_colour("subinterpreters.aa") == model_colour("subinterpreters")
+    assert model_colour("greenlets") not in {model_colour(m) for m in KNOWN_MODELS}
+    assert model_colour("greenlets.aa") == model_colour("greenlets")
 
 
 def test_a_model_has_the_same_colour_in_every_figure(speedup_figure, startup_figure, winners_figure):

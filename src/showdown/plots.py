@@ -53,15 +53,24 @@ THEME = {
 
 # --- One colour per model ------------------------------------------------------------
 
-# Every model the kernel can run, sorted: colours are dealt in this order, so a model
-# keeps its colour whichever models a figure happens to show.
+# Every model the kernel can run, sorted.
 KNOWN_MODELS = tuple(sorted(MODELS))
-# Seaborn's colour-blind-safe palette, reordered so that the six known models get hues
-# far apart (orange, too close to vermillion, is left for later models), and without
-# its grey, which stands for a tie.
+# Colours are dealt in a fixed order, so a model keeps its colour whichever models a
+# figure happens to show: the first six models keep the hues they always had, the
+# subinterpreter pool comes next, then every other model by name.
+_FIRST_MODELS = (
+    "asyncio", "processes-fork", "processes-forkserver", "processes-spawn", "serial", "threads",
+    "subinterpreters",
+)  # fmt: skip
+_COLOUR_ORDER = [m for m in _FIRST_MODELS if m in MODELS] + [m for m in KNOWN_MODELS if m not in _FIRST_MODELS]
+# Seaborn's colour-blind-safe palette, reordered so that the first models get hues far
+# apart (orange, too close to vermillion, is left for later models), and without its
+# grey, which stands for a tie; then tab20 without its greys, for the many later models.
 _COLORBLIND = sns.color_palette("colorblind", 10)
-MODEL_PALETTE = [_COLORBLIND[i] for i in (0, 2, 4, 5, 9, 3, 1, 6, 8)]
-MODEL_COLOURS = dict(zip(KNOWN_MODELS, MODEL_PALETTE))
+MODEL_PALETTE = [_COLORBLIND[i] for i in (0, 2, 4, 5, 9, 3, 1, 6, 8)] + [
+    colour for i, colour in enumerate(sns.color_palette("tab20", 20)) if i not in (14, 15)
+]
+MODEL_COLOURS = dict(zip(_COLOUR_ORDER, MODEL_PALETTE))
 _SPARE_COLOURS = MODEL_PALETTE[len(KNOWN_MODELS) :]
 
 TIE_COLOUR = _COLORBLIND[7]  # grey
