@@ -21,7 +21,7 @@ CELL = "results/cells/{machine}/{interpreter}/{workload}/{model}/w{workers}_p{pa
 CELL_LOG = "results/logs/cells/{machine}/{interpreter}/{workload}/{model}/w{workers}_p{payload}/r{round}.log"
 CALIBRATION = "results/calibration/{machine}/{interpreter}/{workload}/p{payload}.json"
 PROBE = "results/probe/{machine}/{interpreter}.json"
-ROUND_PLAN = "results/rounds/{machine}/{interpreter}/{workload}/p{payload}/after_r{round}.json"
+ROUND_PLAN = "results/rounds/after_r{round}.json"
 
 # Which (workload kind, model) pairs run is the kernel catalogue's applicability table.
 # Interpreter-dependent reasons (a start method, a package) are found at run time by the

@@ -9,7 +9,7 @@ from snakemake.exceptions import WorkflowError
 from showdown import matrix
 from showdown.cell import kernel_hash
 from showdown.config import ConfigError, load_sweep
-from showdown.sizes import LABEL_PATTERN, parse_size
+from showdown.sizes import LABEL_PATTERN, parse_size, size_label
 
 try:
     SWEEP = load_sweep(config)
@@ -143,44 +143,34 @@ def cell_mem_mb(wildcards):
     return SWEEP.workloads[wildcards.workload].mem_mb
 
 
+def groups_in_round(round):
+    """Work groups measured in ``round``: all of them up to the base, then those the plans kept."""
+    if round <= BASE_ROUNDS:
+        return list(SCHEDULE.groups)
+    with open(checkpoints.plan_round.get(round=round - 1).output[0]) as handle:
+        plan = json.load(handle)
+    return [
+        (g["machine"], g["interpreter"], g["workload"], size_label(g["payload_bytes"]))
+        for g in plan["groups"]
+        if g["another_round"]
+    ]
+
+
 def round_plan_inputs(wildcards):
-    group = (
-        wildcards.machine,
-        wildcards.interpreter,
-        wildcards.workload,
-        wildcards.payload,
-    )
+    """Every round file up to this round: the plan judges each group's precision so far."""
     return [
         path
         for round in range(1, int(wildcards.round) + 1)
+        for group in groups_in_round(round)
         for path in SCHEDULE.round_paths(group, round)
     ]
 
 
-def rounds_measured(group):
-    """Rounds of a work group: the base ones, plus those its round plans asked for."""
-    machine, interpreter, workload, payload = group
-    round = BASE_ROUNDS
-    while round < MAX_ROUNDS:
-        plan = checkpoints.plan_round.get(
-            machine=machine,
-            interpreter=interpreter,
-            workload=workload,
-            payload=payload,
-            round=round,
-        ).output[0]
-        with open(plan) as handle:
-            if not json.load(handle)["another_round"]:
-                break
-        round += 1
-    return round
-
-
 def all_round_files(wildcards):
+    """The base rounds of every group, then the extra rounds the plans asked for."""
     files = []
-    for group in SCHEDULE.groups:
-        for round in range(1, rounds_measured(group) + 1):
-            files += SCHEDULE.round_paths(group, round)
+    for round in range(1, MAX_ROUNDS + 1):
+        files += [path for group in groups_in_round(round) for path in SCHEDULE.round_paths(group, round)]
     return files
 
 
