@@ -61,3 +61,11 @@ def tiny_config():
 
 def have(executable: str) -> bool:
     return shutil.which(executable) is not None
+
+
+@pytest.fixture(scope="session")
+def finished_sweep(tmp_path_factory):
+    """The tiny sweep, run once for the whole session: (its directory, the run)."""
+    workdir = tmp_path_factory.mktemp("sweep")
+    done = run_snakemake(workdir, config=tiny_sweep())
+    return workdir, done

@@ -18,10 +18,8 @@ ROUNDS, REPETITIONS, WARMUPS = 2, 3, 1
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("sweep")
-    done = run_snakemake(workdir, config=tiny_sweep())
-    return workdir, done
+def sweep(finished_sweep):
+    return finished_sweep
 
 
 def round_files(workdir):

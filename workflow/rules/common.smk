@@ -16,6 +16,9 @@ try:
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
+# The report's front page reads the config: give it the derived label and interpreters.
+config["machine"] = SWEEP.machine
+config["interpreters"] = {name: i.to_params() for name, i in SWEEP.interpreters.items()}
 SCHEDULE = matrix.Schedule(SWEEP)
 KERNEL_HASH = kernel_hash()
 BASE_ROUNDS = SWEEP["rounds"]["base"]
