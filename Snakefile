@@ -25,6 +25,7 @@ localrules:
     aggregate_cells,
     compare_models,
     list_not_applicable,
+    list_applicability,
     plot_speedup,
     plot_winners,
     plot_startup,

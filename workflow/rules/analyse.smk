@@ -104,3 +104,20 @@ rule judge_claims:
         seed=SWEEP["seed"],
     script:
         "../scripts/judge_claims.py"
+
+
+rule list_applicability:
+    output:
+        report(
+            "results/matrix/applicability.tsv",
+            caption="../../report/captions/applicability.rst",
+            category="5. Failed, noisy and not applicable",
+        ),
+    log:
+        "results/logs/list_applicability.log",
+    conda:
+        "../../environment.yml"
+    params:
+        kernel_hash=KERNEL_HASH,
+    script:
+        "../scripts/list_applicability.py"

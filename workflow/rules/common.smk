@@ -183,6 +183,7 @@ def final_outputs():
         "results/stats/verdicts.tsv",
         "results/stats/aa_control.tsv",
         "results/matrix/not_applicable.tsv",
+        "results/matrix/applicability.tsv",
         "results/aggregate/failed.tsv",
         *(
             f"results/report/{figure}.png"
