@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import textwrap
 import zlib
 from collections.abc import Callable, Iterable
 
@@ -64,10 +65,11 @@ _FIRST_MODELS = (
 )  # fmt: skip
 _COLOUR_ORDER = [m for m in _FIRST_MODELS if m in MODELS] + [m for m in KNOWN_MODELS if m not in _FIRST_MODELS]
 # Seaborn's colour-blind-safe palette, reordered so that the first models get hues far
-# apart (orange, too close to vermillion, is left for later models), and without its
-# grey, which stands for a tie; then tab20 without its greys, for the many later models.
+# apart (orange, too close to vermillion, is left for later models: subinterpreters,
+# drawn beside threads, get pink), and without its grey, which stands for a tie; then
+# tab20 without its greys, for the many later models.
 _COLORBLIND = sns.color_palette("colorblind", 10)
-MODEL_PALETTE = [_COLORBLIND[i] for i in (0, 2, 4, 5, 9, 3, 1, 6, 8)] + [
+MODEL_PALETTE = [_COLORBLIND[i] for i in (0, 2, 4, 5, 9, 3, 6, 1, 8)] + [
     colour for i, colour in enumerate(sns.color_palette("tab20", 20)) if i not in (14, 15)
 ]
 MODEL_COLOURS = dict(zip(_COLOUR_ORDER, MODEL_PALETTE))
@@ -863,6 +865,514 @@ def _gap_panel(ax: Axes, gaps: pd.DataFrame, interpreters: list[str], labels: di
 
 
 _RATIO_TICKS = (1 / 16, 1 / 8, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 8.0, 16.0)
+
+
+# --- Memory, mechanisms and I/O throughput -------------------------------------------
+
+MIB = 2**20
+MECHANISM_KINDS = ("ipc_transfer", "switch_latency", "lock_contention")
+IO_KINDS = ("io_sleep", "io_net", "io_disk")
+# What one of a cell's ``tasks`` is, per workload kind (lock_contention counts every
+# increment of every worker: workers x increments).
+UNITS = {
+    "io_sleep": "tasks", "io_net": "requests", "io_disk": "files", "ipc_transfer": "messages",
+    "switch_latency": "round trips", "lock_contention": "increments",
+}  # fmt: skip
+# Markers that tell worker counts apart where one panel shows several of them.
+_WORKER_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+_CI_NOTE = "Error bars: 95% bootstrap CI of the median, scaled like the median."
+
+
+@_themed
+def plot_memory(cells_tsv: str, output_png: str) -> None:
+    _save(draw_memory(read_tsv(cells_tsv)), output_png)
+
+
+@_themed
+def plot_ipc(cells_tsv: str, output_png: str) -> None:
+    _save(draw_ipc(read_tsv(cells_tsv)), output_png)
+
+
+@_themed
+def plot_switch(cells_tsv: str, output_png: str) -> None:
+    _save(draw_switch(read_tsv(cells_tsv)), output_png)
+
+
+@_themed
+def plot_locks(cells_tsv: str, output_png: str) -> None:
+    _save(draw_locks(read_tsv(cells_tsv)), output_png)
+
+
+@_themed
+def plot_io(cells_tsv: str, output_png: str) -> None:
+    _save(draw_io(read_tsv(cells_tsv)), output_png)
+
+
+def cells_of(cells: pd.DataFrame, kinds: Iterable[str]) -> pd.DataFrame:
+    """The cells of the workload ``kinds`` that have a median time (none from an empty table)."""
+    if cells.empty or not {"kind", "median_seconds"} <= set(cells):
+        return pd.DataFrame(columns=cells.columns)
+    return cells[cells["kind"].isin(tuple(kinds))].dropna(subset=["median_seconds"])
+
+
+def _no_cells_of(title: str, kinds: Iterable[str], cells: pd.DataFrame) -> Figure:
+    return _no_data(title, f"this sweep has no {' / '.join(kinds)} cells", cells)
+
+
+def per_unit(cells: pd.DataFrame, scale: float = 1e6) -> pd.DataFrame:
+    """Time per unit of work (``median_seconds / tasks``, times ``scale``: microseconds by
+    default), with its CI scaled the same way, as ``per_unit``, ``per_unit_low``, ``per_unit_high``."""
+    tasks = cells["tasks"].astype(float)
+    return cells.assign(
+        per_unit=cells["median_seconds"] / tasks * scale,
+        per_unit_low=cells["ci_low_seconds"] / tasks * scale,
+        per_unit_high=cells["ci_high_seconds"] / tasks * scale,
+    )
+
+
+def _log_axis(axis) -> None:
+    """A log-scaled axis with ticks at 1, 2 and 5 of each decade, in plain numbers."""
+    axis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
+# Markers for models that share a colour: model_colour deals the catalogue's mechanism
+# models (queues, pipes, locks, events) spare colours by a hash of their name, so several of
+# them can share one; a marker of their own, fixed like the colour, tells them apart.
+_SHARED_COLOUR_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def model_marker(model: str) -> str:
+    """The marker of ``model`` in the memory, transfer, switch, lock and I/O figures.
+
+    Every model with a colour of its own keeps the circle; models whose colour the
+    catalogue deals to several get one marker each, by name among those models, so that
+    a model's marker does not depend on the other models a figure shows. An A/A twin has
+    its model's marker.
+    """
+    base = base_model(model)
+    sharing = sorted({m for m in (*_catalogue_models(), base) if model_colour(m) == model_colour(base)})
+    return _SHARED_COLOUR_MARKERS[sharing.index(base) % len(_SHARED_COLOUR_MARKERS)]
+
+
+@functools.cache
+def _catalogue_models() -> tuple[str, ...]:
+    """Every model name a config may use: the pool models and every workload's mechanisms."""
+    from .kernel.catalogue import MODEL_NAMES
+
+    return MODEL_NAMES
+
+
+def _dodged(table: pd.DataFrame, x: str, panel: str) -> pd.Series:
+    """``x`` shifted a little per model on a log2 axis, so that points which coincide (many
+    models at one worker count or payload) stay visible side by side within each ``panel``."""
+    shifts = pd.Series(0.0, index=table.index)
+    for _, rows in table.groupby(panel):
+        models = model_order(rows["model"])
+        step = min(0.07, 0.45 / len(models))
+        shift = {m: (i - (len(models) - 1) / 2) * step for i, m in enumerate(models)}
+        shifts[rows.index] = rows["model"].map(shift)
+    return table[x].astype(float) * np.exp2(shifts)
+
+
+def _log2_padding(ax: Axes, values: pd.Series) -> None:
+    """Room around the outermost ticks of a log2 axis for dodged points (and a single tick)."""
+    ax.set_xlim(values.min() / 2**0.45, values.max() * 2**0.45)
+
+
+def _dodged_line_with_ci(
+    data: pd.DataFrame, *, x: str, y: str, low: str | None = None, high: str | None = None, color, label: str,
+    **style,
+) -> None:  # fmt: skip
+    """One model's line in its colour and marker, with CI error bars when ``low`` and
+    ``high`` are given (a FacetGrid function, like :func:`_line_with_ci`)."""
+    points = data.sort_values(x)
+    errors = None
+    if low is not None and high is not None:
+        errors = [(points[y] - points[low]).clip(lower=0), (points[high] - points[y]).clip(lower=0)]
+    plt.errorbar(
+        points[x], points[y], yerr=errors, color=color, label=label, marker=model_marker(label),
+        markersize=6, capsize=2.5, zorder=3, **style,
+    )  # fmt: skip
+
+
+def _wrapped_notes(figure: Figure, notes: Iterable[str]) -> list[str]:
+    """Notes wrapped to the figure's width, so a narrow figure is not widened by its notes."""
+    width = max(60, int(figure.get_figwidth() * 13))
+    return [textwrap.fill(note, width, subsequent_indent="  ") for note in notes]
+
+
+def _values(table: pd.DataFrame, column: str) -> str:
+    """The distinct values of a column, in order, for a note: "2" or "2, 4"."""
+    return ", ".join(str(v) for v in sorted(table[column].dropna().unique()))
+
+
+# Memory -------------------------------------------------------------------------------
+
+PSS, RSS = "PSS", "RSS"
+
+
+def peak_memory(cells: pd.DataFrame) -> pd.DataFrame:
+    """Each cell's peak memory in MiB (``peak_mib``): its PSS, or its RSS where no PSS was
+    read (missing, or 0 where the platform has none); ``measure`` says which."""
+    missing = pd.Series(np.nan, index=cells.index)
+    pss = pd.to_numeric(cells.get("peak_pss_bytes", missing), errors="coerce")
+    rss = pd.to_numeric(cells.get("peak_rss_bytes", missing), errors="coerce")
+    has_pss = pss > 0
+    memory = cells.assign(peak_mib=pss.where(has_pss, rss) / MIB, measure=np.where(has_pss, PSS, RSS))
+    return memory[memory["peak_mib"] > 0]
+
+
+def _memory_label(measures: set[str]) -> str:
+    if measures == {PSS}:
+        return "peak PSS (MiB, log scale)"
+    if measures == {RSS}:
+        return "peak RSS (MiB, log scale)"
+    return "peak PSS, RSS where no PSS\n(MiB, log scale)"
+
+
+@_themed
+def draw_memory(cells: pd.DataFrame) -> Figure:
+    """Peak memory of each cell's process tree against workers: a line per model, a panel
+    per workload kind (and machine and interpreter, when several), log scales.
+
+    PSS counts a page shared by n processes as 1/n in each, so forked workers are not
+    charged for the parent's pages n times; where no PSS was read, RSS stands in, and the
+    axis says so. Several works of one kind (payloads, workload labels) meet in one line at
+    the largest peak of each worker count.
+    """
+    title = "Peak memory of the process tree per model"
+    if cells.empty or "kind" not in cells:
+        return _no_data(title, "cells.tsv has no rows")
+    memory = peak_memory(cells[cells["kind"].notna()])
+    if memory.empty:
+        return _no_data(title, "no cell has a memory measurement", cells)
+
+    key = ["machine", "interpreter", "kind", "model", "workers"]
+    peaks = (
+        memory.sort_values("peak_mib")
+        .groupby(key, as_index=False)
+        .agg(peak_mib=("peak_mib", "max"), measure=("measure", "last"), works=("workload", "nunique"))
+    )
+    # The panels are kinds: _model_facets orders them by their place in the catalogue.
+    peaks = peaks.assign(workload=peaks["kind"], payload_bytes=0)
+    several_settings = _setting(peaks).nunique() > 1
+    peaks["panel"] = (_setting(peaks) + "\n" if several_settings else "") + peaks["kind"]
+    peaks["x"] = _dodged(peaks, "workers", "panel")
+    grid = _model_facets(peaks, height=2.8, aspect=1.2, sharex=False)
+    grid.map_dataframe(_dodged_line_with_ci, x="x", y="peak_mib")
+    for panel, ax in grid.axes_dict.items():
+        workers = peaks.loc[peaks["panel"] == panel, "workers"]
+        _log2_workers_axis(ax, workers)
+        _log2_padding(ax, workers)
+        ax.set_yscale("log")
+        _log_axis(ax.yaxis)
+    grid.set_axis_labels("workers", _memory_label(set(peaks["measure"])))
+    grid.set_titles("{col_name}")
+    _model_legend(grid, peaks["model"])
+    notes = [
+        "Per cell: the largest peak of its rounds, of the whole process tree (the coordinating "
+        "interpreter and every worker process; threads share their process).",
+        "PSS (a shared page split among its sharers) is read every 0.5 s from the kernel's start, RSS every "
+        "0.1 s: a cell whose kernel runs about a second has one or two PSS readings, which can miss its workers.",
+    ]
+    if (peaks["works"] > 1).any():
+        notes.append("Where a kind has several works (payloads, workload labels): the largest of their peaks.")
+    if (peaks["measure"] == RSS).any() and (peaks["measure"] == PSS).any():
+        fallbacks = ", ".join(sorted(set(peaks.loc[peaks["measure"] == RSS, "model"])))
+        notes.append(f"RSS (no PSS read) for: {fallbacks}.")
+    return _finish(grid.figure, title, memory, notes=_wrapped_notes(grid.figure, notes))
+
+
+def _model_legend(grid: sns.FacetGrid, models: pd.Series, extra: dict[str, Line2D] | None = None) -> None:
+    """The grid's legend: a handle per model in its colour, marker and line style, then ``extra``."""
+    handles = {m: _model_handle(m) for m in model_order(models)}
+    handles.update(extra or {})
+    grid.add_legend(legend_data=handles, label_order=list(handles), title="model")
+
+
+# Inter-process transfer ---------------------------------------------------------------
+
+
+def ipc_rates(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per ipc_transfer cell: µs per message and MiB/s (payload x messages / batch time),
+    each with its CI (the slow end of the time's CI is the low end of the throughput's)."""
+    rates = per_unit(cells, 1e6)
+    moved = cells["payload_bytes"].astype(float) * cells["tasks"].astype(float) / MIB
+    return rates.assign(
+        latency_us=rates["per_unit"],
+        latency_low_us=rates["per_unit_low"],
+        latency_high_us=rates["per_unit_high"],
+        mib_per_s=moved / cells["median_seconds"],
+        mib_per_s_low=moved / cells["ci_high_seconds"],
+        mib_per_s_high=moved / cells["ci_low_seconds"],
+    )
+
+
+def _payload_axis(ax: Axes, payloads: pd.Series) -> None:
+    """Payload sizes double (or more) from one to the next: a log2 axis with a tick at each."""
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(ticker.FixedLocator(sorted(payloads.unique())))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: size_label(round(value))))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+
+
+@_themed
+def draw_ipc(cells: pd.DataFrame) -> Figure:
+    """ipc_transfer: per-message latency (left) and throughput (right) against payload size,
+    a line per channel (model) with its CI; a row per machine, interpreter and workload."""
+    title = "Inter-process transfer: latency and throughput per channel"
+    transfer = cells_of(cells, ["ipc_transfer"])
+    if transfer.empty:
+        return _no_cells_of(title, ["ipc_transfer"], cells)
+    # A 0-byte message has no place on a log axis (and moves no bytes).
+    placed = transfer[transfer["payload_bytes"] > 0]
+    if placed.empty:
+        return _no_data(title, "every ipc_transfer cell has a 0-byte payload: nothing to place on a size axis", cells)
+    rates = ipc_rates(placed)
+    # A row per machine and interpreter, and per workload label, where there are several.
+    rates = rates.assign(row=_panel_labels(rates.assign(payload_bytes=0), name_the_work=False))
+    rates["x"] = _dodged(rates, "payload_bytes", "row")
+    rows = sorted(rates["row"].unique())
+    models = model_order(rates["model"])
+    figure, axes = plt.subplots(len(rows), 2, squeeze=False, figsize=(11, 3.9 * len(rows)))
+    panels = (
+        ("latency_us", "latency_low_us", "latency_high_us", "latency per message (µs, log scale)"),
+        ("mib_per_s", "mib_per_s_low", "mib_per_s_high", "throughput (MiB/s, log scale)"),
+    )
+    for (latency_ax, throughput_ax), row in zip(axes, rows):
+        shown = rates[rates["row"] == row]
+        for ax, (y, low, high, label) in zip((latency_ax, throughput_ax), panels):
+            for model in models:
+                points = shown[shown["model"] == model]
+                if points.empty:
+                    continue
+                _line_with_ci_on(ax, points, x="x", y=y, low=low, high=high, model=model)
+            _payload_axis(ax, shown["payload_bytes"])
+            _log2_padding(ax, shown["payload_bytes"])
+            ax.set_yscale("log")
+            _log_axis(ax.yaxis)
+            ax.set_xlabel("payload per message")
+            ax.set_ylabel(label)
+        if row:
+            latency_ax.set_title(row, loc="left")
+    figure.tight_layout()
+    figure.legend(
+        handles=[_model_handle(m) for m in models], title="channel", loc="center left", bbox_to_anchor=(1, 0.5)
+    )
+    notes = [
+        f"One producer hands {_values(rates, 'tasks')} messages to one consumer ({_values(rates, 'workers')} "
+        "workers); latency = batch time / messages, building each message included.",
+        "Throughput = payload x messages / batch time (1 MiB = 2^20 bytes). " + _CI_NOTE,
+    ]
+    if len(placed) < len(transfer):
+        notes.append("Cells with a 0-byte payload are left out: a log axis has no place for them.")
+    return _finish(figure, title, transfer, notes=_wrapped_notes(figure, notes))
+
+
+def _line_with_ci_on(ax: Axes, points: pd.DataFrame, *, x: str, y: str, low: str, high: str, model: str) -> None:
+    """One model's line with CI error bars on ``ax``, in the model's colour and style."""
+    points = points.sort_values(x)
+    below = (points[y] - points[low]).clip(lower=0)
+    above = (points[high] - points[y]).clip(lower=0)
+    ax.errorbar(
+        points[x], points[y], yerr=[below, above], color=model_colour(model), label=model,
+        linestyle=model_linestyle(model), markerfacecolor=model_marker_face(model),
+        marker=model_marker(model), capsize=2.5, zorder=3,
+    )  # fmt: skip
+
+
+def _model_handle(model: str) -> Line2D:
+    return Line2D(
+        [], [], color=model_colour(model), linestyle=model_linestyle(model), marker=model_marker(model),
+        markerfacecolor=model_marker_face(model), label=model,
+    )  # fmt: skip
+
+
+# Switch latency and lock contention ---------------------------------------------------
+
+
+@_themed
+def draw_switch(cells: pd.DataFrame) -> Figure:
+    """switch_latency: the time of one round trip of a token between two workers, per model
+    (a point with its CI, fastest first, log scale)."""
+    title = "Switch latency: one round trip of a token"
+    switch = cells_of(cells, ["switch_latency"])
+    if switch.empty:
+        return _no_cells_of(title, ["switch_latency"], cells)
+    times = per_unit(switch, 1e6)
+    figure = _points_figure(times, "µs per round trip (log scale)")
+    notes = [
+        f"{_values(times, 'workers')} workers pass a token back and forth ({_values(times, 'tasks')} round trips "
+        "per batch); a round trip is two hand-offs, each waking the other side.",
+        "µs per round trip = batch time / round trips. " + _CI_NOTE,
+    ]
+    return _finish(figure, title, switch, notes=_wrapped_notes(figure, notes))
+
+
+@_themed
+def draw_locks(cells: pd.DataFrame) -> Figure:
+    """lock_contention: the time per increment of one shared counter under one lock, per
+    lock model (a point with its CI, fastest first, log scale)."""
+    title = "Lock contention: time per increment of one shared counter"
+    locks = cells_of(cells, ["lock_contention"])
+    if locks.empty:
+        return _no_cells_of(title, ["lock_contention"], cells)
+    # ``tasks`` of a lock_contention cell is every increment: workers x increments.
+    times = per_unit(locks, 1e6)
+    figure = _points_figure(times, "µs per increment (log scale)")
+    increments = times["tasks"] // times["workers"]
+    notes = [
+        f"{_values(times, 'workers')} workers each add 1 to one counter "
+        f"{', '.join(str(i) for i in sorted(increments.unique()))} times under one lock.",
+        "µs per increment = batch time / (workers x increments): the crew's time per increment, "
+        "with every worker contending. " + _CI_NOTE,
+    ]
+    return _finish(figure, title, locks, notes=_wrapped_notes(figure, notes))
+
+
+def _points_figure(times: pd.DataFrame, ylabel: str) -> Figure:
+    """A panel per machine, interpreter and work (where several), a point per model."""
+    times = times.assign(panel=_panel_labels(times, name_the_work=False))
+    panels = sorted(times["panel"].unique())
+    widest = max(times.groupby("panel")["model"].nunique())
+    width = max(6.0, 1.5 + 1.0 * widest * times["workers"].nunique() ** 0.5)
+    figure, axes = plt.subplots(1, len(panels), squeeze=False, figsize=(width * len(panels), 4.4))
+    for ax, panel in zip(axes.flat, panels):
+        _points_per_model(ax, times[times["panel"] == panel], ylabel)
+        ax.set_title(panel)
+    figure.tight_layout()
+    if times["workers"].nunique() > 1:
+        workers = sorted(times["workers"].unique())
+        figure.legend(
+            handles=[
+                Line2D([], [], color="0.3", marker=_WORKER_MARKERS[i % len(_WORKER_MARKERS)], linestyle="none", label=str(w))
+                for i, w in enumerate(workers)
+            ],
+            title="workers",
+            loc="center left",
+            bbox_to_anchor=(1, 0.5),
+        )  # fmt: skip
+    return figure
+
+
+def _points_per_model(ax: Axes, times: pd.DataFrame, ylabel: str) -> None:
+    """A point with its CI per model (and worker count, side by side), fastest model first,
+    each labelled with its value."""
+    models = list(times.groupby("model")["per_unit"].median().sort_values().index)
+    workers = sorted(times["workers"].unique())
+    slot = 0.6 / len(workers)
+    # One worker count: each model's own marker; several: a marker per worker count.
+    def marker(model: str, index: int) -> str:
+        if len(workers) == 1:
+            return model_marker(model)
+        return _WORKER_MARKERS[index % len(_WORKER_MARKERS)]
+
+    for x, model in enumerate(models):
+        for i, count in enumerate(workers):
+            rows = times[(times["model"] == model) & (times["workers"] == count)]
+            if rows.empty:
+                continue
+            row = rows.iloc[0]
+            position = x + (i - (len(workers) - 1) / 2) * slot
+            below = max(row["per_unit"] - row["per_unit_low"], 0)
+            above = max(row["per_unit_high"] - row["per_unit"], 0)
+            ax.errorbar(
+                [position], [row["per_unit"]], yerr=[[below], [above]], color=model_colour(model),
+                markerfacecolor=model_marker_face(model), marker=marker(model, i),
+                markersize=8, linestyle="none", capsize=4, zorder=3, label=model,
+            )  # fmt: skip
+            ax.annotate(
+                f"{row['per_unit']:.3g}", (position, row["per_unit"]), xytext=(7, 0),
+                textcoords="offset points", va="center", fontsize="small", color="0.2",
+            )  # fmt: skip
+    ax.set_yscale("log")
+    _log_axis(ax.yaxis)
+    # Room above and below the points on a log axis, so a narrow range still reads.
+    low, high = times["per_unit_low"].min(), times["per_unit_high"].max()
+    if low > 0 and high > 0:
+        ax.set_ylim(low / 1.6, high * 1.6)
+    ax.set_xticks(range(len(models)), models, rotation=25, ha="right")
+    ax.set_xlim(-0.6, len(models) - 0.4)
+    ax.set_xlabel("model (fastest first)")
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="x", visible=False)
+
+
+# I/O throughput -----------------------------------------------------------------------
+
+
+def io_throughput(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per cell: units of work per second (``tasks / median_seconds``) with its CI."""
+    tasks = cells["tasks"].astype(float)
+    return cells.assign(
+        per_second=tasks / cells["median_seconds"],
+        per_second_low=tasks / cells["ci_high_seconds"],
+        per_second_high=tasks / cells["ci_low_seconds"],
+    )
+
+
+def ideal_throughput(facet: pd.DataFrame) -> pd.Series | None:
+    """The latency bound of one work's throughput per worker count, from its serial cell.
+
+    Serial's time per task stands for the latency; ``tasks`` tasks on ``w`` workers then
+    take at best ceil(tasks / w) latencies: tasks / (ceil(tasks / w) x latency) per second.
+    None where the work has no serial cell.
+    """
+    serial = facet[facet["model"] == SERIAL]
+    if serial.empty:
+        return None
+    latency = float(serial["median_seconds"].iloc[0] / serial["tasks"].iloc[0])
+    workers = np.sort(facet["workers"].unique())
+    tasks = facet.groupby("workers")["tasks"].max().reindex(workers).astype(float)
+    return (tasks / (np.ceil(tasks / workers) * latency)).rename("ideal")
+
+
+@_themed
+def draw_io(cells: pd.DataFrame) -> Figure:
+    """I/O work per second against workers: a panel per work (workload label and payload),
+    a line per model with its CI, and the latency bound where the work has a serial cell."""
+    title = "I/O throughput against workers"
+    io = cells_of(cells, IO_KINDS)
+    if io.empty:
+        return _no_cells_of(title, IO_KINDS, cells)
+    rates = io_throughput(io)
+    rates = rates.assign(panel=_panel_labels(rates, name_the_work=True))
+    rates["x"] = _dodged(rates, "workers", "panel")
+    grid = _model_facets(rates, height=3.0, aspect=1.25, sharex=False, sharey=False)
+    grid.map_dataframe(
+        _dodged_line_with_ci, x="x", y="per_second", low="per_second_low", high="per_second_high"
+    )
+    references: dict[str, Line2D] = {}
+    label = "ideal (latency bound from serial)"
+    for panel, ax in grid.axes_dict.items():
+        facet = rates[rates["panel"] == panel]
+        ideal = ideal_throughput(facet)
+        if ideal is not None:
+            (references[label],) = ax.plot(
+                ideal.index, ideal.to_numpy(), label=label, zorder=1, **_IDEAL_STYLE["latency"]
+            )
+        else:
+            ax.text(0.97, 0.04, "no serial cell:\nno ideal line", transform=ax.transAxes, ha="right",
+                    va="bottom", fontsize="small", color="0.4")  # fmt: skip
+        _log2_workers_axis(ax, facet["workers"])
+        _log2_padding(ax, facet["workers"])
+        ax.set_yscale("log")
+        _log_axis(ax.yaxis)
+        ax.set_xlabel("workers")
+        units = UNITS.get(facet["kind"].iloc[0], "tasks")
+        ax.set_ylabel(f"{units} per second (log scale)")
+    grid.set_titles("{col_name}")
+    # Each panel has its own y axis and label: room between the panels for them.
+    grid.figure.subplots_adjust(wspace=0.45, hspace=0.55)
+    _model_legend(grid, rates["model"], extra=references)
+    notes = [
+        "Throughput = units per batch (tasks, requests or files) / batch time. " + _CI_NOTE,
+        "Ideal: serial's time per unit taken as the latency, tasks overlapping fully on the workers: "
+        "tasks / (ceil(tasks / workers) x latency).",
+    ]
+    return _finish(grid.figure, title, io, notes=_wrapped_notes(grid.figure, notes))
 
 
 # --- Labels, titles and the empty figure ---------------------------------------------
