@@ -21,13 +21,24 @@ from showdown.plots import (
     SLOW_PHASE,
     TIE_COLOUR,
     draw_drift,
+    draw_io,
+    draw_ipc,
+    draw_locks,
+    draw_memory,
     draw_speedup,
     draw_startup,
+    draw_switch,
     draw_winners,
     model_colour,
+    model_marker,
     plot_drift,
+    plot_io,
+    plot_ipc,
+    plot_locks,
+    plot_memory,
     plot_speedup,
     plot_startup,
+    plot_switch,
     plot_winners,
     read_tsv,
 )
@@ -439,3 +450,302 @@ def test_plot_functions_accept_empty_files(tmp_path, contents):
     plot_drift(str(tmp_path / "empty.parquet"), str(tmp_path / "drift.png"))
     for name in ("speedup.png", "winners.png", "startup.png", "drift.png"):
         assert_png(tmp_path / name)
+
+
+# --- Memory, transfer, switch latency, locks and I/O throughput -----------------------
+
+MIB = 2**20
+
+
+def timed_rows(workload, kind, model, *, median, workers=(2,), payloads=(1024,), tasks=100, **extra):
+    """cells.tsv rows of one model whose batch takes ``median`` seconds (a number, or a
+    function of workers and payload), with a CI of 0.9x to 1.1x."""
+    rows = []
+    for payload in payloads:
+        for row in cell_rows(workload, kind, model, workers=workers, payload_bytes=payload, tasks=tasks, **extra):
+            seconds = median(row["workers"], payload) if callable(median) else median
+            row.update(
+                median_seconds=seconds, ci_low_seconds=0.9 * seconds, ci_high_seconds=1.1 * seconds,
+                q1_seconds=0.95 * seconds, q3_seconds=1.05 * seconds,
+            )  # fmt: skip
+            rows.append(row)
+    return rows
+
+
+def containers_of(ax):
+    """Model -> its error-bar container in ``ax``."""
+    return {container.get_label(): container for container in ax.containers}
+
+
+def error_bar_ends(container):
+    """(low, high) y ends of each error bar of a container, in the order of its points."""
+    (bars,) = container.lines[2]
+    return [(min(s[0][1], s[1][1]), max(s[0][1], s[1][1])) for s in bars.get_segments()]
+
+
+def axis_lines(figure):
+    """Every figure note, title and label, as one text."""
+    return "\n".join(all_text(figure) + [ax.get_ylabel() for ax in figure.axes])
+
+
+# Memory
+
+
+@pytest.fixture(scope="module")
+def memory_figure():
+    return draw_memory(cells_table())
+
+
+def test_memory_has_a_line_per_model_in_a_panel_per_kind(memory_figure):
+    assert [ax.get_title() for ax in memory_figure.axes] == ["cpu_pure", "io_sleep", "startup"]
+    assert legend_labels(memory_figure, "model") == ["processes-fork", "serial", "threads", "threads.aa"]
+    cpu = containers_of(memory_figure.axes[0])
+    assert sorted(cpu) == ["processes-fork", "serial", "threads", "threads.aa"]
+    assert len(cpu["threads"].lines[0].get_xdata()) == len(WORKERS)
+
+
+def test_memory_draws_peak_pss_in_mib_on_log_scales(memory_figure):
+    ax = memory_figure.axes[0]
+    assert ax.get_ylabel() == "peak PSS (MiB, log scale)"
+    assert ax.get_yscale() == "log" and ax.get_xscale() == "log"
+    threads = containers_of(ax)["threads"].lines[0]
+    assert list(threads.get_ydata()) == pytest.approx([9_000_000 / MIB] * len(WORKERS))
+    # Points are spread a little per model, around the worker counts the ticks show.
+    assert list(threads.get_xdata()) == pytest.approx(WORKERS, rel=0.1)
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(w) for w in WORKERS]
+    assert "the largest peak of its rounds" in axis_lines(memory_figure)  # per cell: max over rounds
+
+
+def test_memory_falls_back_to_rss_where_pss_is_missing_and_says_so():
+    cells = cells_table()
+    no_pss = cells["model"] == "processes-fork"
+    cells.loc[no_pss, "peak_pss_bytes"] = math.nan
+    figure = draw_memory(cells)
+    ax = figure.axes[0]
+    assert "RSS where no PSS" in ax.get_ylabel() and "MiB" in ax.get_ylabel()
+    assert list(containers_of(ax)["processes-fork"].lines[0].get_ydata()) == pytest.approx([10_000_000 / MIB] * 4)
+    assert list(containers_of(ax)["threads"].lines[0].get_ydata()) == pytest.approx([9_000_000 / MIB] * 4)
+    # A PSS of 0 is a platform without PSS, not a process without memory.
+    only_rss = draw_memory(cells_table().assign(peak_pss_bytes=0))
+    assert only_rss.axes[0].get_ylabel() == "peak RSS (MiB, log scale)"
+
+
+def test_memory_takes_the_largest_peak_of_several_works_of_a_kind():
+    rows = cell_rows("io_net", "io_net", "threads", workers=(4,), peak_pss_bytes=20 * MIB)
+    rows += cell_rows("io_net_many", "io_net", "threads", workers=(4,), peak_pss_bytes=30 * MIB)
+    figure = draw_memory(pd.DataFrame(rows))
+    (ax,) = figure.axes
+    assert ax.get_title() == "io_net"
+    assert list(containers_of(ax)["threads"].lines[0].get_ydata()) == [30.0]
+    assert "several works" in axis_lines(figure)
+
+
+def test_memory_without_memory_measurements_says_no_data():
+    cells = cells_table().assign(peak_pss_bytes=math.nan, peak_rss_bytes=math.nan)
+    assert "no data" in all_text(draw_memory(cells))
+
+
+def test_memory_lines_take_the_models_colours(memory_figure):
+    for model, colour in line_colours(memory_figure).items():
+        assert colour == to_rgba(model_colour(model))
+
+
+# Inter-process transfer
+
+CHANNELS = {"queue_threads": 50e-6, "pipe-fork": 20e-6, "manager_queue-fork": 400e-6}
+MESSAGES = 200
+
+
+def ipc_table():
+    rows = []
+    for model, per_message in CHANNELS.items():
+        rows += timed_rows(
+            "ipc_transfer", "ipc_transfer", model, payloads=(1024, MIB), tasks=MESSAGES,
+            median=lambda workers, payload, p=per_message: MESSAGES * (p + payload / 1e9),
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def ipc_figure():
+    return draw_ipc(ipc_table())
+
+
+def test_ipc_has_a_latency_and_a_throughput_line_per_channel(ipc_figure):
+    latency_ax, throughput_ax = ipc_figure.axes
+    assert sorted(containers_of(latency_ax)) == sorted(CHANNELS) == sorted(containers_of(throughput_ax))
+    assert legend_labels(ipc_figure, "channel") == ["manager_queue-fork", "pipe-fork", "queue_threads"]
+    assert "µs" in latency_ax.get_ylabel() and "MiB/s" in throughput_ax.get_ylabel()
+    for ax in (latency_ax, throughput_ax):
+        assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["1KiB", "1MiB"]
+
+
+def test_ipc_latency_is_microseconds_per_message_and_throughput_mib_per_second(ipc_figure):
+    latency_ax, throughput_ax = ipc_figure.axes
+    seconds = MESSAGES * (20e-6 + 1024 / 1e9)  # pipe-fork, 1 KiB
+    latency = containers_of(latency_ax)["pipe-fork"]
+    assert latency.lines[0].get_ydata()[0] == pytest.approx(seconds / MESSAGES * 1e6)  # 21.024 µs
+    assert error_bar_ends(latency)[0] == pytest.approx((0.9 * 21.024, 1.1 * 21.024))
+    throughput = containers_of(throughput_ax)["pipe-fork"]
+    expected = 1024 * MESSAGES / seconds / MIB
+    assert throughput.lines[0].get_ydata()[0] == pytest.approx(expected)
+    # The slow end of the time's CI is the low end of the throughput's.
+    assert error_bar_ends(throughput)[0] == pytest.approx((expected / 1.1, expected / 0.9))
+
+
+def test_ipc_leaves_out_zero_byte_payloads_and_says_so():
+    table = pd.concat([ipc_table(), pd.DataFrame(timed_rows("ipc_transfer", "ipc_transfer", "pipe-fork",
+                                                            payloads=(0,), median=0.01))])  # fmt: skip
+    figure = draw_ipc(table)
+    assert len(containers_of(figure.axes[0])["pipe-fork"].lines[0].get_xdata()) == 2
+    assert "0-byte payload" in axis_lines(figure)
+
+
+# Switch latency and locks
+
+
+@pytest.fixture(scope="module")
+def switch_figure():
+    rows = []
+    for model, micro in {"thread_event": 40, "pipe_processes-fork": 30, "asyncio_event": 6}.items():
+        rows += timed_rows("switch_latency", "switch_latency", model, tasks=1000, median=1000 * micro * 1e-6)
+    return draw_switch(pd.DataFrame(rows))
+
+
+def test_switch_shows_microseconds_per_round_trip_fastest_first(switch_figure):
+    (ax,) = switch_figure.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["asyncio_event", "pipe_processes-fork", "thread_event"]
+    points = containers_of(ax)
+    assert points["thread_event"].lines[0].get_ydata()[0] == pytest.approx(40.0)
+    assert error_bar_ends(points["asyncio_event"])[0] == pytest.approx((5.4, 6.6))
+    assert ax.get_yscale() == "log"
+    assert ax.get_ylabel().startswith("µs per round trip")
+    assert "2 workers" in axis_lines(switch_figure)
+
+
+def test_switch_points_take_the_models_colours(switch_figure):
+    for model, colour in line_colours(switch_figure).items():
+        assert colour == to_rgba(model_colour(model))
+
+
+def test_locks_divide_by_every_increment_of_every_worker():
+    # lock_contention's tasks is workers x increments: 2 x 2000.
+    rows = timed_rows("lock_contention", "lock_contention", "threading_lock", tasks=4000, median=0.008)
+    rows += timed_rows("lock_contention", "lock_contention", "manager_value-fork", tasks=4000, median=0.4)
+    figure = draw_locks(pd.DataFrame(rows))
+    (ax,) = figure.axes
+    points = containers_of(ax)
+    assert points["threading_lock"].lines[0].get_ydata()[0] == pytest.approx(2.0)
+    assert points["manager_value-fork"].lines[0].get_ydata()[0] == pytest.approx(100.0)
+    assert ax.get_yscale() == "log" and ax.get_ylabel().startswith("µs per increment")
+    text = axis_lines(figure)
+    assert "2 workers" in text and "2000 times" in text
+
+
+def test_locks_with_several_worker_counts_mark_each_count():
+    rows = []
+    for workers in (2, 4):
+        rows += timed_rows("lock_contention", "lock_contention", "threading_lock", workers=(workers,),
+                           tasks=workers * 1000, median=0.001 * workers)  # fmt: skip
+    figure = draw_locks(pd.DataFrame(rows))
+    assert legend_labels(figure, "workers") == ["2", "4"]
+    (ax,) = figure.axes
+    assert len([c for c in ax.containers if c.get_label() == "threading_lock"]) == 2
+
+
+def test_models_that_share_a_colour_get_markers_of_their_own():
+    from showdown.kernel.catalogue import MODEL_NAMES
+
+    by_colour = {}
+    for model in MODEL_NAMES:
+        by_colour.setdefault(model_colour(model), []).append(model_marker(model))
+    for markers in by_colour.values():
+        assert len(set(markers)) == len(markers)
+    assert {model_marker(m) for m in KNOWN_MODELS} == {"o"}
+    assert model_marker("threads.aa") == model_marker("threads")
+
+
+# I/O throughput
+
+LATENCY = 0.01
+
+
+def io_table():
+    """io_net (with serial) and io_net_many (without): ``IO_TASKS`` requests of ``LATENCY``."""
+    rows = timed_rows("io_net", "io_net", "serial", workers=(1,), tasks=IO_TASKS, median=IO_TASKS * LATENCY)
+    for model in ("threads", "asyncio"):
+        rows += timed_rows("io_net", "io_net", model, workers=WORKERS, tasks=IO_TASKS,
+                           median=lambda w, _: math.ceil(IO_TASKS / w) * LATENCY * 1.25)  # fmt: skip
+        rows += timed_rows("io_net_many", "io_net", model, workers=(64, 256), tasks=256, median=0.05)
+    rows += timed_rows("io_disk", "io_disk", "threads", workers=(4,), tasks=32, median=0.1)
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def io_figure():
+    return draw_io(io_table())
+
+
+def test_io_has_a_panel_per_workload_label_and_a_line_per_model(io_figure):
+    titles = [ax.get_title() for ax in io_figure.axes]
+    assert titles == ["io_net · payload 1KiB", "io_disk · payload 1KiB", "io_net_many · payload 1KiB"]
+    assert sorted(containers_of(io_figure.axes[0])) == ["asyncio", "serial", "threads"]
+    assert legend_labels(io_figure, "model") == ["asyncio", "serial", "threads", "ideal (latency bound from serial)"]
+
+
+def test_io_draws_units_per_second_on_log_scales(io_figure):
+    net, disk, many = io_figure.axes
+    assert net.get_ylabel() == "requests per second (log scale)"
+    assert disk.get_ylabel() == "files per second (log scale)"
+    assert net.get_xscale() == "log" and net.get_yscale() == "log"
+    threads = containers_of(net)["threads"]
+    expected = [IO_TASKS / (math.ceil(IO_TASKS / w) * LATENCY * 1.25) for w in WORKERS]
+    assert list(threads.lines[0].get_ydata()) == pytest.approx(expected)
+    assert error_bar_ends(threads)[0] == pytest.approx((expected[0] / 1.1, expected[0] / 0.9))
+    assert containers_of(many)["asyncio"].lines[0].get_ydata()[0] == pytest.approx(256 / 0.05)
+
+
+def test_io_ideal_is_the_latency_bound_from_serial_and_only_where_serial_ran(io_figure):
+    net, _disk, many = io_figure.axes
+    (ideal,) = [line for line in net.get_lines() if line.get_label().startswith("ideal")]
+    assert list(ideal.get_xdata()) == [1, *WORKERS[1:]]
+    expected = [IO_TASKS / (math.ceil(IO_TASKS / w) * LATENCY) for w in (1, *WORKERS[1:])]
+    assert list(ideal.get_ydata()) == pytest.approx(expected)  # 100, 200, 400, 600 per second
+    assert not [line for line in many.get_lines() if line.get_label().startswith("ideal")]
+    assert "no serial cell:\nno ideal line" in [t.get_text() for t in many.texts]
+
+
+# Empty inputs and files
+
+
+NEW_FIGURES = {draw_memory: None, draw_ipc: "ipc_transfer", draw_switch: "switch_latency",
+               draw_locks: "lock_contention", draw_io: "io_sleep / io_net / io_disk"}  # fmt: skip
+
+
+@pytest.mark.parametrize("draw", list(NEW_FIGURES))
+def test_new_figures_say_no_data_for_an_empty_table(draw):
+    assert "no data" in all_text(draw(pd.DataFrame()))
+
+
+@pytest.mark.parametrize("draw", [d for d, kind in NEW_FIGURES.items() if kind])
+def test_new_figures_name_the_kind_a_sweep_did_not_measure(draw):
+    cells = cells_table()
+    figure = draw(cells[cells["kind"] == "cpu_pure"])
+    assert "no data" in all_text(figure)
+    assert f"this sweep has no {NEW_FIGURES[draw]} cells" in all_text(figure)
+    assert MACHINE in figure.get_suptitle()
+
+
+def test_new_plot_functions_write_png_files_and_accept_empty_ones(tmp_path):
+    cells = pd.concat([cells_table(), ipc_table(), io_table()], ignore_index=True)
+    cells_tsv, empty_tsv = tmp_path / "cells.tsv", tmp_path / "empty.tsv"
+    cells.to_csv(cells_tsv, sep="\t", index=False)
+    empty_tsv.write_text("")
+    plots = {"memory": plot_memory, "ipc": plot_ipc, "switch": plot_switch, "locks": plot_locks, "io": plot_io}
+    for name, plot in plots.items():
+        plot(str(cells_tsv), str(tmp_path / "out" / f"{name}.png"))
+        plot(str(empty_tsv), str(tmp_path / f"empty_{name}.png"))
+        assert_png(tmp_path / "out" / f"{name}.png")
+        assert_png(tmp_path / f"empty_{name}.png")
+    assert plt.get_fignums() == []

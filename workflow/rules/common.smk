@@ -187,7 +187,10 @@ def final_outputs():
         "results/aggregate/failed.tsv",
         *(
             f"results/report/{figure}.png"
-            for figure in ("speedup", "winners", "startup", "drift", "interpreters")
+            for figure in (
+                "speedup", "winners", "startup", "drift", "interpreters",
+                "memory", "ipc", "switch", "locks", "io",
+            )
         ),
     ]
 

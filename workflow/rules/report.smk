@@ -94,3 +94,103 @@ rule plot_interpreters:
         seed=SWEEP["seed"],
     script:
         "../scripts/plot_interpreters.py"
+
+
+rule plot_memory:
+    input:
+        cells="results/aggregate/cells.tsv",
+    output:
+        report(
+            "results/report/memory.png",
+            caption="../../report/captions/memory.rst",
+            category="3. Figures",
+            labels={"figure": "peak memory vs workers"},
+        ),
+    log:
+        "results/logs/plot_memory.log",
+    # Analysis, not measurement: on a cluster it runs on the submit host like the others.
+    localrule: True
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_memory.py"
+
+
+rule plot_ipc:
+    input:
+        cells="results/aggregate/cells.tsv",
+    output:
+        report(
+            "results/report/ipc.png",
+            caption="../../report/captions/ipc.rst",
+            category="3. Figures",
+            labels={"figure": "inter-process transfer"},
+        ),
+    log:
+        "results/logs/plot_ipc.log",
+    # Analysis, not measurement: on a cluster it runs on the submit host like the others.
+    localrule: True
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_ipc.py"
+
+
+rule plot_switch:
+    input:
+        cells="results/aggregate/cells.tsv",
+    output:
+        report(
+            "results/report/switch.png",
+            caption="../../report/captions/switch.rst",
+            category="3. Figures",
+            labels={"figure": "switch latency"},
+        ),
+    log:
+        "results/logs/plot_switch.log",
+    # Analysis, not measurement: on a cluster it runs on the submit host like the others.
+    localrule: True
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_switch.py"
+
+
+rule plot_locks:
+    input:
+        cells="results/aggregate/cells.tsv",
+    output:
+        report(
+            "results/report/locks.png",
+            caption="../../report/captions/locks.rst",
+            category="3. Figures",
+            labels={"figure": "lock contention"},
+        ),
+    log:
+        "results/logs/plot_locks.log",
+    # Analysis, not measurement: on a cluster it runs on the submit host like the others.
+    localrule: True
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_locks.py"
+
+
+rule plot_io:
+    input:
+        cells="results/aggregate/cells.tsv",
+    output:
+        report(
+            "results/report/io.png",
+            caption="../../report/captions/io.rst",
+            category="3. Figures",
+            labels={"figure": "I/O throughput vs workers"},
+        ),
+    log:
+        "results/logs/plot_io.log",
+    # Analysis, not measurement: on a cluster it runs on the submit host like the others.
+    localrule: True
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/plot_io.py"
