@@ -18,7 +18,10 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import psutil
 
 SAMPLE_SECONDS = 0.1  # 10 Hz: about 1% of a core here; finer sampling disturbs 2-core machines
-FULL_MEMORY_EVERY = 5  # USS/PSS read smaps, dearer than RSS: every 5th sample
+# USS/PSS read smaps, dearer than RSS: every sample while the tree is small, every 5th
+# sample of a large tree (hundreds of processes would cost the measured cell a core).
+FULL_MEMORY_EVERY = 5
+SMALL_TREE = 16
 STDERR_TAIL_LINES = 20
 
 
@@ -70,13 +73,15 @@ class _TreeSampler(threading.Thread):
     def run(self) -> None:
         polls = 0
         while not self.stop_event.is_set():
-            self.sample(full=polls % FULL_MEMORY_EVERY == 0)
+            self.sample(polls)
             polls += 1
             self.stop_event.wait(SAMPLE_SECONDS)
 
-    def sample(self, full: bool) -> None:
+    def sample(self, poll: int) -> None:
         rss = uss = pss = 0
-        for process in self._tree():
+        tree = self._tree()
+        full = len(tree) <= SMALL_TREE or poll % FULL_MEMORY_EVERY == 0
+        for process in tree:
             try:
                 self.seen.setdefault(process.pid, process.create_time())
                 if full:
