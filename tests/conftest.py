@@ -32,6 +32,26 @@ def pyenv_python(version_prefix: str):
     return None
 
 
+# Every process a test session starts carries this tag in its environment, so that a
+# search for survivors finds ours and not those of another session on the same machine.
+SESSION_TAG = f"showdown-test-{os.getpid()}"
+os.environ["SHOWDOWN_TEST_TAG"] = SESSION_TAG
+
+
+def tagged_processes():
+    """Live processes (other than this one) started by this test session."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.pid != os.getpid() and process.environ().get("SHOWDOWN_TEST_TAG") == SESSION_TAG:
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
 def run_snakemake(workdir, *args, configfile=None, config=None, timeout=600, check=True):
     """Run the workflow of this checkout in ``workdir`` (a fresh results/ there)."""
     workdir = Path(workdir)

@@ -1,5 +1,6 @@
 """Faults: hangs, crashes, leaks, broken pools and interrupts are survived, recorded, reaped."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -9,20 +10,19 @@ import pandas as pd
 import psutil
 import pytest
 
-from conftest import REPO, SNAKEMAKE, run_snakemake, tiny_sweep
+from conftest import REPO, SNAKEMAKE, run_snakemake, tagged_processes, tiny_sweep
 from showdown.cell import CellJob, run_cell
 from showdown.interpreters import Interpreter
 from showdown.record import read_round_file
 
 
 def kernel_processes():
-    """Live processes running a staged kernel or a sleeper the faults start."""
-    found = []
-    for process in psutil.process_iter(["cmdline"]):
-        cmdline = " ".join(process.info["cmdline"] or [])
-        if "showdown.kernel" in cmdline or "time.sleep(600)" in cmdline:
-            found.append(process)
-    return found
+    """Live processes a cell of this session left behind: kernels, their children, sleepers.
+
+    This test process's own children (multiprocessing's resource tracker) are not a cell's.
+    """
+    return [p for p in tagged_processes()
+            if p.ppid() != os.getpid() and p.status() != psutil.STATUS_ZOMBIE]
 
 
 def faulty_job(fault, timeout=3.0, model="processes-fork"):

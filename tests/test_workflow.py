@@ -6,7 +6,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from conftest import REPO, SNAKEMAKE, run_snakemake, tiny_sweep
+from conftest import REPO, SNAKEMAKE, run_snakemake, tagged_processes, tiny_sweep
 from showdown.record import COLUMNS, read_round_file
 
 CELLS = {  # (workload, model, workers) of the tiny sweep
@@ -113,9 +113,7 @@ def test_rerunning_one_cell_redoes_it_and_only_what_depends_on_it(sweep):
 
 
 def test_no_process_of_the_sweep_survives_it(sweep):
-    import psutil
-
-    leftovers = [p for p in psutil.process_iter(["cmdline"]) if "showdown.kernel" in " ".join(p.info["cmdline"] or [])]
+    leftovers = [p for p in tagged_processes() if "showdown.kernel" in " ".join(p.cmdline())]
     assert leftovers == []
 
 
