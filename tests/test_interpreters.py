@@ -21,7 +21,7 @@ import yaml
 
 from conftest import REPO, pyenv_python, run_snakemake, skip_or_fail
 from showdown import interpreters
-from showdown.cell import CellJob, cell_rows, run_kernel
+from showdown.cell import CellJob, cell_rows, run_kernel, staged_kernel
 from showdown.config import ConfigError, load_sweep
 from showdown.interpreters import (
     Interpreter,
@@ -287,6 +287,30 @@ def test_subinterpreters_on_313_give_every_models_checksum(py313_with_backport, 
         if model == "subinterpreters":
             assert answer["pool_start_seconds"] > 0  # the barrier ran, timed apart
     assert len({frozenset(c) for c in checksums.values()}) == 1, checksums
+
+
+@pytest.mark.slow
+def test_the_subinterpreter_barrier_finds_a_pool_short_of_workers(py313_with_backport):
+    """Two workers asked for, one started: start() says so instead of going on."""
+    code = """
+import showdown.kernel.subinterpreters as s
+s.BARRIER_TIMEOUT_SECONDS = 2
+model = s.Subinterpreters(2)
+pool = model.pool
+model.pool = lambda max_workers: pool(max_workers=1)
+try:
+    model.start([(0, b"a", None), (1, b"b", None)])
+    print("started")
+except s.SubinterpreterBarrierTimeout as error:
+    print(error)
+finally:
+    model.stop()
+"""
+    with staged_kernel() as root:
+        env = {**os.environ, "PYTHONPATH": str(root / "path")}
+        done = subprocess.run([*py313_with_backport.command, "-c", code], env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.stdout.strip().startswith("1 of 2 subinterpreters started within 2 s"), done.stdout + done.stderr
 
 
 @pytest.mark.slow

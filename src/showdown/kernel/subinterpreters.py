@@ -66,7 +66,12 @@ def barrier_task(arg) -> bytes:
     """
     startup_arg, arrived, go, timeout = arg
     arrived.put(startup_arg[0])
-    go.get(timeout=timeout)
+    try:
+        go.get(timeout=timeout)
+    except Exception:
+        # The parent has given up on the pool already, and said why. Raising here would
+        # hang the worker: the backport cannot pickle the queue's exception back.
+        return b""
     return startup_task(startup_arg)
 
 
@@ -89,7 +94,9 @@ class Subinterpreters(Model):
         # Queues cross interpreters (a threading.Barrier cannot): a barrier built of two.
         arrived, go = self.create_queue(), self.create_queue()
         timeout = int(BARRIER_TIMEOUT_SECONDS)
-        futures = [self.executor.submit(barrier_task, (arg, arrived, go, timeout)) for arg in barrier_args]
+        # The workers wait longer than this side does, so that a pool short of workers is
+        # always found out here (and named), never by a worker's own time-out first.
+        futures = [self.executor.submit(barrier_task, (arg, arrived, go, 2 * timeout)) for arg in barrier_args]
         for count in range(len(barrier_args)):
             try:
                 arrived.get(timeout=timeout)
@@ -107,7 +114,8 @@ class Subinterpreters(Model):
 
     def stop(self):
         if self.executor is not None:
-            self.executor.shutdown(wait=True)
+            # Tasks still queued (after a failed start) are dropped, not run.
+            self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
 
 
