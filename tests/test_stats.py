@@ -416,3 +416,285 @@ def test_verdicts_are_deterministic_given_the_seed():
     second = verdicts(benchmark_table(1), alpha=0.05, margin=0.05, n_boot=300, seed=4)
     pd.testing.assert_frame_equal(first[0], second[0])
     pd.testing.assert_frame_equal(first[1], second[1])
+
+
+# --- the bootstrap against the resampling it replaces ------------------------------------
+#
+# Intervals are computed from the exact distribution of a resample's median, enumerated
+# when small and sampled otherwise. The references below resample the data directly, as
+# the percentile bootstrap is defined; they agree when each bound of ours sits at the
+# stated quantile of the reference's own bootstrap distribution, up to Monte Carlo error
+# (4 standard errors of a quantile's position, ours included when we sample too).
+
+
+def _resampled_medians(x, n, rng):
+    x = np.asarray(x, float)
+    return np.median(x[rng.integers(0, x.size, (n, x.size))], axis=1)
+
+
+def reference_ratio_replicates(a_rounds, b_rounds, n, seed):
+    """The blocked ratio's bootstrap, straightforwardly: resample every (side, round)."""
+    rng = np.random.default_rng(seed)
+    log_ratios = [
+        np.log(_resampled_medians(a, n, rng)) - np.log(_resampled_medians(b, n, rng))
+        for a, b in zip(a_rounds, b_rounds)
+    ]
+    return np.exp(np.mean(log_ratios, axis=0))
+
+
+def assert_at_quantile(bound, replicates, q, our_resamples=None):
+    """``bound`` is a q-quantile of the distribution sampled by ``replicates``."""
+    sd = math.sqrt(q * (1 - q) / replicates.size)
+    if our_resamples:
+        sd = math.hypot(sd, math.sqrt(q * (1 - q) / our_resamples))
+    below, at_or_below = np.mean(replicates < bound), np.mean(replicates <= bound)
+    assert below - 4 * sd <= q <= at_or_below + 4 * sd, (bound, q, below, at_or_below)
+
+
+def test_median_atoms_match_enumerating_every_resample():
+    import itertools
+
+    from showdown.stats import _median_atoms
+
+    for n in range(1, 8):
+        counts = {}
+        for draw in itertools.product(range(n), repeat=n):
+            ordered = sorted(draw)
+            key = (ordered[(n - 1) // 2], ordered[n // 2])
+            counts[key] = counts.get(key, 0) + 1
+        low, high, probability = _median_atoms(n)
+        assert len(probability) == len(counts)
+        for i, j, p in zip(low, high, probability):
+            assert p == pytest.approx(counts[(i, j)] / n**n, abs=1e-14)
+
+
+def test_median_atoms_match_exact_counts_for_larger_samples():
+    from showdown.stats import _median_atoms
+
+    def at_least(n, u, c):  # resamples with at least c draws among the u smallest
+        return sum(math.comb(n, k) * u**k * (n - u) ** (n - k) for k in range(c, n + 1))
+
+    for n in (20, 21):
+        low, high, probability = _median_atoms(n)
+        assert probability.sum() == pytest.approx(1.0, abs=1e-13)
+        h = n // 2 + 1  # the median is <= x_(u) when the lower middle order statistic is
+        for u in (3, 8, 10, 15):
+            below = probability[high < u].sum() if n % 2 else probability[low < u].sum()
+            assert below == pytest.approx(at_least(n, u, h if n % 2 else n // 2) / n**n, abs=1e-13)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_median_ci_is_scipys_percentile_bootstrap(seed):
+    rng = np.random.default_rng(100 + seed)
+    n = [9, 10, 3, 36, 17, 4][seed]
+    x = rng.lognormal(0, 0.2, n)
+    if seed == 4:
+        x = x.round(1)  # ties
+    median, low, high = median_ci(x, rng=seed)
+    reference = scipy_stats.bootstrap(
+        (x,), np.median, n_resamples=40_000, method="percentile", rng=np.random.default_rng(seed)
+    )
+    replicates = reference.bootstrap_distribution
+    assert median == np.median(x)
+    assert_at_quantile(low, replicates, 0.025)
+    assert_at_quantile(high, replicates, 0.975)
+
+
+def test_median_ci_of_nine_samples_is_their_second_and_eighth():
+    # P(resample median <= x_(k)) = P(Binomial(9, k/9) >= 5): 0.0014 at k=1, 0.030 at
+    # k=2, 0.970 at k=7, 0.9986 at k=8, so the exact 95% interval is [x_(2), x_(8)].
+    x = np.random.default_rng(7).lognormal(0, 0.3, 9)
+    ordered = np.sort(x)
+    assert median_ci(x, rng=0) == (ordered[4], ordered[1], ordered[7])
+
+
+def test_large_even_cells_are_resampled_and_still_scipys_interval():
+    x = np.random.default_rng(8).lognormal(0, 0.2, 120)  # 7,260 possible medians
+    _, low, high = median_ci(x, rng=3)
+    assert median_ci(x, rng=3) == median_ci(x, rng=np.random.default_rng(3))
+    replicates = _resampled_medians(x, 40_000, np.random.default_rng(9))
+    assert_at_quantile(low, replicates, 0.025, our_resamples=2000)
+    assert_at_quantile(high, replicates, 0.975, our_resamples=2000)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_exact_ratio_ci_is_the_resampling_loops_interval(seed):
+    rng = np.random.default_rng(200 + seed)
+    a = [rng.lognormal(0, 0.1, 3) * s for s in DRIFT]
+    b = [rng.lognormal(0, 0.1, 3) * s * rng.uniform(0.8, 1.5) for s in DRIFT]
+    ratio, low, high = ratio_ci(a, b, rng=seed)  # 3**6 points: enumerated
+    replicates = reference_ratio_replicates(a, b, 40_000, seed)
+    assert ratio == pytest.approx(
+        math.exp(np.mean([np.log(np.median(x) / np.median(y)) for x, y in zip(a, b)])), rel=1e-12
+    )
+    assert_at_quantile(low, replicates, 0.025)
+    assert_at_quantile(high, replicates, 0.975)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sampled_ratio_ci_is_the_resampling_loops_interval(seed):
+    # 5 and 6 repetitions a round: 5**3 * 21**3 points, too many to enumerate.
+    rng = np.random.default_rng(300 + seed)
+    a = [rng.lognormal(0, 0.1, 5) * s for s in DRIFT]
+    b = [rng.lognormal(0, 0.1, 6) * s * 1.2 for s in DRIFT]
+    _, low, high = ratio_ci(a, b, rng=seed)
+    replicates = reference_ratio_replicates(a, b, 40_000, seed)
+    assert_at_quantile(low, replicates, 0.025, our_resamples=2000)
+    assert_at_quantile(high, replicates, 0.975, our_resamples=2000)
+    assert ratio_ci(a, b, rng=seed) == ratio_ci(a, b, rng=np.random.default_rng(seed))
+
+
+def test_exact_ratio_ci_equals_enumerating_every_resample():
+    import itertools
+
+    a = [[1.0, 1.3], [2.0, 2.1, 2.9]]
+    b = [[1.1, 1.2, 1.6], [2.2, 3.1]]
+    medians, weights = [], []
+    for side in (a, b):
+        for cell in side:
+            draws = list(itertools.product(cell, repeat=len(cell)))
+            medians.append([np.median(d) for d in draws])
+            weights.append(np.full(len(draws), 1 / len(draws)))
+    values, probability = np.zeros(1), np.ones(1)
+    for k, (m, w) in enumerate(zip(medians, weights)):
+        sign = 1 if k < 2 else -1
+        values = np.add.outer(values, sign * np.log(m)).ravel()
+        probability = np.multiply.outer(probability, w).ravel()
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(probability[order])
+    expected = [
+        math.exp(values[order][np.argmax(cumulative >= q - 1e-12)] / 2) for q in (0.025, 0.975)
+    ]
+    _, low, high = ratio_ci(a, b, rng=0)
+    assert (low, high) == pytest.approx(expected, rel=1e-12)
+
+
+def test_batched_intervals_equal_one_at_a_time():
+    from showdown.stats import median_cis, ratio_cis
+
+    rng = np.random.default_rng(11)
+    cells = [rng.lognormal(0, 0.2, n) for n in (2, 3, 9, 10, 36, 96, 1, 9)]  # 96: sampled
+    values = np.concatenate(cells)
+    label = np.repeat(np.arange(len(cells)), [c.size for c in cells])
+    median, low, high = median_cis(values, label, rng=5)
+    for k, c in enumerate(cells):
+        np.testing.assert_equal((median[k], low[k], high[k]), median_ci(c, rng=5))
+
+    # Pairs of cells of 3 rounds: A cells 0-3 (varied sizes), B cells 0-1 shared.
+    a_cells = [[rng.lognormal(0, 0.1, n) for n in sizes] for sizes in ([3, 3, 3], [3, 2, 3], [5, 5, 5], [3, 3, 3])]
+    b_cells = [[rng.lognormal(0.3, 0.1, n) for n in sizes] for sizes in ([3, 3, 3], [6, 6, 6])]
+    pairs = [(0, 0), (1, 0), (2, 1), (3, 1), (0, 1)]
+
+    def flat(cells):
+        v = [x for rounds in cells for x in rounds]
+        cell = [k for k, rounds in enumerate(cells) for r in rounds for _ in r]
+        round_ = [i for rounds in cells for i, r in enumerate(rounds) for _ in r]
+        return np.concatenate(v), np.array(cell), np.array(round_)
+
+    ratio, low, high = ratio_cis(
+        *flat(a_cells), *flat(b_cells), [p for p, _ in pairs], [q for _, q in pairs], rng=4
+    )
+    for k, (p, q) in enumerate(pairs):
+        np.testing.assert_equal((ratio[k], low[k], high[k]), ratio_ci(a_cells[p], b_cells[q], rng=4))
+
+
+# --- the whole-table drivers against one group at a time --------------------------------
+
+
+def test_omnibus_pvalues_are_scipys():
+    rng = np.random.default_rng(12)
+    for trial in range(8):
+        rows = []
+        for model in ("a", "b", "c", "d")[: 2 + trial % 3]:
+            for round_ in range(3):
+                values = rng.lognormal(0, 0.1, 3).round(2 if trial % 2 else 6)
+                rows += cell(model, round_, values)
+        group = frame(rows)
+        verdict, _ = compare_models(group)
+        by_model = [g["wall_seconds"].to_numpy() for _, g in group.groupby("model")]
+        assert verdict["kruskal_p"] == pytest.approx(scipy_stats.kruskal(*by_model).pvalue, rel=1e-9)
+        if len(by_model) >= 3:
+            medians = [g.groupby("round")["wall_seconds"].median().to_numpy() for _, g in group.groupby("model")]
+            expected = scipy_stats.friedmanchisquare(*medians).pvalue
+            assert verdict["friedman_p"] == pytest.approx(expected, rel=1e-9, nan_ok=True)
+
+
+def test_verdicts_of_many_groups_equal_each_group_alone():
+    table = pd.concat(
+        [benchmark_table(seed).assign(payload_bytes=seed) for seed in range(4)], ignore_index=True
+    )
+    table.loc[np.random.default_rng(2).random(len(table)) < 0.1, "flagged"] = True
+    verdicts_df, pairs_df = verdicts(table, n_boot=500, seed=3)
+    assert len(verdicts_df) == 8
+    contenders = table[~table["model"].str.endswith(".aa")]
+    for (payload, workers), row in verdicts_df.set_index(["payload_bytes", "workers"]).iterrows():
+        work = contenders[contenders["payload_bytes"] == payload]
+        group = work[(work["workers"] == workers) | (work["model"] == "serial")]
+        verdict, pairs = compare_models(group, n_boot=500, seed=3)
+        for field in VERDICT_FIELDS:
+            assert row[field] == verdict[field] or (pd.isna(row[field]) and pd.isna(verdict[field])), field
+        mine = pairs_df[(pairs_df["payload_bytes"] == payload) & (pairs_df["workers"] == workers)]
+        pd.testing.assert_frame_equal(
+            mine[list(PAIR_FIELDS)].reset_index(drop=True), pairs, check_dtype=False
+        )
+        kept = group[~group["flagged"]]
+        expected = compare_models(kept, n_boot=500, seed=3)[0]["winner"] if group["flagged"].any() else row["winner"]
+        if kept["model"].value_counts().reindex(group["model"].unique(), fill_value=0).min() < 2:
+            expected = INSUFFICIENT
+        assert row["verdict_without_flagged"] == expected
+        assert row["n_flagged"] == group["flagged"].sum()
+
+
+def test_aa_control_with_several_twins_and_groups():
+    rng = np.random.default_rng(13)
+    rows = []
+    for workers in (2, 4):
+        rows += drifting_model("threads", 1.0, rng, workers=workers)
+        rows += drifting_model("threads.aa", 1.0, rng, workers=workers)
+        rows += drifting_model("asyncio", 1.0, rng, workers=workers)
+        rows += drifting_model("asyncio.aa", 2.0, rng, workers=workers)
+    rows += drifting_model("lonely.aa", 1.0, rng, workers=2)  # its model never ran
+    aa = aa_control(frame(rows), n_boot=300)
+    assert list(zip(aa["workers"], aa["model"], aa["twin"])) == [
+        (2, "asyncio", "asyncio.aa"), (2, "threads", "threads.aa"),
+        (4, "asyncio", "asyncio.aa"), (4, "threads", "threads.aa"),
+    ]  # fmt: skip
+    assert list(aa["called_different"]) == [True, False, True, False]
+    group = frame(rows)
+    one = group[(group["workers"] == 4) & group["model"].isin(["asyncio", "asyncio.aa"])]
+    verdict, pairs = compare_models(one, n_boot=300)
+    assert aa.iloc[2]["ratio"] == pairs.loc[0, "ratio"] and aa.iloc[2]["fastest"] == verdict["fastest"]
+    assert aa.iloc[2]["p_value"] == pairs.loc[0, "p_raw"]
+
+
+def test_holm_within_families_equals_holm_per_family():
+    from showdown.stats import _holm_families
+
+    rng = np.random.default_rng(14)
+    sizes = rng.integers(1, 6, 50)
+    p = rng.random(sizes.sum())
+    p[rng.random(p.size) < 0.1] = np.nan
+    family = np.repeat(np.arange(sizes.size), sizes)
+    adjusted = _holm_families(p, family)
+    for f in range(sizes.size):
+        np.testing.assert_array_equal(adjusted[family == f], holm(p[family == f]))
+
+
+def test_exact_pvalues_of_many_pairs_with_and_without_ties_match_one_at_a_time():
+    # Batched: each pair's p through its shape's cached null; ties one by one.
+    rng = np.random.default_rng(15)
+    rows = []
+    for k in range(12):
+        values = rng.lognormal(0, 0.1, 9).round(1 if k % 3 == 0 else 6)
+        for round_ in range(3):
+            rows += cell(f"m{k:02d}", round_, values[3 * round_ : 3 * round_ + 3] * (1 + 0.05 * k))
+    group = frame(rows)
+    _, pairs = compare_models(group, n_boot=200)
+    cells = {m: {r: g["wall_seconds"].to_numpy() for r, g in f.groupby("round")} for m, f in group.groupby("model")}
+    for _, pair in pairs.iterrows():
+        result = stratified_mwu_test(cells[pair["model_a"]], cells[pair["model_b"]])
+        assert (pair["p_raw"], pair["method"]) == (result.pvalue, result.method)
+        assert pair["cliffs_delta"] == cliffs_delta(
+            np.concatenate(list(cells[pair["model_a"]].values())),
+            np.concatenate(list(cells[pair["model_b"]].values())),
+        )

@@ -59,59 +59,111 @@ def failed_cells(samples: pd.DataFrame) -> pd.DataFrame:
     return failed[columns].sort_values(CELL_KEY + ["round"]).reset_index(drop=True)
 
 
-def _rounds(rows: pd.DataFrame) -> dict:
-    return {r: g["wall_seconds"].to_numpy() for r, g in rows.groupby("round")}
+SUMMARY_COLUMNS = [
+    *CELL_KEY, "rounds", "samples", "flagged", "tasks",
+    "median_seconds", "q1_seconds", "q3_seconds", "ci_low_seconds", "ci_high_seconds",
+    "relative_half_width", "precision_met", "speedup", "speedup_ci_low", "speedup_ci_high",
+    "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
+    "probe_drift", "coefficient_of_variation", "host", "python_version", "gil_enabled",
+]  # fmt: skip
 
 
 def cell_summary(samples: pd.DataFrame, *, n_boot: int, seed: int, precision: float) -> pd.DataFrame:
-    """Per cell: median, IQR, bootstrap CI of the median, speedup over serial with its CI."""
-    measured = samples[samples["measured"]]
-    serial = {
-        key: _rounds(rows)
-        for key, rows in measured[measured["model"] == stats.SERIAL].groupby(list(stats.SERIAL_KEY))
-    }
-    records: List[dict] = []
-    for key, rows in measured.groupby(CELL_KEY):
-        cell = dict(zip(CELL_KEY, key))
-        wall = rows["wall_seconds"].to_numpy()
-        median, low, high = stats.median_ci(wall, n_boot=n_boot, rng=seed)
-        baseline = serial.get(tuple(cell[k] for k in stats.SERIAL_KEY))
-        speedup = (np.nan,) * 3
-        if baseline is not None:
-            speedup = stats.speedup_ci(_rounds(rows), baseline, n_boot=n_boot, rng=seed)
-        cpu = (rows["cpu_user_seconds"] + rows["cpu_system_seconds"]) / rows["wall_seconds"]
-        probe_by_round = rows.groupby("round")["probe_pure_seconds"].median()
-        half_width = (high - low) / 2 / median if median else np.nan
-        records.append(
-            {
-                **cell,
-                "rounds": rows["round"].nunique(),
-                "samples": len(rows),
-                "flagged": int(rows["flagged"].sum()),
-                "tasks": int(rows["tasks"].iloc[0]),
-                "median_seconds": median,
-                "q1_seconds": float(np.quantile(wall, 0.25)),
-                "q3_seconds": float(np.quantile(wall, 0.75)),
-                "ci_low_seconds": low,
-                "ci_high_seconds": high,
-                "relative_half_width": half_width,
-                "precision_met": bool(half_width <= precision),
-                "speedup": speedup[0],
-                "speedup_ci_low": speedup[1],
-                "speedup_ci_high": speedup[2],
-                "cpu_per_wall": float(cpu.median()),
-                "pool_start_seconds": float(rows["pool_start_seconds"].median()),
-                "peak_rss_bytes": rows["peak_rss_bytes"].max(),
-                "peak_uss_bytes": rows["peak_uss_bytes"].max(),
-                "peak_pss_bytes": rows["peak_pss_bytes"].max(),
-                "probe_drift": float(probe_by_round.max() / probe_by_round.min()),
-                "coefficient_of_variation": float(np.std(wall) / np.mean(wall)),
-                "host": ",".join(sorted(rows["host"].dropna().unique())),
-                "python_version": rows["python_version"].iloc[0],
-                "gil_enabled": bool(rows["gil_enabled"].iloc[0]),
-            }
-        )
-    return pd.DataFrame(records)
+    """Per cell: median, IQR, bootstrap CI of the median, speedup over serial with its CI.
+
+    Every statistic is computed for all cells at once (grouped reductions, and the
+    batched bootstrap of :func:`stats.median_cis` and :func:`stats.ratio_cis`). The
+    speedup is 1 / the ratio of the cell to the serial rows of its work
+    (:data:`stats.SERIAL_KEY`), round by round, as :func:`stats.speedup_ci`.
+    """
+    measured = np.flatnonzero(samples["measured"].to_numpy(bool))
+    codes: dict = {}
+    cell, keys = stats.group_numbers(samples, CELL_KEY, measured, codes=codes)
+    rows = measured[cell >= 0]
+    cell = cell[cell >= 0]
+    n_cells = len(keys)
+    if not n_cells:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+
+    def column(name: str, dtype=None) -> np.ndarray:
+        return samples[name].to_numpy(dtype)[rows]
+
+    wall, round_ = column("wall_seconds", float), column("round")
+    cpu = (column("cpu_user_seconds", float) + column("cpu_system_seconds", float)) / wall
+    per_cell = pd.DataFrame(
+        {"wall": wall, "cpu": cpu, "pool_start": column("pool_start_seconds", float),
+         "flagged": column("flagged", bool), "round": round_}
+    ).groupby(cell, sort=True)  # fmt: skip
+    median, low, high = stats.median_cis(wall, cell, n_boot=n_boot, rng=seed)
+    quartiles = per_cell["wall"].quantile([0.25, 0.75]).unstack()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half_width = np.where(median != 0, (high - low) / 2 / median, np.nan)
+
+    # Speedup: each cell against the serial rows of its work, on the rounds both have.
+    work, _ = stats.group_numbers(samples, list(stats.SERIAL_KEY), rows, codes=codes)
+    first = np.full(n_cells, rows.size)
+    np.minimum.at(first, cell, np.arange(rows.size))  # each cell's first row
+    cell_work = work[first]
+    is_serial = (samples["model"] == stats.SERIAL).to_numpy(bool)[rows] & (work >= 0)
+    speedup = np.full((3, n_cells), np.nan)
+    with_baseline = np.flatnonzero(np.isin(cell_work, work[is_serial]) & (cell_work >= 0))
+    if with_baseline.size:
+        ratio, ratio_low, ratio_high = stats.ratio_cis(
+            wall, cell, round_,
+            wall[is_serial], work[is_serial], round_[is_serial],
+            with_baseline, cell_work[with_baseline],
+            n_boot=n_boot, rng=seed,
+        )  # fmt: skip
+        speedup[:, with_baseline] = 1 / ratio, 1 / ratio_high, 1 / ratio_low
+
+    probe = pd.Series(column("probe_pure_seconds", float))
+    probe_by_round = probe.groupby([cell, round_], sort=True).median().groupby(level=0)
+    peak_columns = ["peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes"]
+    peaks = samples[peak_columns].iloc[rows].groupby(cell, sort=True).max()
+    first_rows = rows[first]
+    summary = keys.assign(
+        rounds=per_cell["round"].nunique().to_numpy(),
+        samples=per_cell.size().to_numpy(),
+        flagged=per_cell["flagged"].sum().to_numpy().astype(np.int64),
+        tasks=samples["tasks"].to_numpy()[first_rows].astype(np.int64),
+        median_seconds=median,
+        q1_seconds=quartiles[0.25].to_numpy(),
+        q3_seconds=quartiles[0.75].to_numpy(),
+        ci_low_seconds=low,
+        ci_high_seconds=high,
+        relative_half_width=half_width,
+        precision_met=half_width <= precision,
+        speedup=speedup[0],
+        speedup_ci_low=speedup[1],
+        speedup_ci_high=speedup[2],
+        cpu_per_wall=per_cell["cpu"].median().to_numpy(),
+        pool_start_seconds=per_cell["pool_start"].median().to_numpy(),
+        **{name: peaks[name].to_numpy() for name in peak_columns},
+        probe_drift=(probe_by_round.max() / probe_by_round.min()).to_numpy(),
+        coefficient_of_variation=(per_cell["wall"].std(ddof=0) / per_cell["wall"].mean()).to_numpy(),
+        host=_hosts(cell, samples["host"], rows, n_cells),
+        python_version=samples["python_version"].iloc[first_rows].to_numpy(),
+        gil_enabled=samples["gil_enabled"].to_numpy()[first_rows].astype(bool),
+    )
+    return summary[SUMMARY_COLUMNS]
+
+
+def _hosts(cell: np.ndarray, host: pd.Series, rows: np.ndarray, n_cells: int) -> np.ndarray:
+    """Per cell, its distinct hosts sorted and joined by commas ("" if none recorded)."""
+    code, names = pd.factorize(host, sort=True)  # missing hosts get -1
+    code = np.asarray(code, np.int64)[rows]
+    known = code >= 0
+    width = max(len(names), 1)
+    pairs = np.unique(cell[known] * width + code[known])
+    pair_cell, pair_host = pairs // width, pairs % width
+    names = np.asarray(names, dtype=object)
+    joined = np.full(n_cells, "", dtype=object)
+    count = np.bincount(pair_cell, minlength=n_cells)
+    single = count[pair_cell] == 1
+    joined[pair_cell[single]] = names[pair_host[single]]
+    for c in np.unique(pair_cell[~single]):  # rare: a cell measured on several hosts
+        joined[c] = ",".join(names[pair_host[pair_cell == c]])
+    return joined
 
 
 def failed_groups(samples: pd.DataFrame) -> pd.DataFrame:

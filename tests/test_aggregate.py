@@ -1,0 +1,245 @@
+"""Known-answer tests for aggregate.cell_summary: one row per cell, every column checked."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from showdown.aggregate import cell_summary
+from showdown.stats import speedup_ci
+
+COLUMNS = [
+    "machine", "interpreter", "config_hash", "workload", "kind", "model", "workers",
+    "payload_bytes", "rounds", "samples", "flagged", "tasks", "median_seconds", "q1_seconds",
+    "q3_seconds", "ci_low_seconds", "ci_high_seconds", "relative_half_width", "precision_met",
+    "speedup", "speedup_ci_low", "speedup_ci_high", "cpu_per_wall", "pool_start_seconds",
+    "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes", "probe_drift",
+    "coefficient_of_variation", "host", "python_version", "gil_enabled",
+]  # fmt: skip
+KEY = {
+    "machine": "node", "interpreter": "py312", "config_hash": "cfg", "workload": "cpu",
+    "kind": "cpu_pure", "payload_bytes": 1024,
+}  # fmt: skip
+DRIFT = (1.0, 1.7, 1 / 1.7)
+OPTIONS = {"n_boot": 2000, "seed": 0, "precision": 0.05}
+
+
+def rows(model, workers, round_, walls, **fields):
+    """Rows of one (cell, round); a field given as a list varies row by row."""
+    out = []
+    for i, wall in enumerate(walls):
+        row = {
+            **KEY, "model": model, "workers": workers, "round": round_, "repetition": i,
+            "warmup": False, "status": "ok", "flagged": False, "tasks": 100,
+            "wall_seconds": float(wall), "cpu_user_seconds": 0.9 * wall,
+            "cpu_system_seconds": 0.1 * wall, "pool_start_seconds": 0.01,
+            "probe_pure_seconds": 0.01, "peak_rss_bytes": 50_000_000,
+            "peak_uss_bytes": 40_000_000, "peak_pss_bytes": 45_000_000, "host": "h1",
+            "python_version": "3.12.1", "gil_enabled": True,
+        }  # fmt: skip
+        for name, value in fields.items():
+            row[name] = value[i] if isinstance(value, list) else value
+        out.append(row)
+    return out
+
+
+def table(*row_lists):
+    """Samples as aggregate.load_samples leaves them: ``measured`` set, ``flagged`` given."""
+    samples = pd.DataFrame([row for rows_ in row_lists for row in rows_])
+    samples["measured"] = (samples["status"] == "ok") & ~samples["warmup"]
+    return samples
+
+
+def model_rounds(model, workers, scale, rng, reps=3, noise=0.05):
+    """Rows of a model over the drifting rounds, ``scale`` times the machine's speed."""
+    return [
+        rows(model, workers, r, scale * speed * rng.lognormal(0, noise, reps))
+        for r, speed in enumerate(DRIFT)
+    ]
+
+
+def walls_by_round(row_lists):
+    """``{round: wall times}`` of rows built by :func:`rows`, as stats' functions take them."""
+    return {r[0]["round"]: [row["wall_seconds"] for row in r] for r in row_lists}
+
+
+def by_model(cells):
+    return cells.set_index(["workload", "model", "workers"])
+
+
+def test_one_row_per_cell_with_exactly_the_summary_columns():
+    rng = np.random.default_rng(0)
+    samples = table(
+        *model_rounds("serial", 1, 2.0, rng),
+        *model_rounds("threads", 4, 2.0, rng),
+        *model_rounds("processes-fork", 4, 0.6, rng),
+        *[[{**row, "workload": "io"} for row in r] for r in model_rounds("threads", 4, 1.0, rng)],
+    )
+    cells = cell_summary(samples, **OPTIONS)
+    assert list(cells.columns) == COLUMNS
+    assert list(zip(cells["workload"], cells["model"], cells["workers"])) == [
+        ("cpu", "processes-fork", 4), ("cpu", "serial", 1), ("cpu", "threads", 4), ("io", "threads", 4)
+    ]  # fmt: skip
+    for column in ("workers", "payload_bytes", "rounds", "samples", "flagged", "tasks"):
+        assert cells[column].dtype.kind == "i", column
+    assert cells["precision_met"].dtype == bool and cells["gil_enabled"].dtype == bool
+
+
+def test_median_quartiles_and_spread_are_exact():
+    walls = [[1.0, 2.0, 3.0], [4.0, 10.0, 5.0], [6.0, 7.0, 8.0]]
+    samples = table(*(rows("threads", 2, r, w) for r, w in enumerate(walls)))
+    row = cell_summary(samples, **OPTIONS).iloc[0]
+    flat = np.ravel(walls)
+    assert (row["rounds"], row["samples"]) == (3, 9)
+    assert row["median_seconds"] == 5.0
+    assert (row["q1_seconds"], row["q3_seconds"]) == (3.0, 7.0)
+    assert row["coefficient_of_variation"] == pytest.approx(np.std(flat) / np.mean(flat), rel=1e-12)
+
+
+def test_median_interval_is_the_exact_percentile_bootstrap():
+    # For 9 samples the resample median is <= x_(k) with probability
+    # P(Binomial(9, k/9) >= 5): 0.030 at k=2 and 0.970 at k=7, so the 95% interval is
+    # [x_(2), x_(8)], whatever the seed.
+    walls = np.random.default_rng(1).lognormal(0, 0.2, 9)
+    samples = table(*(rows("threads", 2, r, walls[3 * r : 3 * r + 3]) for r in range(3)))
+    ordered = np.sort(walls)
+    for seed in (0, 1):
+        row = cell_summary(samples, n_boot=500, seed=seed, precision=0.05).iloc[0]
+        assert (row["ci_low_seconds"], row["ci_high_seconds"]) == (ordered[1], ordered[7])
+    half_width = (ordered[7] - ordered[1]) / 2 / ordered[4]
+    assert row["relative_half_width"] == pytest.approx(half_width, rel=1e-12)
+    assert bool(row["precision_met"]) is False
+    loose = cell_summary(samples, n_boot=500, seed=0, precision=half_width + 1e-9).iloc[0]
+    assert bool(loose["precision_met"]) is True
+
+
+def test_a_model_twice_as_fast_as_serial_has_speedup_two():
+    rng = np.random.default_rng(2)
+    serial = model_rounds("serial", 1, 2.0, rng, noise=0.05)
+    twice = [
+        rows("processes-fork", 4, r[0]["round"], [row["wall_seconds"] / 2 * j for row, j in zip(r, rng.lognormal(0, 0.001, 3))])
+        for r in serial
+    ]  # fmt: skip
+    cells = by_model(cell_summary(table(*serial, *twice), **OPTIONS))
+    fork = cells.loc[("cpu", "processes-fork", 4)]
+    assert fork["speedup"] == pytest.approx(2.0, rel=0.01)
+    assert fork["speedup_ci_low"] < 2.0 < fork["speedup_ci_high"]
+    # It is speedup_ci of the cell's rounds against serial's, the same statistic.
+    expected = speedup_ci(walls_by_round(twice), walls_by_round(serial), n_boot=2000, rng=0)
+    assert (fork["speedup"], fork["speedup_ci_low"], fork["speedup_ci_high"]) == pytest.approx(expected, rel=1e-12)
+    # Serial against itself: exactly 1, in an interval around 1.
+    own = cells.loc[("cpu", "serial", 1)]
+    assert own["speedup"] == pytest.approx(1.0, rel=1e-12)
+    assert own["speedup_ci_low"] < 1.0 < own["speedup_ci_high"]
+
+
+def test_speedup_uses_serial_of_the_same_work_on_shared_rounds_only():
+    rng = np.random.default_rng(3)
+    serial = model_rounds("serial", 1, 2.0, rng)[:2]  # serial lacks round 2
+    threads = model_rounds("threads", 8, 1.0, rng)
+    other_work = [[{**row, "payload_bytes": 4096} for row in r] for r in model_rounds("threads", 8, 1.0, rng)]
+    cells = cell_summary(table(*serial, *threads, *other_work), **OPTIONS).set_index(["payload_bytes", "model"])
+    expected = speedup_ci(walls_by_round(threads), walls_by_round(serial), n_boot=2000, rng=0)
+    got = cells.loc[(1024, "threads"), ["speedup", "speedup_ci_low", "speedup_ci_high"]]
+    assert tuple(got) == pytest.approx(expected, rel=1e-12)
+    assert cells.loc[(1024, "threads"), "rounds"] == 3  # the cell keeps all its rounds
+    # No serial ran for the other payload: no speedup.
+    assert cells.loc[(4096, "threads"), ["speedup", "speedup_ci_low", "speedup_ci_high"]].isna().all()
+
+
+def test_flagged_rows_are_counted_and_kept_failed_and_warmup_rows_left_out():
+    walls = [1.0, 2.0, 3.0, 4.0]
+    samples = table(
+        rows("threads", 2, 0, walls, flagged=[False, True, True, False]),
+        rows("threads", 2, 0, [100.0], warmup=True, repetition=-1),
+        rows("threads", 2, 1, [np.nan], status="timeout"),
+        rows("threads", 2, 1, [5.0]),
+    )
+    row = cell_summary(samples, **OPTIONS).iloc[0]
+    assert (row["samples"], row["flagged"], row["rounds"]) == (5, 2, 2)
+    assert row["median_seconds"] == 3.0
+    # A cell whose rows all failed has no summary row.
+    failed = table(rows("asyncio", 2, 0, [np.nan, np.nan], status="crashed"), rows("threads", 2, 0, walls))
+    assert list(cell_summary(failed, **OPTIONS)["model"]) == ["threads"]
+
+
+def test_cell_level_fields():
+    samples = table(
+        rows("threads", 2, 0, [1.0, 2.0, 4.0], cpu_user_seconds=[0.5, 3.0, 2.0], cpu_system_seconds=0.0,
+             pool_start_seconds=[0.1, 0.3, 0.2], probe_pure_seconds=[0.010, 0.012, 0.011],
+             peak_rss_bytes=[10, 30, 20], peak_uss_bytes=[5, 4, 6], peak_pss_bytes=[7, 9, 8],
+             host=["b", None, "a"], python_version="3.12.1", gil_enabled=False, tasks=64),
+        rows("threads", 2, 1, [2.0, 2.0], cpu_user_seconds=2.0, cpu_system_seconds=1.0,
+             probe_pure_seconds=[0.020, 0.024], host="b", python_version="3.12.2", gil_enabled=True),
+    )  # fmt: skip
+    row = cell_summary(samples, **OPTIONS).iloc[0]
+    # (user + system) / wall per row: 0.5, 1.5, 0.5, 1.5, 1.5.
+    assert row["cpu_per_wall"] == pytest.approx(1.5)
+    assert row["pool_start_seconds"] == pytest.approx(0.1)  # median of .1 .3 .2 .01 .01
+    assert (row["peak_rss_bytes"], row["peak_uss_bytes"], row["peak_pss_bytes"]) == (50_000_000, 40_000_000, 45_000_000)
+    # Per-round median probes 0.011 and 0.022: drift 2.
+    assert row["probe_drift"] == pytest.approx(2.0)
+    assert row["host"] == "a,b"
+    assert (row["python_version"], bool(row["gil_enabled"]), row["tasks"]) == ("3.12.1", False, 64)
+
+
+def test_peak_memory_is_the_cells_maximum():
+    samples = table(
+        rows("threads", 2, 0, [1.0, 2.0, 4.0], peak_rss_bytes=[10, 30, 20], peak_uss_bytes=[5, 4, 6],
+             peak_pss_bytes=[7, 9, 8]),
+    )  # fmt: skip
+    row = cell_summary(samples, **OPTIONS).iloc[0]
+    assert (row["peak_rss_bytes"], row["peak_uss_bytes"], row["peak_pss_bytes"]) == (30, 6, 9)
+
+
+def test_many_cells_at_once_equal_each_cell_alone():
+    rng = np.random.default_rng(4)
+    work = []
+    for payload in (64, 128):
+        for model, workers, scale, reps in (
+            ("serial", 1, 2.0, 3), ("threads", 2, 1.9, 3), ("threads", 4, 1.8, 6),
+            ("processes-fork", 4, 0.7, 3), ("asyncio", 4, 2.1, 2),
+        ):  # fmt: skip
+            work += [[{**row, "payload_bytes": payload} for row in r] for r in model_rounds(model, workers, scale, rng, reps)]
+    work += [[{**row, "workload": "sleep", "flagged": True} for row in r] for r in model_rounds("threads", 2, 1.0, rng, 12)]
+    samples = table(*work)
+    together = cell_summary(samples, **OPTIONS)
+    assert len(together) == 11
+    for _, row in together.iterrows():
+        same_work = (samples["workload"] == row["workload"]) & (samples["payload_bytes"] == row["payload_bytes"])
+        alone = samples[same_work & (
+            ((samples["model"] == row["model"]) & (samples["workers"] == row["workers"]))
+            | (samples["model"] == "serial")
+        )]  # fmt: skip
+        own = cell_summary(alone, **OPTIONS)
+        own = own[(own["model"] == row["model"]) & (own["workers"] == row["workers"])].iloc[0]
+        for column in COLUMNS:
+            if isinstance(row[column], float):  # grouped sums may round in another order
+                assert own[column] == pytest.approx(row[column], rel=1e-12, nan_ok=True), column
+            else:
+                assert own[column] == row[column], column
+
+
+def test_deterministic_given_the_seed_also_when_resampling():
+    rng = np.random.default_rng(5)
+    samples = table(
+        *model_rounds("serial", 1, 2.0, rng, reps=40),  # 120 samples: a sampled interval
+        *model_rounds("threads", 2, 1.0, rng, reps=5),  # 5 against 40 a round: sampled
+    )
+    first = cell_summary(samples, **OPTIONS)
+    pd.testing.assert_frame_equal(first, cell_summary(samples, **OPTIONS))
+    other = cell_summary(samples, n_boot=2000, seed=1, precision=0.05)
+    assert not first["speedup_ci_low"].equals(other["speedup_ci_low"])
+    pd.testing.assert_frame_equal(
+        first.drop(columns=["ci_low_seconds", "ci_high_seconds", "relative_half_width",
+                            "precision_met", "speedup_ci_low", "speedup_ci_high"]),
+        other.drop(columns=["ci_low_seconds", "ci_high_seconds", "relative_half_width",
+                            "precision_met", "speedup_ci_low", "speedup_ci_high"]),
+    )  # fmt: skip
+
+
+def test_no_measured_rows_give_an_empty_summary_with_its_columns():
+    samples = table(rows("threads", 2, 0, [math.nan], status="timeout"))
+    cells = cell_summary(samples, **OPTIONS)
+    assert cells.empty and list(cells.columns) == COLUMNS
