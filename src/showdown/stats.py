@@ -76,7 +76,7 @@ MAX_EXACT_KEY = 2**62
 # two models: 3**6 = 729 points.
 MAX_EXACT_BOOTSTRAP_SUPPORT = 4096
 # Bound on the elements of one working array (pairs x support points or x resamples).
-_CHUNK_ELEMENTS = 1 << 20
+_CHUNK_ELEMENTS = 1 << 18
 # Threads sharing the bootstrap's chunks (numpy releases the GIL in them): the CPUs this
 # process may use, at most 8 (each holds two working arrays of _CHUNK_ELEMENTS floats).
 _THREADS = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
