@@ -18,21 +18,10 @@ include: "workflow/rules/analyse.smk"
 include: "workflow/rules/report.smk"
 
 
-# On a cluster, everything but the measurements runs on the submit host.
-localrules:
-    all,
-    plan_round,
-    aggregate_cells,
-    compare_models,
-    list_not_applicable,
-    list_applicability,
-    plot_speedup,
-    plot_winners,
-    plot_startup,
-    plot_drift,
-
-
+# On a cluster, every rule but the measuring ones (probe, calibration, cells) says
+# `localrule: True`: it runs on the submit host.
 rule all:
     default_target: True
     input:
         final_outputs(),
+    localrule: True

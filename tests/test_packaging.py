@@ -28,3 +28,15 @@ def test_every_rule_names_the_environment():
         text = path.read_text()
         rules = len(re.findall(r"^(?:rule|checkpoint) \w+:", text, flags=re.M))
         assert text.count('"../../environment.yml"') == rules, path.name
+
+
+def test_only_measuring_rules_leave_the_submit_host():
+    """On a cluster, rules that do not measure run locally: each says so itself."""
+    blocks = []
+    for path in [REPO / "Snakefile", *(REPO / "workflow/rules").glob("*.smk")]:
+        blocks += re.split(r"(?m)^(?=(?:rule|checkpoint) \w+:)", path.read_text())[1:]
+    remote = sorted(re.match(r"\w+ (\w+):", b)[1] for b in blocks if "localrule: True" not in b)
+    assert remote == ["calibrate_work", "probe_interpreter", "run_cell"]
+    for block in blocks:
+        if "localrule: True" not in block:
+            assert "threads: workflow.cores" in block  # and they hold the whole machine

@@ -18,6 +18,7 @@ rule aggregate_cells:
         ),
     log:
         "results/logs/aggregate_cells.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
@@ -52,6 +53,7 @@ rule compare_models:
         ),
     log:
         "results/logs/compare_models.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
@@ -74,6 +76,7 @@ rule list_not_applicable:
         ),
     log:
         "results/logs/list_not_applicable.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
@@ -95,6 +98,7 @@ rule judge_claims:
         points="results/claims/points.tsv",
     log:
         "results/logs/judge_claims.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
@@ -115,6 +119,7 @@ rule list_applicability:
         ),
     log:
         "results/logs/list_applicability.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:

@@ -98,7 +98,10 @@ def cell_inputs(wildcards):
     """The probe, the group's calibration, and the job just before this one in its round."""
     cell = cell_of(wildcards)
     round = int(wildcards.round)
-    inputs = {"probe": matrix.PROBE.format(**cell.wildcards()), **interpreter_env(wildcards)}
+    inputs = {
+        "probe": matrix.PROBE.format(**cell.wildcards()),
+        **interpreter_env(wildcards),
+    }
     if SWEEP.workloads[cell.workload].calibrated:
         inputs["calibration"] = matrix.CALIBRATION.format(**cell.wildcards())
     previous = SCHEDULE.previous(cell, round)
@@ -173,7 +176,11 @@ def all_round_files(wildcards):
     """The base rounds of every group, then the extra rounds the plans asked for."""
     files = []
     for round in range(1, MAX_ROUNDS + 1):
-        files += [path for group in groups_in_round(round) for path in SCHEDULE.round_paths(group, round)]
+        files += [
+            path
+            for group in groups_in_round(round)
+            for path in SCHEDULE.round_paths(group, round)
+        ]
     return files
 
 
@@ -188,8 +195,16 @@ def final_outputs():
         *(
             f"results/report/{figure}.png"
             for figure in (
-                "speedup", "winners", "startup", "drift", "interpreters",
-                "memory", "ipc", "switch", "locks", "io",
+                "speedup",
+                "winners",
+                "startup",
+                "drift",
+                "interpreters",
+                "memory",
+                "ipc",
+                "switch",
+                "locks",
+                "io",
             )
         ),
     ]

@@ -30,6 +30,7 @@ checkpoint plan_round:
         matrix.ROUND_PLAN,
     log:
         "results/logs/rounds/after_r{round}.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:

@@ -9,6 +9,7 @@ rule build_interpreter_env:
         venv=directory(ENV_DIR),
     log:
         "results/logs/envs/{machine}/{interpreter}.log",
+    localrule: True
     conda:
         "../../environment.yml"
     threads: workflow.cores

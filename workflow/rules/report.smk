@@ -13,6 +13,7 @@ rule plot_speedup:
         ),
     log:
         "results/logs/plot_speedup.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:
@@ -31,6 +32,7 @@ rule plot_winners:
         ),
     log:
         "results/logs/plot_winners.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:
@@ -49,6 +51,7 @@ rule plot_startup:
         ),
     log:
         "results/logs/plot_startup.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:
@@ -67,6 +70,7 @@ rule plot_drift:
         ),
     log:
         "results/logs/plot_drift.log",
+    localrule: True
     conda:
         "../../environment.yml"
     script:
@@ -87,6 +91,7 @@ rule plot_interpreters:
         ),
     log:
         "results/logs/plot_interpreters.log",
+    localrule: True
     conda:
         "../../environment.yml"
     params:
