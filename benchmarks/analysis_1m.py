@@ -46,7 +46,7 @@ def synthetic_samples(samples: int, seed: int = 0) -> pd.DataFrame:
         "cpu_user_seconds": wall, "cpu_system_seconds": 0.0, "pool_start_seconds": 0.01,
         "probe_pure_seconds": 0.01 * phase, "peak_rss_bytes": 50_000_000,
         "peak_uss_bytes": 40_000_000, "peak_pss_bytes": 45_000_000,
-        "status": "ok", "host": "bench", "cpu_model": "cpu", "logical_cpus": 2,
+        "status": "ok", "host": "bench", "cpu_model": "cpu", "logical_cpus": 2, "load_average": 0.5,
         "python_version": "3.11.7", "gil_enabled": True,
     })
 

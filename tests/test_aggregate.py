@@ -15,7 +15,8 @@ COLUMNS = [
     "q3_seconds", "ci_low_seconds", "ci_high_seconds", "relative_half_width", "precision_met",
     "speedup", "speedup_ci_low", "speedup_ci_high", "cpu_per_wall", "pool_start_seconds",
     "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes", "probe_drift",
-    "coefficient_of_variation", "host", "python_version", "gil_enabled",
+    "coefficient_of_variation", "load_average", "logical_cpus", "ideal_speedup", "efficiency",
+    "host", "python_version", "gil_enabled",
 ]  # fmt: skip
 KEY = {
     "machine": "node", "interpreter": "py312", "config_hash": "cfg", "workload": "cpu",
@@ -36,7 +37,7 @@ def rows(model, workers, round_, walls, **fields):
             "cpu_system_seconds": 0.1 * wall, "pool_start_seconds": 0.01,
             "probe_pure_seconds": 0.01, "peak_rss_bytes": 50_000_000,
             "peak_uss_bytes": 40_000_000, "peak_pss_bytes": 45_000_000, "host": "h1",
-            "python_version": "3.12.1", "gil_enabled": True,
+            "python_version": "3.12.1", "gil_enabled": True, "load_average": 0.5, "logical_cpus": 2,
         }  # fmt: skip
         for name, value in fields.items():
             row[name] = value[i] if isinstance(value, list) else value
@@ -243,3 +244,22 @@ def test_no_measured_rows_give_an_empty_summary_with_its_columns():
     samples = table(rows("threads", 2, 0, [math.nan], status="timeout"))
     cells = cell_summary(samples, **OPTIONS)
     assert cells.empty and list(cells.columns) == COLUMNS
+
+
+def test_efficiency_is_speedup_over_the_physical_limit():
+    from showdown.aggregate import ideal_speedup
+
+    cells = pd.DataFrame({"kind": ["cpu_pure", "cpu_pure", "io_sleep", "startup"], "workers": [2, 8, 4, 2],
+                          "logical_cpus": [2, 2, 2, 2], "tasks": [100, 100, 16, 2]})
+    assert ideal_speedup(cells).tolist()[:3] == [2, 2, 4.0] and np.isnan(ideal_speedup(cells)[3])
+
+
+def test_noisy_cells_say_why():
+    from showdown.aggregate import noisy_cells
+
+    quiet = dict(coefficient_of_variation=0.01, probe_drift=1.0, load_average=0.5, logical_cpus=2, flagged=0,
+                 samples=9, **KEY, model="threads", workers=2)
+    loud = dict(quiet, model="processes-fork", coefficient_of_variation=0.2, load_average=3.0)
+    table = noisy_cells(pd.DataFrame([quiet, loud]), slow_phase_factor=1.3)
+    assert table["model"].tolist() == ["processes-fork"]
+    assert table["why"].iloc[0] == "coefficient of variation above 10%; load average above the CPU count"

@@ -64,8 +64,11 @@ SUMMARY_COLUMNS = [
     "median_seconds", "q1_seconds", "q3_seconds", "ci_low_seconds", "ci_high_seconds",
     "relative_half_width", "precision_met", "speedup", "speedup_ci_low", "speedup_ci_high",
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
-    "probe_drift", "coefficient_of_variation", "host", "python_version", "gil_enabled",
+    "probe_drift", "coefficient_of_variation", "load_average", "logical_cpus", "ideal_speedup",
+    "efficiency", "host", "python_version", "gil_enabled",
 ]  # fmt: skip
+# Noisy cells, flagged in the report rather than hidden: the thresholds say why.
+NOISY_VARIATION = 0.10
 
 
 def cell_summary(samples: pd.DataFrame, *, n_boot: int, seed: int, precision: float) -> pd.DataFrame:
@@ -118,7 +121,7 @@ def cell_summary(samples: pd.DataFrame, *, n_boot: int, seed: int, precision: fl
 
     probe = pd.Series(column("probe_pure_seconds", float))
     probe_by_round = probe.groupby([cell, round_], sort=True).median().groupby(level=0)
-    peak_columns = ["peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes"]
+    peak_columns = ["peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes", "load_average"]
     peaks = samples[peak_columns].iloc[rows].groupby(cell, sort=True).max()
     first_rows = rows[first]
     summary = keys.assign(
@@ -139,13 +142,47 @@ def cell_summary(samples: pd.DataFrame, *, n_boot: int, seed: int, precision: fl
         cpu_per_wall=per_cell["cpu"].median().to_numpy(),
         pool_start_seconds=per_cell["pool_start"].median().to_numpy(),
         **{name: peaks[name].to_numpy() for name in peak_columns},
+        logical_cpus=samples["logical_cpus"].to_numpy()[first_rows],
         probe_drift=(probe_by_round.max() / probe_by_round.min()).to_numpy(),
         coefficient_of_variation=(per_cell["wall"].std(ddof=0) / per_cell["wall"].mean()).to_numpy(),
         host=_hosts(cell, samples["host"], rows, n_cells),
         python_version=samples["python_version"].iloc[first_rows].to_numpy(),
         gil_enabled=samples["gil_enabled"].to_numpy()[first_rows].astype(bool),
     )
+    summary["ideal_speedup"] = ideal_speedup(summary)
+    summary["efficiency"] = summary["speedup"] / summary["ideal_speedup"]
     return summary[SUMMARY_COLUMNS]
+
+
+def ideal_speedup(cells: pd.DataFrame) -> pd.Series:
+    """The physical limit of each cell's speedup over serial.
+
+    CPU work: linear up to the core count, min(workers, cores). Latency-bound I/O: the
+    tasks run in ceil(tasks / workers) waves of one latency each, so tasks / waves. Other
+    work has no simple bound (NaN).
+    """
+    waves = np.ceil(cells["tasks"] / cells["workers"])
+    bound = pd.Series(np.nan, index=cells.index)
+    cpu = cells["kind"].isin(["cpu_pure", "cpu_gil_released"])
+    latency = cells["kind"].isin(["io_sleep", "io_net"])
+    bound[cpu] = np.minimum(cells["workers"], cells["logical_cpus"])[cpu]
+    bound[latency] = (cells["tasks"] / waves)[latency]
+    return bound
+
+
+def noisy_cells(cells: pd.DataFrame, slow_phase_factor: float) -> pd.DataFrame:
+    """Cells whose numbers deserve suspicion, and why: shown in the report, never dropped."""
+    reasons = {
+        f"coefficient of variation above {NOISY_VARIATION:.0%}": cells["coefficient_of_variation"] > NOISY_VARIATION,
+        f"speed probe drifted by more than {slow_phase_factor}x between rounds": cells["probe_drift"] > slow_phase_factor,
+        "load average above the CPU count": cells["load_average"] > cells["logical_cpus"],
+        "repetitions flagged as taken in a slow phase": cells["flagged"] > 0,
+    }
+    why = pd.Series("", index=cells.index)
+    for reason, hit in reasons.items():
+        why = why.where(~hit.fillna(False).astype(bool), why + "; " + reason)
+    columns = [*CELL_KEY, "why", "coefficient_of_variation", "probe_drift", "load_average", "flagged", "samples"]
+    return cells.assign(why=why.str.lstrip("; "))[why != ""][columns]
 
 
 def _hosts(cell: np.ndarray, host: pd.Series, rows: np.ndarray, n_cells: int) -> np.ndarray:
@@ -183,6 +220,7 @@ def write_aggregate(
     samples_out: str,
     cells_out: str,
     failed_out: str,
+    noisy_out: str,
     slow_phase_factor: float,
     n_boot: int,
     seed: int,
@@ -191,9 +229,9 @@ def write_aggregate(
     """The aggregate_cells rule: all samples (Parquet), cell summaries and failures (TSV)."""
     samples = load_samples(paths, slow_phase_factor)
     samples.to_parquet(samples_out, index=False)
-    cell_summary(samples, n_boot=n_boot, seed=seed, precision=precision).to_csv(
-        cells_out, sep="\t", index=False
-    )
+    cells = cell_summary(samples, n_boot=n_boot, seed=seed, precision=precision)
+    cells.to_csv(cells_out, sep="\t", index=False)
+    noisy_cells(cells, slow_phase_factor).to_csv(noisy_out, sep="\t", index=False)
     failed_cells(samples).to_csv(failed_out, sep="\t", index=False)
     return samples
 

@@ -149,7 +149,7 @@ def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict
         "round": job.round,
         **{key: meta.get(key) for key in (
             "host", "cpu_model", "logical_cpus", "affinity_cpus", "python_implementation",
-            "python_version", "python_executable", "gil_enabled", "slurm_job_id",
+            "python_version", "python_executable", "gil_enabled", "slurm_job_id", "load_average",
         )},
         "package_version": showdown.__version__,
         "kernel_hash": kernel_hash(),

@@ -56,6 +56,7 @@ SCHEMA = pa.schema(
         ("cpu_model", pa.string()),
         ("logical_cpus", pa.int64()),
         ("affinity_cpus", pa.int64()),
+        ("load_average", pa.float64()),  # 1-minute load average when the kernel started
         ("python_implementation", pa.string()),
         ("python_version", pa.string()),
         ("python_executable", pa.string()),

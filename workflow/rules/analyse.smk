@@ -16,6 +16,11 @@ rule aggregate_cells:
             caption="../../report/captions/failed.rst",
             category="5. Failed, noisy and not applicable",
         ),
+        noisy=report(
+            "results/aggregate/noisy.tsv",
+            caption="../../report/captions/noisy.rst",
+            category="5. Failed, noisy and not applicable",
+        ),
     log:
         "results/logs/aggregate_cells.log",
     localrule: True

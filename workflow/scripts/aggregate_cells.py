@@ -11,5 +11,6 @@ if __name__ == "__main__":
         samples_out=snakemake.output.samples,
         cells_out=snakemake.output.cells,
         failed_out=snakemake.output.failed,
+        noisy_out=snakemake.output.noisy,
         **dict(snakemake.params.items()),
     )

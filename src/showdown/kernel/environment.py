@@ -56,6 +56,8 @@ def collect_machine() -> Dict[str, Any]:
         "logical_cpus": os.cpu_count(),
         "affinity_cpus": affinity_cpus(),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        # Runnable processes beside the measurement: above the CPU count, the cell was crowded.
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
 
 
