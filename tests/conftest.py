@@ -1,7 +1,6 @@
 """Shared helpers: where the workflow is, how to run Snakemake on it, which Pythons exist."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,10 +76,6 @@ def tiny_sweep(**overrides):
 @pytest.fixture
 def tiny_config():
     return tiny_sweep()
-
-
-def have(executable: str) -> bool:
-    return shutil.which(executable) is not None
 
 
 @pytest.fixture(scope="session")

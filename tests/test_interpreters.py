@@ -7,7 +7,6 @@ skip where one is missing, and fail instead under SHOWDOWN_REQUIRE_ALL=1 (.ci/ru
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, pyenv_python, run_snakemake, skip_or_fail
+from conftest import pyenv_python, run_snakemake, skip_or_fail
 from showdown import interpreters
 from showdown.cell import CellJob, cell_rows, run_kernel, staged_kernel
 from showdown.config import ConfigError, load_sweep

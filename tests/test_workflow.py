@@ -6,7 +6,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from conftest import REPO, SNAKEMAKE, run_snakemake, tagged_processes, tiny_sweep
+from conftest import REPO, SNAKEMAKE, run_snakemake, tagged_processes
 from showdown.record import COLUMNS, read_round_file
 
 CELLS = {  # (workload, model, workers) of the tiny sweep

@@ -5,7 +5,7 @@ hardware that does not match; repetitions taken in a slow phase of the machine (
 speed probe) are flagged, kept and counted.
 """
 
-from typing import Iterable, List
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -236,23 +236,3 @@ def write_aggregate(
     noisy_cells(cells, slow_phase_factor).to_csv(noisy_out, sep="\t", index=False)
     failed_cells(samples).to_csv(failed_out, sep="\t", index=False)
     return samples
-
-
-def write_not_applicable(declared: List[dict], samples_path: str, output: str) -> pd.DataFrame:
-    """Declared pairs (the applicability table, the process cap) and those found at run time.
-
-    A pair is found not applicable at run time when the kernel says so under a given
-    interpreter (a start method the platform lacks, a package the interpreter has not).
-    """
-    samples = pd.read_parquet(samples_path)
-    found = samples[samples["status"] == "not_applicable"]
-    runtime = found[["machine", "interpreter", "workload", "model", "workers", "payload_bytes", "message"]]
-    table = pd.concat(
-        [
-            pd.DataFrame(declared, columns=[*runtime.columns[:-1], "message"]).assign(decided="config"),
-            runtime.drop_duplicates().assign(decided="run time"),
-        ],
-        ignore_index=True,
-    ).rename(columns={"message": "reason"})
-    table.to_csv(output, sep="\t", index=False)
-    return table

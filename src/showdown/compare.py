@@ -9,10 +9,6 @@ from . import stats
 from .aggregate import failed_groups
 
 
-def measured_samples(samples: pd.DataFrame) -> pd.DataFrame:
-    return samples[samples["measured"]]
-
-
 def write_comparisons(
     samples_path: str,
     *,
@@ -27,7 +23,7 @@ def write_comparisons(
     seed: int,
 ) -> pd.DataFrame:
     samples = pd.read_parquet(samples_path)
-    measured = measured_samples(samples)
+    measured = samples[samples["measured"]]
     options = dict(alpha=alpha, margin=margin, n_boot=n_boot, seed=seed)
     verdicts, pairs = stats.verdicts(measured, **options)
     failed = failed_groups(samples).rename(columns={"verdict": "winner"})
