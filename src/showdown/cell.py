@@ -206,23 +206,20 @@ def run_cell(job: CellJob, output: str, fallback_meta: Dict[str, Any]) -> List[D
     return rows
 
 
-def run_cell_job(
-    output: str,
-    interpreter: Dict[str, Any],
-    job: Dict[str, Any],
-    probe: str,
-    calibration: Optional[str],
-    checkout: str,
-) -> List[Dict[str, Any]]:
-    """The run_cell rule's entry point, from the plain values its script hands over."""
-    with open(probe) as handle:
+def run_cell_job(output: str, request: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """One (cell, round) from the request the workflow built: interpreter, job and inputs.
+
+    The git state recorded is that of the checkout holding this package: the code that ran.
+    """
+    interpreter, job = request["interpreter"], request["job"]
+    with open(request["probe"]) as handle:
         fallback_meta = json.load(handle).get("meta", {})
-    if calibration:
-        with open(calibration) as handle:
+    if request.get("calibration"):
+        with open(request["calibration"]) as handle:
             tasks = json.load(handle)["tasks"]
     else:
         tasks = job["fixed_tasks"]
-    commit, dirty = git_state(checkout)
+    commit, dirty = git_state(str(PACKAGE_DIR))
     resolved, environment_failure = resolve(Interpreter.from_params(interpreter))
     cell_job = CellJob(
         machine=job["machine"],
@@ -293,3 +290,4 @@ def calibrate_work(interpreter: Dict[str, Any], spec: Dict[str, Any], output: st
     answer["spec"] = spec
     write_json_atomic(answer, output)
     return answer
+

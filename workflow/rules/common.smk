@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import sys
 
 from snakemake.exceptions import WorkflowError
 
@@ -21,6 +22,9 @@ config["machine"] = SWEEP.machine
 config["interpreters"] = {name: i.to_params() for name, i in SWEEP.interpreters.items()}
 SCHEDULE = matrix.Schedule(SWEEP)
 KERNEL_HASH = kernel_hash()
+# The cells' runner is this very Python, the one that imported showdown above; an
+# environment variable, not a param, so that a moved venv does not re-measure every cell.
+os.environ.setdefault("SHOWDOWN_PYTHON", sys.executable)
 BASE_ROUNDS = SWEEP["rounds"]["base"]
 MAX_ROUNDS = SWEEP["rounds"]["max"]
 ALL_MODELS = sorted({cell.model for cell in SCHEDULE.cells})
@@ -94,16 +98,19 @@ def calibration_params(wildcards):
     }
 
 
+def cell_preparations(cell):
+    """The files a cell reads: its interpreter's probe and, if calibrated, its group's work."""
+    paths = {"probe": matrix.PROBE.format(**cell.wildcards())}
+    if SWEEP.workloads[cell.workload].calibrated:
+        paths["calibration"] = matrix.CALIBRATION.format(**cell.wildcards())
+    return paths
+
+
 def cell_inputs(wildcards):
-    """The probe, the group's calibration, and the job just before this one in its round."""
+    """The cell's preparations, and the job just before this one in its round."""
     cell = cell_of(wildcards)
     round = int(wildcards.round)
-    inputs = {
-        "probe": matrix.PROBE.format(**cell.wildcards()),
-        **interpreter_env(wildcards),
-    }
-    if SWEEP.workloads[cell.workload].calibrated:
-        inputs["calibration"] = matrix.CALIBRATION.format(**cell.wildcards())
+    inputs = {**cell_preparations(cell), **interpreter_env(wildcards)}
     previous = SCHEDULE.previous(cell, round)
     if previous is not None:
         # Order only: a rerun of the previous job must not make this one out of date.
@@ -137,6 +144,16 @@ def cell_job_params(wildcards):
         "seed": SWEEP["seed"],
         "position": SCHEDULE.position(cell, round),
     }
+
+
+def cell_request(wildcards):
+    """All a cell job needs, as one JSON argument of `python -m showdown.run_cell`."""
+    request = {
+        "interpreter": interpreter_params(wildcards),
+        "job": cell_job_params(wildcards),
+        **cell_preparations(cell_of(wildcards)),
+    }
+    return json.dumps(request, sort_keys=True)
 
 
 def cell_runtime_minutes(wildcards):

@@ -17,10 +17,10 @@ rule run_cell:
         runtime=cell_runtime_minutes,
         mem_mb=cell_mem_mb,
     params:
-        interpreter=interpreter_params,
-        job=cell_job_params,
-    script:
-        "../scripts/run_cell.py"
+        request=cell_request,
+    # A command, not a `script:`: that form imports Snakemake into every cell job first.
+    shell:
+        '"$SHOWDOWN_PYTHON" -m showdown.run_cell {output:q} {params.request:q} > {log:q} 2>&1'
 
 
 checkpoint plan_round:
