@@ -6,7 +6,12 @@ difference of the cell medians. Targets: at least 95% of verdicts equal; median
 difference at most 5%.
 
     python benchmarks/repeatability.py [--config config/config.yaml] [--into DIR]
+    python benchmarks/repeatability.py --one-round [--into DIR]  # as without rounds
     python benchmarks/repeatability.py --compare DIR_A DIR_B     # two finished runs
+
+--one-round measures the same sweep the way a harness without interleaved rounds would:
+every repetition of a cell in one job, one after the other (one round of base x
+repetitions), so that a slow phase of the machine can fall on one cell's whole sample.
 """
 
 import argparse
@@ -16,6 +21,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
@@ -31,6 +37,18 @@ def run(config: Path, workdir: Path) -> float:
     return time.perf_counter() - started
 
 
+def one_round(config: Path, into: Path) -> Path:
+    """The same sweep, its rounds' repetitions all in a single round."""
+    sweep = yaml.safe_load(config.read_text())
+    rounds = sweep.get("rounds", {"base": 3})
+    sweep["repetitions"] = rounds["base"] * sweep.get("repetitions", 3)
+    sweep["rounds"] = {"base": 1, "max": 1}
+    into.mkdir(parents=True, exist_ok=True)
+    derived = into / f"{config.stem}.one-round.yaml"
+    derived.write_text(yaml.safe_dump(sweep, sort_keys=False))
+    return derived
+
+
 def compare(first: Path, second: Path) -> None:
     verdicts = [pd.read_csv(d / "results/stats/verdicts.tsv", sep="\t", keep_default_na=False) for d in (first, second)]
     joined = verdicts[0].merge(verdicts[1], on=VERDICT_KEY, suffixes=("_1", "_2"))
@@ -39,7 +57,8 @@ def compare(first: Path, second: Path) -> None:
     paired = cells[0].merge(cells[1], on=CELL_KEY, suffixes=("_1", "_2"))
     difference = ((paired["median_seconds_2"] - paired["median_seconds_1"]).abs() / paired["median_seconds_1"])
     changed = joined[joined["winner_1"] != joined["winner_2"]]
-    print(f"verdicts equal: {100 * same:.1f}% of {len(joined)} groups (target >= 95%)")
+    print(f"verdicts equal: {100 * same:.1f}% of {len(joined)} groups, {len(changed)} changed "
+          f"(target >= 95% equal)")
     for row in changed.itertuples():
         print(f"  changed: {row.workload} w{row.workers} p{row.payload_bytes}: {row.winner_1} -> {row.winner_2}")
     print(f"cell medians: median absolute relative difference {100 * difference.median():.1f}% "
@@ -50,11 +69,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
     parser.add_argument("--into", type=Path, default=Path("repeatability"))
+    parser.add_argument("--one-round", action="store_true", help="all repetitions in one round")
     parser.add_argument("--compare", type=Path, nargs=2)
     args = parser.parse_args()
     if args.compare:
         compare(*args.compare)
         return
+    if args.one_round:
+        args.config = one_round(args.config, args.into)
     first, second = args.into / "run1", args.into / "run2"
     for workdir in (first, second):
         print(f"{workdir}: {run(args.config, workdir):.0f} s")
