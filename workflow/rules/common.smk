@@ -118,11 +118,10 @@ def cell_inputs(wildcards):
     return inputs
 
 
-def cell_job_params(wildcards):
+def cell_job(cell, round):
     """What one (cell, round) job measures; any change here reruns exactly that job."""
-    cell = cell_of(wildcards)
     entry = SWEEP.workloads[cell.workload]
-    round = int(wildcards.round)
+    params = entry.params_dict()
     return {
         "machine": cell.machine,
         "workload": cell.workload,
@@ -132,10 +131,8 @@ def cell_job_params(wildcards):
         "workers": cell.workers,
         "payload_bytes": cell.payload_bytes,
         "round": round,
-        "params": entry.params_dict(),
-        "fixed_tasks": (
-            None if entry.calibrated else entry.params_dict().get("tasks", cell.workers)
-        ),
+        "params": params,
+        "fixed_tasks": None if entry.calibrated else params.get("tasks", cell.workers),
         "warmups": SWEEP["warmups"],
         "repetitions": SWEEP["repetitions"],
         "timeout_seconds": entry.timeout_seconds,
@@ -148,10 +145,11 @@ def cell_job_params(wildcards):
 
 def cell_request(wildcards):
     """All a cell job needs, as one JSON argument of `python -m showdown.run_cell`."""
+    cell = cell_of(wildcards)
     request = {
         "interpreter": interpreter_params(wildcards),
-        "job": cell_job_params(wildcards),
-        **cell_preparations(cell_of(wildcards)),
+        "job": cell_job(cell, int(wildcards.round)),
+        **cell_preparations(cell),
     }
     return json.dumps(request, sort_keys=True)
 
