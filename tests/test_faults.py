@@ -99,7 +99,10 @@ def test_an_interrupted_sweep_leaves_no_partial_file_and_resumes(tmp_path):
 
     config_path.write_text(yaml.safe_dump(config))
     command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--cores", "2", "--configfile", str(config_path)]
-    sweep = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Ctrl-C at a terminal: a test run started in the background (`cmd &` in a script)
+    # inherits SIGINT ignored, and Snakemake would then never see the interrupt.
+    sweep = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     cells = tmp_path / "results/cells"
     deadline = time.monotonic() + 120
     while len(list(cells.rglob("*.parquet"))) < 3 and time.monotonic() < deadline:
