@@ -36,7 +36,7 @@ def inject_from_environment() -> None:
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        from .timing import BatchFailed
+        from .workloads import BatchFailed
 
         with ProcessPoolExecutor(max_workers=1) as pool:
             try:

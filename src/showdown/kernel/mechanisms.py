@@ -32,7 +32,7 @@ from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tupl
 
 from .models import BARRIER_TIMEOUT_SECONDS, START_METHODS, NotApplicable, gather_or_cancel
 from .scenarios import Scenario
-from .workloads import CheckFailed, _rotate, make_payload
+from .workloads import BatchFailed, CheckFailed, _rotate, make_payload
 
 # Every blocking wait of a batch gives up after this long, so that a deadlock surfaces as an
 # error naming what it waited for instead of a hang that only the cell timeout ends.
@@ -62,16 +62,6 @@ def start_context(method: str):
             f"start method {method!r} is not offered on this platform (offered: {', '.join(offered)})"
         )
     return multiprocessing.get_context(method)
-
-
-def batch_failed(message: str) -> Exception:
-    """A ``timing.BatchFailed`` (the cell is recorded as a broken model, not a crash).
-
-    Imported here, not at the top: timing imports the catalogue, which imports this module.
-    """
-    from .timing import BatchFailed
-
-    return BatchFailed(message)
 
 
 def acquire(primitive, what: str) -> None:
@@ -147,7 +137,7 @@ class Crew:
             try:
                 control.send(_GO)
             except OSError:
-                raise batch_failed(f"{worker.name} died before a batch (exit code {_exitcode(worker)})")
+                raise BatchFailed(f"{worker.name} died before a batch (exit code {_exitcode(worker)})")
         return self._answers("running a batch")
 
     def _answers(self, what: str) -> List[Any]:
@@ -158,7 +148,7 @@ class Crew:
             ready = multiprocessing.connection.wait(waiting, WAIT_TIMEOUT_SECONDS)
             if not ready:
                 names = [w.name for i, w in enumerate(self.workers) if i not in answers]
-                raise batch_failed(
+                raise BatchFailed(
                     f"{', '.join(names)} gave no answer within {WAIT_TIMEOUT_SECONDS:.0f} s "
                     f"while {what}: deadlock?"
                 )
@@ -168,9 +158,9 @@ class Crew:
                 try:
                     ok, detail = control.recv()
                 except (EOFError, OSError):
-                    raise batch_failed(f"{worker.name} died while {what} (exit code {_exitcode(worker)})")
+                    raise BatchFailed(f"{worker.name} died while {what} (exit code {_exitcode(worker)})")
                 if not ok:
-                    raise batch_failed(f"{worker.name} failed while {what}:\n{detail}")
+                    raise BatchFailed(f"{worker.name} failed while {what}:\n{detail}")
                 answers[index] = detail
         return [answers[index] for index in range(len(self.controls))]
 
@@ -234,11 +224,11 @@ class CoroutineCrew:
                 asyncio.wait_for(_gather_roles(self.roles), WAIT_TIMEOUT_SECONDS)
             )
         except asyncio.TimeoutError:  # not yet the builtin TimeoutError before Python 3.11
-            raise batch_failed(
+            raise BatchFailed(
                 f"the coroutines did not finish within {WAIT_TIMEOUT_SECONDS:.0f} s: deadlock?"
             )
         except Exception:  # as a thread or process crew reports a failed role
-            raise batch_failed(f"a coroutine failed:\n{traceback.format_exc()}")
+            raise BatchFailed(f"a coroutine failed:\n{traceback.format_exc()}")
 
     def stop(self) -> None:
         if self.loop is not None:
@@ -323,7 +313,8 @@ class MechanismScenario(Scenario):
 
     def pipe(self, duplex: bool):
         """A Pipe's two Connections, closed in ``stop``."""
-        ends = self.context.Pipe(duplex=duplex)
+        # Threads have no start method; a Pipe between two threads is the same OS object.
+        ends = (self.context or multiprocessing).Pipe(duplex=duplex)
         for end in ends:
             self.resources.callback(end.close)
         return ends
@@ -700,7 +691,7 @@ class _ConditionEndpoint:
 
 
 class _PipeEndpoint:
-    """One end of a duplex Pipe between two processes; the token is one byte."""
+    """One end of a duplex Pipe (between two processes or two threads); the token is one byte."""
 
     TOKEN = b"."
 
@@ -726,6 +717,8 @@ class SwitchScenario(MechanismScenario):
         "thread_event": (THREADS, "_thread_events"),
         "thread_condition": (THREADS, "_thread_condition"),
         "pipe_processes": (PROCESSES, "_pipe_ends"),
+        # The same pipe between two threads: tells the mechanism from the unit of execution.
+        "pipe_threads": (THREADS, "_pipe_ends"),
         "asyncio_event": (COROUTINES, "_asyncio_events"),
     }
 

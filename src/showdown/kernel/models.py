@@ -17,20 +17,8 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Type
 
+from .base import BARRIER_TIMEOUT_SECONDS, LIVENESS_POLL_SECONDS, START_METHODS, STOP_TIMEOUT_SECONDS, Model, NotApplicable
 from .workloads import Workload, startup_task
-
-BARRIER_TIMEOUT_SECONDS = 120.0
-# How long ``stop`` waits for a raw worker to take its sentinel before ending it by force.
-STOP_TIMEOUT_SECONDS = 10.0
-# How often a raw pool waiting for a result checks that its workers are still alive.
-LIVENESS_POLL_SECONDS = 0.5
-
-START_METHODS = ("fork", "forkserver", "spawn")
-
-
-class NotApplicable(Exception):
-    """This model cannot run here (platform, interpreter or workload): a reason, not a failure."""
-
 
 # The barrier each worker meets on start-up; set by the pool initializer in every worker.
 _barrier: Any = None
@@ -93,30 +81,6 @@ def _inline(task: Callable[[Any], bytes]):
         return task(arg)
 
     return run
-
-
-class Model:
-    """Base class: ``start``, ``map``, ``stop``; subclasses say how."""
-
-    name = ""
-    start_method: Optional[str] = None
-
-    def __init__(self, workers: int):
-        self.workers = workers
-
-    def start(self, barrier_args: List[tuple]) -> List[bytes]:
-        """Start every worker and have each run one no-op task; return their results."""
-        raise NotImplementedError
-
-    def map(self, workload: Workload, args: List[tuple]) -> List[bytes]:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        pass
-
-    def _make_barrier(self) -> Any:
-        """The barrier the workers meet on start-up: threads share this process's."""
-        return threading.Barrier(self.workers)
 
 
 class _ProcessModel(Model):
@@ -451,7 +415,7 @@ def _per_start_method(model: Type[_ProcessModel]) -> Dict[str, Callable[[int], M
 
 
 def _subinterpreters(workers: int) -> Model:
-    """The subinterpreter pool, imported only when asked for (it imports this module)."""
+    """The subinterpreter pool, imported only when asked for (it needs 3.13 and a backport)."""
     from .subinterpreters import Subinterpreters
 
     return Subinterpreters(workers)

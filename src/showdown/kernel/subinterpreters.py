@@ -24,7 +24,7 @@ import subprocess
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
-from .models import BARRIER_TIMEOUT_SECONDS, Model, NotApplicable
+from .base import BARRIER_TIMEOUT_SECONDS, Model, NotApplicable
 from .workloads import startup_task
 
 WANTED = "needs Python 3.14, or 3.13 with interpreters-pep-734"

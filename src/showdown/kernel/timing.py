@@ -14,11 +14,7 @@ from typing import Any, Dict, List
 from . import cputime, speedprobe
 from .models import NotApplicable
 from .catalogue import WORKLOADS
-from .workloads import CheckFailed
-
-
-class BatchFailed(Exception):
-    """The model broke while running a batch (a dead worker, a broken pool)."""
+from .workloads import BatchFailed, CheckFailed
 
 
 def _timed_batch(scenario) -> Dict[str, Any]:

@@ -19,6 +19,10 @@ class CheckFailed(AssertionError):
     """A batch returned results that cannot be right: the cell is recorded as failed."""
 
 
+class BatchFailed(Exception):
+    """The model broke while running a batch (a dead worker, a broken pool)."""
+
+
 # ---------------------------------------------------------------------------------------
 # Task functions (picklable by reference)
 # ---------------------------------------------------------------------------------------
