@@ -21,8 +21,8 @@ from . import SCHEMA_VERSION
 from .interpreters import Interpreter, check_interpreter, default_interpreter_name
 from .kernel.catalogue import MODEL_NAMES, WORKLOADS
 from .sizes import parse_size
+from .vocabulary import AA_SUFFIX, base_model
 
-AA_SUFFIX = ".aa"
 INTERPRETER_CHECK_SECONDS = 30
 # Keys of a workload entry that change what its cells measure (beside the coordinates).
 WORK_KEYS = ("iterations", "bytes_per_task", "latency_ms", "tasks", "increments", "capacity")
@@ -89,9 +89,18 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{key}: {error.message}"
 
 
+# Keys that once existed: a config that still sets one is told what became of it.
+RETIRED_KEYS = {
+    "bootstrap_resamples": "removed: every interval is a round-level t-interval, nothing is resampled",
+}
+
+
 def validate_schema(config: Dict[str, Any]) -> Dict[str, Any]:
     """A copy of ``config`` with defaults filled in; ConfigError if it breaks the schema."""
     config = copy.deepcopy(dict(config))
+    retired = [f"{key}: {why}" for key, why in RETIRED_KEYS.items() if key in config]
+    if retired:
+        raise ConfigError(retired)
     schema = load_schema()
     validator = _with_defaults(jsonschema.Draft7Validator)(schema)
     problems = sorted({_describe(error) for error in validator.iter_errors(config)})
@@ -201,10 +210,10 @@ def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
             continue
         models = tuple(entry["models"])
         for model in models:
-            if model.endswith(AA_SUFFIX) and model[: -len(AA_SUFFIX)] not in models:
+            if model.endswith(AA_SUFFIX) and base_model(model) not in models:
                 problems.append(
                     f"{key}.models: the A/A twin {model!r} needs its model "
-                    f"{model[: -len(AA_SUFFIX)]!r} in the same list"
+                    f"{base_model(model)!r} in the same list"
                 )
         work = {name: entry[name] for name in WORK_KEYS if name in entry}
         known = set(WORKLOADS[kind].defaults)
@@ -244,20 +253,12 @@ def load_sweep(config: Dict[str, Any]) -> Sweep:
     if problems:
         raise ConfigError(problems)
     settings = {k: v for k, v in config.items() if k not in ("machine", "interpreters", "workloads")}
-    sweep = Sweep(
+    return Sweep(
         machine=config["machine"] or machine_slug(),
         interpreters=interpreters,
         workloads=workloads,
         settings=settings,
     )
-    from .matrix import expand_cells  # the matrix is built from a sweep; imported late
-
-    if not expand_cells(sweep):
-        raise ConfigError(
-            ["workloads: the matrix is empty (every cell is not applicable); "
-             "see the not-applicable table for why"]
-        )
-    return sweep
 
 
 def load_sweep_file(path: str) -> Sweep:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
-from .config import AA_SUFFIX, Sweep
+from .config import ConfigError, Sweep
+from .vocabulary import base_model
 from .kernel import catalogue
 from .kernel.models import START_METHODS
 from .sizes import parse_size, size_label
@@ -45,7 +46,7 @@ class Cell:
     @property
     def base_model(self) -> str:
         """The model that really runs: an A/A twin ``threads.aa`` runs ``threads``."""
-        return self.model[: -len(AA_SUFFIX)] if self.model.endswith(AA_SUFFIX) else self.model
+        return base_model(self.model)
 
     @property
     def work_group(self) -> Tuple[str, str, str, str]:
@@ -68,12 +69,11 @@ class Cell:
 
 def not_applicable_reason(sweep: Sweep, kind: str, model: str, workers: int) -> Optional[str]:
     """Why this (kind, model, workers) is not measured, or None if it is."""
-    base = model[: -len(AA_SUFFIX)] if model.endswith(AA_SUFFIX) else model
-    reason = catalogue.not_applicable_reason(kind, base)
+    reason = catalogue.not_applicable_reason(kind, base_model(model))
     if reason:
         return reason
     cap = sweep["process_workers_cap"]
-    if base.rsplit("-", 1)[-1] in START_METHODS and workers > cap:
+    if base_model(model).rsplit("-", 1)[-1] in START_METHODS and workers > cap:
         return f"{workers} processes exceed process_workers_cap ({cap})"
     return None
 
@@ -119,6 +119,10 @@ class Schedule:
     def __init__(self, sweep: Sweep):
         self.seed = sweep["seed"]
         self.cells = expand_cells(sweep)
+        if not self.cells:
+            raise ConfigError(
+                ["workloads: the matrix is empty (every cell is not applicable); see the not-applicable table for why"]
+            )
         self.groups: Dict[Tuple[str, str, str, str], List[Cell]] = {}
         for cell in self.cells:
             self.groups.setdefault(cell.work_group, []).append(cell)

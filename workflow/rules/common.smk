@@ -14,13 +14,13 @@ from showdown.sizes import LABEL_PATTERN, parse_size, size_label
 
 try:
     SWEEP = load_sweep(config)
+    SCHEDULE = matrix.Schedule(SWEEP)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
 # The report's front page reads the config: give it the derived label and interpreters.
 config["machine"] = SWEEP.machine
 config["interpreters"] = {name: i.to_params() for name, i in SWEEP.interpreters.items()}
-SCHEDULE = matrix.Schedule(SWEEP)
 KERNEL_HASH = kernel_hash()
 # The cells' runner is this very Python, the one that imported showdown above; an
 # environment variable, not a param, so that a moved venv does not re-measure every cell.
