@@ -54,21 +54,20 @@ def synthetic_samples(samples: int, seed: int = 0) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1_000_000)
-    parser.add_argument("--resamples", type=int, default=2000)
     args = parser.parse_args()
     samples = synthetic_samples(args.samples)
     table_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started, started_cpu = time.perf_counter(), time.process_time()
     samples["measured"] = (samples["status"] == "ok") & ~samples["warmup"]
     samples["flagged"] = aggregate.flag_slow_phases(samples, 1.3)
-    cells = aggregate.cell_summary(samples, n_boot=args.resamples, seed=0, precision=0.03)
+    cells = aggregate.cell_summary(samples, precision=0.03)
     aggregated, aggregated_cpu = time.perf_counter(), time.process_time()
-    verdicts, pairs = stats.verdicts(samples[samples["measured"]], n_boot=args.resamples)
+    verdicts, pairs = stats.verdicts(samples[samples["measured"]])
     finished, finished_cpu = time.perf_counter(), time.process_time()
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     total = finished - started
     print(f"{len(samples):,} samples, {len(cells):,} cells, {len(verdicts):,} comparison groups, "
-          f"{len(pairs):,} pairs, {args.resamples} bootstrap resamples, {stats._THREADS} threads")
+          f"{len(pairs):,} pairs, round-level t-intervals")
     print(f"aggregation {aggregated - started:.1f} s (cpu {aggregated_cpu - started_cpu:.1f} s) + "
           f"statistics {finished - aggregated:.1f} s (cpu {finished_cpu - aggregated_cpu:.1f} s) = "
           f"{total:.1f} s (target {TARGET_SECONDS:.0f} s: {'meets' if total <= TARGET_SECONDS else 'MISSES'}); "

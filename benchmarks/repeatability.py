@@ -1,9 +1,10 @@
 """Does the sweep give the same answers twice? Two full runs, compared.
 
 Runs a sweep (default: the default sweep) twice, into two result folders, and prints the
-share of comparison groups whose verdict changed and the median absolute relative
-difference of the cell medians. Targets: at least 95% of verdicts equal; median
-difference at most 5%.
+share of comparison groups with the same label (win / equivalent / undecided) and winner,
+every changed winner, the claim verdicts of both runs side by side, and the median
+absolute relative difference of the cell medians. Targets: at least 95% of labels equal,
+no changed winner, every claim verdict equal; median difference at most 5%.
 
     python benchmarks/repeatability.py [--config config/config.yaml] [--into DIR]
     python benchmarks/repeatability.py --one-round [--into DIR]  # as without rounds
@@ -58,15 +59,23 @@ def relative_differences(paired: pd.DataFrame, column: str) -> pd.Series:
 def compare(first: Path, second: Path) -> None:
     verdicts = [pd.read_csv(d / "results/stats/verdicts.tsv", sep="\t", keep_default_na=False) for d in (first, second)]
     joined = verdicts[0].merge(verdicts[1], on=VERDICT_KEY, suffixes=("_1", "_2"))
-    changed = joined[joined["winner_1"] != joined["winner_2"]]
-    # A group called a win once and a tie once sits on the margin; one winner replaced by
-    # another would be a contradiction.
-    swapped = changed[(changed["winner_1"] != "tie") & (changed["winner_2"] != "tie")]
-    print(f"verdicts equal: {len(joined) - len(changed)} of {len(joined)} groups "
+    changed = joined[(joined["label_1"] != joined["label_2"]) | (joined["winner_1"] != joined["winner_2"])]
+    # A win in one run and undecided in the other sits near the margin; one winner replaced
+    # by another would be a contradiction.
+    swapped = changed[(changed["label_1"] == "win") & (changed["label_2"] == "win")]
+    print(f"labels equal: {len(joined) - len(changed)} of {len(joined)} groups "
           f"({100 * (1 - len(changed) / len(joined)):.1f}%; target >= 95%); of the {len(changed)} "
-          f"changed, {len(swapped)} named another winner, the rest a win against a tie")
+          f"changed, {len(swapped)} named another winner")
     for row in changed.itertuples():
-        print(f"  changed: {row.workload} w{row.workers} p{row.payload_bytes}: {row.winner_1} -> {row.winner_2}")
+        print(f"  changed: {row.workload} w{row.workers} p{row.payload_bytes}: "
+              f"{row.label_1} {row.winner_1} -> {row.label_2} {row.winner_2}")
+    ledgers = [pd.read_csv(d / "results/claims/ledger.tsv", sep="\t", keep_default_na=False) for d in (first, second)]
+    claims = ledgers[0].merge(ledgers[1], on=["claim", "machine", "interpreter"], suffixes=("_1", "_2"))
+    same = (claims["verdict_1"] == claims["verdict_2"]).sum()
+    print(f"claim verdicts equal: {same} of {len(claims)} (target: all)")
+    for row in claims.itertuples():
+        mark = " " if row.verdict_1 == row.verdict_2 else "*"
+        print(f"  {mark} {row.claim}: {row.verdict_1} ({row.ratio_1}) / {row.verdict_2} ({row.ratio_2})")
     cells = []
     for directory in (first, second):
         table = pd.read_csv(directory / "results/aggregate/cells.tsv", sep="\t")

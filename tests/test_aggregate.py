@@ -6,24 +6,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from showdown.aggregate import cell_summary
-from showdown.stats import speedup_ci
+from scipy import stats as scipy_stats
+
+from showdown.aggregate import SUMMARY_COLUMNS, cell_summary
+from showdown.stats import ratio_ci
 
 COLUMNS = [
     "machine", "interpreter", "config_hash", "workload", "kind", "model", "workers",
     "payload_bytes", "rounds", "samples", "flagged", "tasks", "median_seconds", "q1_seconds",
-    "q3_seconds", "ci_low_seconds", "ci_high_seconds", "relative_half_width", "precision_met",
-    "speedup", "speedup_ci_low", "speedup_ci_high", "cpu_per_wall", "pool_start_seconds",
-    "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes", "probe_drift",
-    "coefficient_of_variation", "load_average", "logical_cpus", "ideal_speedup", "efficiency",
-    "host", "python_version", "gil_enabled",
+    "q3_seconds", "level_seconds", "ci_low_seconds", "ci_high_seconds", "relative_half_width",
+    "precision_met", "round_spread", "spread_ratio", "noisy", "noise_reference",
+    "speedup", "speedup_ci_low", "speedup_ci_high", "ideal_speedup", "efficiency", "above_limit",
+    "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
+    "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled",
 ]  # fmt: skip
 KEY = {
     "machine": "node", "interpreter": "py312", "config_hash": "cfg", "workload": "cpu",
     "kind": "cpu_pure", "payload_bytes": 1024,
 }  # fmt: skip
 DRIFT = (1.0, 1.7, 1 / 1.7)
-OPTIONS = {"n_boot": 2000, "seed": 0, "precision": 0.05}
+OPTIONS = {"precision": 0.05}
 
 
 def rows(model, workers, round_, walls, **fields):
@@ -78,7 +80,7 @@ def test_one_row_per_cell_with_exactly_the_summary_columns():
         *[[{**row, "workload": "io"} for row in r] for r in model_rounds("threads", 4, 1.0, rng)],
     )
     cells = cell_summary(samples, **OPTIONS)
-    assert list(cells.columns) == COLUMNS
+    assert list(cells.columns) == COLUMNS == SUMMARY_COLUMNS
     assert list(zip(cells["workload"], cells["model"], cells["workers"])) == [
         ("cpu", "processes-fork", 4), ("cpu", "serial", 1), ("cpu", "threads", 4), ("io", "threads", 4)
     ]  # fmt: skip
@@ -95,23 +97,26 @@ def test_median_quartiles_and_spread_are_exact():
     assert (row["rounds"], row["samples"]) == (3, 9)
     assert row["median_seconds"] == 5.0
     assert (row["q1_seconds"], row["q3_seconds"]) == (3.0, 7.0)
-    assert row["coefficient_of_variation"] == pytest.approx(np.std(flat) / np.mean(flat), rel=1e-12)
+    assert flat.size == 9
+    # Round medians 2, 5 and 7: the spread between rounds, on the log scale.
+    assert row["round_spread"] == pytest.approx(np.std(np.log([2.0, 5.0, 7.0]), ddof=1), rel=1e-12)
 
 
-def test_median_interval_is_the_exact_percentile_bootstrap():
-    # For 9 samples the resample median is <= x_(k) with probability
-    # P(Binomial(9, k/9) >= 5): 0.030 at k=2 and 0.970 at k=7, so the 95% interval is
-    # [x_(2), x_(8)], whatever the seed.
-    walls = np.random.default_rng(1).lognormal(0, 0.2, 9)
-    samples = table(*(rows("threads", 2, r, walls[3 * r : 3 * r + 3]) for r in range(3)))
-    ordered = np.sort(walls)
-    for seed in (0, 1):
-        row = cell_summary(samples, n_boot=500, seed=seed, precision=0.05).iloc[0]
-        assert (row["ci_low_seconds"], row["ci_high_seconds"]) == (ordered[1], ordered[7])
-    half_width = (ordered[7] - ordered[1]) / 2 / ordered[4]
+def test_interval_is_a_t_interval_over_round_medians():
+    # The repetitions of a round share one job: the interval has rounds - 1 degrees of
+    # freedom, however many repetitions each round had.
+    walls = np.random.default_rng(1).lognormal(0, 0.2, 12)
+    samples = table(*(rows("threads", 2, r, walls[3 * r : 3 * r + 3]) for r in range(4)))
+    logs = np.log([np.median(walls[3 * r : 3 * r + 3]) for r in range(4)])
+    half = scipy_stats.t.ppf(0.975, 3) * np.std(logs, ddof=1) / 2
+    row = cell_summary(samples, **OPTIONS).iloc[0]
+    assert row["level_seconds"] == pytest.approx(np.exp(logs.mean()), rel=1e-12)
+    assert row["ci_low_seconds"] == pytest.approx(np.exp(logs.mean() - half), rel=1e-12)
+    assert row["ci_high_seconds"] == pytest.approx(np.exp(logs.mean() + half), rel=1e-12)
+    half_width = (row["ci_high_seconds"] - row["ci_low_seconds"]) / 2 / row["level_seconds"]
     assert row["relative_half_width"] == pytest.approx(half_width, rel=1e-12)
-    assert bool(row["precision_met"]) is False
-    loose = cell_summary(samples, n_boot=500, seed=0, precision=half_width + 1e-9).iloc[0]
+    assert bool(cell_summary(samples, precision=half_width - 1e-9).iloc[0]["precision_met"]) is False
+    loose = cell_summary(samples, precision=half_width + 1e-9).iloc[0]
     assert bool(loose["precision_met"]) is True
 
 
@@ -126,13 +131,12 @@ def test_a_model_twice_as_fast_as_serial_has_speedup_two():
     fork = cells.loc[("cpu", "processes-fork", 4)]
     assert fork["speedup"] == pytest.approx(2.0, rel=0.01)
     assert fork["speedup_ci_low"] < 2.0 < fork["speedup_ci_high"]
-    # It is speedup_ci of the cell's rounds against serial's, the same statistic.
-    expected = speedup_ci(walls_by_round(twice), walls_by_round(serial), n_boot=2000, rng=0)
+    # It is the ratio serial / cell, round by round: the statistic of ratio_ci.
+    expected = ratio_ci(walls_by_round(serial), walls_by_round(twice))
     assert (fork["speedup"], fork["speedup_ci_low"], fork["speedup_ci_high"]) == pytest.approx(expected, rel=1e-12)
-    # Serial against itself: exactly 1, in an interval around 1.
+    # Serial against itself: exactly 1, every round.
     own = cells.loc[("cpu", "serial", 1)]
-    assert own["speedup"] == pytest.approx(1.0, rel=1e-12)
-    assert own["speedup_ci_low"] < 1.0 < own["speedup_ci_high"]
+    assert (own["speedup"], own["speedup_ci_low"], own["speedup_ci_high"]) == pytest.approx((1.0, 1.0, 1.0))
 
 
 def test_speedup_uses_serial_of_the_same_work_on_shared_rounds_only():
@@ -141,7 +145,7 @@ def test_speedup_uses_serial_of_the_same_work_on_shared_rounds_only():
     threads = model_rounds("threads", 8, 1.0, rng)
     other_work = [[{**row, "payload_bytes": 4096} for row in r] for r in model_rounds("threads", 8, 1.0, rng)]
     cells = cell_summary(table(*serial, *threads, *other_work), **OPTIONS).set_index(["payload_bytes", "model"])
-    expected = speedup_ci(walls_by_round(threads), walls_by_round(serial), n_boot=2000, rng=0)
+    expected = ratio_ci(walls_by_round(serial), walls_by_round(threads))
     got = cells.loc[(1024, "threads"), ["speedup", "speedup_ci_low", "speedup_ci_high"]]
     assert tuple(got) == pytest.approx(expected, rel=1e-12)
     assert cells.loc[(1024, "threads"), "rounds"] == 3  # the cell keeps all its rounds
@@ -215,29 +219,12 @@ def test_many_cells_at_once_equal_each_cell_alone():
         )]  # fmt: skip
         own = cell_summary(alone, **OPTIONS)
         own = own[(own["model"] == row["model"]) & (own["workers"] == row["workers"])].iloc[0]
-        for column in COLUMNS:
+        # The noise reference pools the whole sweep's cells: alone, it is another.
+        for column in set(COLUMNS) - {"spread_ratio", "noisy"}:
             if isinstance(row[column], float):  # grouped sums may round in another order
                 assert own[column] == pytest.approx(row[column], rel=1e-12, nan_ok=True), column
             else:
                 assert own[column] == row[column], column
-
-
-def test_deterministic_given_the_seed_also_when_resampling():
-    rng = np.random.default_rng(5)
-    samples = table(
-        *model_rounds("serial", 1, 2.0, rng, reps=40),  # 120 samples: a sampled interval
-        *model_rounds("threads", 2, 1.0, rng, reps=5),  # 5 against 40 a round: sampled
-    )
-    first = cell_summary(samples, **OPTIONS)
-    pd.testing.assert_frame_equal(first, cell_summary(samples, **OPTIONS))
-    other = cell_summary(samples, n_boot=2000, seed=1, precision=0.05)
-    assert not first["speedup_ci_low"].equals(other["speedup_ci_low"])
-    pd.testing.assert_frame_equal(
-        first.drop(columns=["ci_low_seconds", "ci_high_seconds", "relative_half_width",
-                            "precision_met", "speedup_ci_low", "speedup_ci_high"]),
-        other.drop(columns=["ci_low_seconds", "ci_high_seconds", "relative_half_width",
-                            "precision_met", "speedup_ci_low", "speedup_ci_high"]),
-    )  # fmt: skip
 
 
 def test_no_measured_rows_give_an_empty_summary_with_its_columns():
@@ -246,21 +233,54 @@ def test_no_measured_rows_give_an_empty_summary_with_its_columns():
     assert cells.empty and list(cells.columns) == COLUMNS
 
 
-def test_efficiency_is_speedup_over_the_physical_limit():
+def test_ideal_speedup_is_the_physical_limit_of_each_cell():
     from showdown.aggregate import ideal_speedup
 
-    cells = pd.DataFrame({"kind": ["cpu_pure", "cpu_pure", "io_sleep", "startup"], "workers": [2, 8, 4, 2],
-                          "logical_cpus": [2, 2, 2, 2], "tasks": [100, 100, 16, 2]})
-    assert ideal_speedup(cells).tolist()[:3] == [2, 2, 4.0] and np.isnan(ideal_speedup(cells)[3])
+    cells = pd.DataFrame({
+        "kind": ["cpu_pure", "cpu_pure", "io_sleep", "startup", "cpu_pure", "cpu_pure", "cpu_gil_released"],
+        "model": ["processes-fork", "processes-fork", "threads", "threads", "threads", "threads", "threads"],
+        "gil_enabled": [True, True, True, True, True, False, True],
+        "workers": [2, 8, 4, 2, 4, 4, 4], "logical_cpus": [2, 2, 2, 2, 2, 2, 2], "tasks": [100, 100, 16, 2, 8, 8, 8],
+    })  # fmt: skip
+    ideal = ideal_speedup(cells).tolist()
+    # Cores bound processes; one GIL bounds threads on pure Python at 1, but not without
+    # the GIL, nor on work that releases it; no bound for start-up.
+    assert ideal[:3] == [2, 2, 4.0] and np.isnan(ideal[3])
+    assert ideal[4:] == [1.0, 2, 2]
+
+
+def test_a_speedup_above_its_limit_is_flagged():
+    rng = np.random.default_rng(6)
+    serial = model_rounds("serial", 1, 2.0, rng, noise=0.01)
+    threads = model_rounds("threads", 2, 1.0, rng, noise=0.01)  # 2x on pure Python, with the GIL
+    cells = by_model(cell_summary(table(*serial, *threads), **OPTIONS))
+    assert bool(cells.loc[("cpu", "threads", 2), "above_limit"]) is True
+    assert bool(cells.loc[("cpu", "serial", 1), "above_limit"]) is False
 
 
 def test_noisy_cells_say_why():
     from showdown.aggregate import noisy_cells
 
-    quiet = dict(coefficient_of_variation=0.01, probe_drift=1.0, load_average=0.5, logical_cpus=2, flagged=0,
-                 samples=9, **KEY, model="threads", workers=2)
+    quiet = dict(round_spread=0.02, spread_ratio=1.0, noisy=False, noise_reference="the A/A twins and their models",
+                 above_limit=False, probe_drift=1.0, load_average=0.5, logical_cpus=2, flagged=0, rounds=5, **KEY,
+                 model="threads", workers=2)  # fmt: skip
     busy_but_ours = dict(quiet, model="asyncio", load_average=3.0)  # a 2-worker sweep's own load
-    loud = dict(quiet, model="processes-fork", coefficient_of_variation=0.2, load_average=5.0)
-    table = noisy_cells(pd.DataFrame([quiet, busy_but_ours, loud]), slow_phase_factor=1.3)
+    loud = dict(quiet, model="processes-fork", noisy=True, spread_ratio=4.0, load_average=5.0)
+    table = noisy_cells(pd.DataFrame([quiet, busy_but_ours, loud]))
     assert table["model"].tolist() == ["processes-fork"]
-    assert table["why"].iloc[0] == "coefficient of variation above 10%; load average above twice the CPU count"
+    assert table["why"].iloc[0] == (
+        "rounds spread more than identical jobs do (F-test at 1% against the A/A twins and their models); "
+        "load average above twice the CPU count"
+    )
+
+
+def test_a_cell_spreading_more_than_the_aa_twins_is_noisy():
+    rng = np.random.default_rng(7)
+    calm = [[rows(m, 2, r, rng.lognormal(0, 0.01, 2)) for r in range(5)] for m in ("threads", "threads.aa")]
+    wild = [
+        rows("asyncio", 2, r, np.full(2, 1.0) * factor)
+        for r, factor in enumerate((0.5, 2.0, 0.7, 1.6, 1.0))
+    ]
+    cells = cell_summary(table(*calm[0], *calm[1], *wild), **OPTIONS).set_index("model")
+    assert cells.loc["asyncio", "noisy"] and not cells.loc["threads", "noisy"]
+    assert cells.loc["asyncio", "noise_reference"] == "the A/A twins and their models"

@@ -374,4 +374,4 @@ def test_copied_cluster_results_rebuild_the_report_without_measuring(sweeps, tmp
     assert (workstation / "results" / "report.html").stat().st_size > 0
     rebuilt = pd.read_csv(workstation / "results/stats/verdicts.tsv", sep="\t")
     original = pd.read_csv(sweeps.slurm / "results/stats/verdicts.tsv", sep="\t")
-    assert rebuilt["winner"].tolist() == original["winner"].tolist()
+    assert rebuilt[["label", "winner"]].astype(str).values.tolist() == original[["label", "winner"]].astype(str).values.tolist()

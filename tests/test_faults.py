@@ -80,9 +80,9 @@ def test_sweep_survives_a_hanging_interpreter_and_keeps_failures_out_of_statisti
     assert len(failed) == 3 * 2  # three cells, two rounds
     verdicts = pd.read_csv(tmp_path / "results/stats/verdicts.tsv", sep="\t")
     hangs = verdicts[verdicts["interpreter"] == "hangs"]
-    assert list(hangs["winner"]) == ["all cells failed"]
+    assert list(hangs["label"]) == ["all cells failed"]
     good = verdicts[verdicts["interpreter"] == "good"]
-    assert len(good) == 1 and good["winner"].iloc[0] != "all cells failed"
+    assert len(good) == 1 and good["label"].iloc[0] != "all cells failed"
     cells = pd.read_csv(tmp_path / "results/aggregate/cells.tsv", sep="\t")
     assert set(cells["interpreter"]) == {"good"}
     assert kernel_processes() == []

@@ -1,4 +1,8 @@
-"""Known-answer tests for showdown.stats: the van Elteren test, Holm, intervals, verdicts."""
+"""Known-answer tests for showdown.stats: round-level t-intervals, the decision rule, the A/A control.
+
+Every input is built by the small functions below, so the expected numbers can be
+computed by hand (or with scipy) from the same per-round values.
+"""
 
 import math
 
@@ -7,694 +11,464 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
+from showdown import stats
 from showdown.stats import (
-    INSUFFICIENT,
-    NO_CONTEST,
-    PAIR_FIELDS,
-    TIE,
-    VERDICT_FIELDS,
-    aa_control,
-    cliffs_delta,
-    compare_models,
-    false_win_rate,
-    holm,
-    median_ci,
-    ratio_ci,
-    speedup_ci,
-    stratified_mwu,
-    stratified_mwu_test,
-    verdicts,
-)
+    MIN_ROUNDS, PAIR_FIELDS, VERDICT_FIELDS, aa_control, aa_spread, cell_estimates, effective_margin,
+    false_win_rate, holm, ratio_ci, spread_test, t_estimates, verdicts,
+)  # fmt: skip
 
-# Round-to-round machine speed, as large as the drift seen on the benchmark hosts.
-DRIFT = (1.0, 1.7, 1 / 1.7)
-KEY = {
-    "machine": "host",
-    "interpreter": "cpython-3.12",
-    "config_hash": "cfg",
-    "workload": "cpu",
-    "payload_bytes": 1024,
-    "workers": 4,
-}
-SMALLEST_P_3x3v3 = 2 / 20**3  # both extreme arrangements out of C(6, 3)^3
+# Machine speed per round, as large as the drift seen on the benchmark hosts: shared by
+# every model of a round, so it cancels in a paired (per-round) comparison.
+DRIFT = (1.0, 1.7, 1 / 1.7, 1.3, 0.8, 1.1, 0.9, 1.2)
+KEY = dict(machine="host", interpreter="cpython-3.12", config_hash="cfg", workload="cpu", kind="cpu_pure",
+           payload_bytes=1024)  # fmt: skip
+MARGIN = 0.05
+DELTA = -math.log(1 - MARGIN)
 
 
-def cell(model, round_, values, *, flagged=False, **key):
-    """Sample rows of one (model, round) cell."""
+def cell(model, per_round, *, workers=4, **key):
+    """Sample rows of one cell: ``per_round[r]`` holds the repetitions' seconds of round r."""
     return [
-        {**KEY, **key, "model": model, "round": round_, "repetition": i,
-         "wall_seconds": float(v), "flagged": flagged}
-        for i, v in enumerate(values)
-    ]  # fmt: skip
+        {**KEY, **key, "model": model, "workers": workers, "round": r, "repetition": i, "wall_seconds": float(v)}
+        for r, values in enumerate(per_round)
+        for i, v in enumerate(np.ravel(values))
+    ]
 
 
-def drifting_model(model, scale, rng, *, reps=3, noise=0.05, **key):
-    """Rows of a model whose wall time is ``scale`` times the drifting machine speed."""
-    rows = []
-    for round_, speed in enumerate(DRIFT):
-        rows += cell(model, round_, scale * speed * rng.lognormal(0, noise, reps), **key)
-    return rows
+def steady(model, seconds, *, rounds=5, wobble=(), reps=(0.99, 1.01), **key):
+    """A cell of ``seconds`` times the machine drift, times a per-round ``wobble`` factor.
+
+    The repetitions are symmetric around the round value, so its median is exact.
+    """
+    wobble = tuple(wobble) or (1.0,) * rounds
+    per_round = [[seconds * DRIFT[r] * wobble[r] * f for f in reps] for r in range(rounds)]
+    return cell(model, per_round, **key)
+
+
+def noisy(model, seconds, rng, *, rounds=5, reps=2, noise=0.01, **key):
+    """A cell with lognormal repetition noise around ``seconds`` times the drift."""
+    per_round = [seconds * DRIFT[r] * rng.lognormal(0, noise, reps) for r in range(rounds)]
+    return cell(model, per_round, **key)
 
 
 def frame(*row_lists):
     return pd.DataFrame([row for rows in row_lists for row in rows])
 
 
-# --- stratified_mwu ---------------------------------------------------------------
-
-
-def test_complete_separation_in_three_rounds_gives_smallest_exact_p():
-    fast, slow = [[1, 2, 3]] * 3, [[4, 5, 6]] * 3
-    result = stratified_mwu_test(fast, slow)
-    assert result.method == "exact"
-    assert result.pvalue == pytest.approx(SMALLEST_P_3x3v3, rel=1e-12)
-    assert stratified_mwu(slow, fast) == pytest.approx(SMALLEST_P_3x3v3, rel=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("m", "n", "shift"), [(3, 3, 0.0), (3, 4, 1.0), (5, 2, 0.5), (6, 7, 1.5)]
-)
-def test_single_round_exact_p_equals_scipy_mannwhitneyu(m, n, shift):
-    rng = np.random.default_rng(m * 10 + n)
-    a, b = rng.normal(size=m), rng.normal(size=n) + shift
-    expected = scipy_stats.mannwhitneyu(a, b, method="exact").pvalue
-    assert stratified_mwu([a], [b]) == pytest.approx(expected, rel=1e-12)
-
-
-def test_exact_p_with_ties_uses_midranks():
-    # Pooled [1, 2, 2, 3] has midranks [1, 2.5, 2.5, 4]; A's rank sum 3.5 vs mean 5.
-    # Of the C(4, 2) = 6 placements, sums 3.5, 3.5, 6.5, 6.5 are as far out: p = 4/6.
-    assert stratified_mwu([[1, 2]], [[2, 3]]) == pytest.approx(2 / 3)
-
-
-def test_all_values_tied_gives_p_one():
-    assert stratified_mwu([[5, 5]] * 3, [[5, 5, 5]] * 3) == pytest.approx(1.0)
-
-
-def test_large_rounds_fall_back_to_normal_approximation_matching_scipy():
-    # C(23, 12) > 20,000 arrangements; with one round the weights cancel and van
-    # Elteren's z is the Mann-Whitney z, tie-corrected and without continuity correction.
-    rng = np.random.default_rng(7)
-    a, b = rng.normal(size=12).round(1), rng.normal(0.5, size=11).round(1)
-    result = stratified_mwu_test([a], [b])
-    expected = scipy_stats.mannwhitneyu(a, b, method="asymptotic", use_continuity=False)
-    assert result.method == "normal"
-    assert result.pvalue == pytest.approx(expected.pvalue, rel=1e-9)
-
-
-def test_oversized_convolution_falls_back_to_normal_close_to_exact(monkeypatch):
-    rng = np.random.default_rng(12)
-    a = [rng.normal(size=k) for k in (8, 7, 6, 5)]
-    b = [rng.normal(0.4, size=k) for k in (8, 7, 6, 5)]
-    exact = stratified_mwu_test(a, b)
-    monkeypatch.setattr("showdown.stats.MAX_EXACT_SUPPORT", 100)
-    approximate = stratified_mwu_test(a, b)
-    assert (exact.method, approximate.method) == ("exact", "normal")
-    assert approximate.statistic == exact.statistic
-    assert approximate.pvalue == pytest.approx(exact.pvalue, abs=0.005)
-
-
-def test_rounds_as_mappings_use_only_rounds_both_sides_have():
-    a = {0: [1, 2, 3], 1: [1, 2, 3], 2: [1, 2, 3], 3: [100, 200]}
-    b = {0: [4, 5, 6], 1: [4, 5, 6], 2: [4, 5, 6], 4: [0.1]}
-    result = stratified_mwu_test(a, b)
-    assert result.n_rounds == 3
-    assert result.pvalue == pytest.approx(SMALLEST_P_3x3v3, rel=1e-12)
-
-
-def test_rounds_without_overlap_give_nan():
-    result = stratified_mwu_test({0: [1.0, 2.0]}, {1: [3.0, 4.0]})
-    assert math.isnan(result.pvalue) and result.method == "no shared rounds"
-
-
-def test_misaligned_round_lists_are_rejected():
-    with pytest.raises(ValueError):
-        stratified_mwu([[1, 2]], [[1, 2], [3, 4]])
-
-
-# --- holm ---------------------------------------------------------------------------
-
-
-def test_holm_worked_example():
-    # Sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> max(0.06, 0.04).
-    adjusted = holm([0.01, 0.04, 0.03, 0.005])
-    np.testing.assert_allclose(adjusted, [0.03, 0.06, 0.06, 0.02])
-
-
-def test_holm_caps_at_one_and_leaves_untested_out_of_the_family():
-    np.testing.assert_allclose(holm([0.5, 0.6]), [1.0, 1.0])
-    np.testing.assert_allclose(holm([0.01, np.nan, 0.02]), [0.02, np.nan, 0.02])
-
-
-# --- effect sizes and intervals -----------------------------------------------------
-
-
-def test_ratio_of_constant_cells_is_exact_with_degenerate_interval():
-    assert ratio_ci([[1, 1, 1]] * 3, [[2, 2, 2]] * 3, rng=0) == pytest.approx((0.5, 0.5, 0.5))
-
-
-def test_ratio_is_geometric_mean_of_within_round_median_ratios():
-    # Round ratios 1/2 and 2/1 cancel in the geometric mean, whatever the drift.
-    ratio, _, _ = ratio_ci([[1, 1, 9], [20, 20, 5]], [[2, 2, 2], [10, 10, 10]], rng=0)
-    assert ratio == pytest.approx(1.0)
-
-
-def test_ratio_ci_is_seeded_and_brackets_the_ratio():
-    rng = np.random.default_rng(3)
-    a = [rng.lognormal(0, 0.1, 3) * s for s in DRIFT]
-    b = [rng.lognormal(0, 0.1, 3) * s * 2 for s in DRIFT]
-    first = ratio_ci(a, b, rng=11)
-    assert first == ratio_ci(a, b, rng=np.random.default_rng(11))
-    ratio, low, high = first
-    assert low <= ratio <= high < 1
-
-
-def test_speedup_is_reciprocal_of_ratio_against_serial():
-    rng = np.random.default_rng(4)
-    model = [rng.lognormal(0, 0.1, 3) for _ in DRIFT]
-    serial = [rng.lognormal(1, 0.1, 3) for _ in DRIFT]
-    ratio, low, high = ratio_ci(model, serial, rng=5)
-    assert speedup_ci(model, serial, rng=5) == pytest.approx((1 / ratio, 1 / high, 1 / low))
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "delta"),
-    [
-        ([1, 2, 3], [4, 5], -1.0),
-        ([4, 5], [1, 2, 3], 1.0),
-        ([1, 2, 3], [1.5], 1 / 3),  # pairs: 2 above, 1 below
-        ([2, 2], [2], 0.0),
-    ],
-)
-def test_cliffs_delta(a, b, delta):
-    assert cliffs_delta(a, b) == pytest.approx(delta)
-
-
-def test_median_ci_handles_degenerate_cells():
-    assert median_ci([], rng=0) == (pytest.approx(math.nan, nan_ok=True),) * 3
-    median, low, high = median_ci([2.5], rng=0)
-    assert median == 2.5 and math.isnan(low) and math.isnan(high)
-    assert median_ci([4.0, 4.0, 4.0], rng=0) == (4.0, 4.0, 4.0)
-
-
-def test_median_ci_brackets_the_median():
-    samples = np.random.default_rng(6).lognormal(0, 0.2, 9)
-    median, low, high = median_ci(samples, rng=1)
-    assert median == np.median(samples)
-    assert samples.min() <= low <= median <= high <= samples.max()
-    assert median_ci(samples, rng=1) == (median, low, high)
-
-
-# --- compare_models -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_identical_distributions_tie(seed):
-    rng = np.random.default_rng(seed)
-    group = frame(drifting_model("threads", 1.0, rng), drifting_model("asyncio", 1.0, rng))
-    verdict, _ = compare_models(group, seed=seed)
-    assert verdict["winner"] == TIE
-    assert verdict["tied_with"] == "asyncio,threads"
-
-
-def test_clear_two_fold_gap_wins_with_smallest_attainable_p():
-    rng = np.random.default_rng(0)
-    fast = drifting_model("processes-fork", 1.0, rng)
-    noise = rng.lognormal(0, 0.02, len(fast))
-    slow = [
-        {**row, "model": "threads", "wall_seconds": 2 * row["wall_seconds"] * jitter}
-        for row, jitter in zip(fast, noise)
-    ]
-    verdict, pairs = compare_models(frame(fast, slow))
-    assert verdict["winner"] == verdict["fastest"] == "processes-fork"
-    assert verdict["runner_up"] == "threads"
-    assert verdict["p_adjusted"] == pytest.approx(SMALLEST_P_3x3v3, rel=1e-9)
-    assert verdict["ratio_to_runner_up"] == pytest.approx(0.5, rel=0.05)
-    assert verdict["ci_low"] <= verdict["ratio_to_runner_up"] <= verdict["ci_high"] < 0.95
-    # Pooled over drifting rounds, some slow samples of a fast round beat fast ones of a
-    # slow round: Cliff's delta is clearly negative but not -1.
-    assert -1.0 < verdict["cliffs_delta"] < -0.5
-    assert set(verdict) == set(VERDICT_FIELDS)
-    assert list(pairs.columns) == list(PAIR_FIELDS)
-    assert pairs.loc[0, "method"] == "exact" and pairs.loc[0, "n_a"] == 9
-
-
-def test_drift_between_rounds_does_not_create_a_winner():
-    # Both models see the same 1.7x round-to-round drift and identical values per round.
-    rows = drifting_model("threads", 1.0, np.random.default_rng(1))
-    twin = [{**row, "model": "asyncio"} for row in rows]
-    verdict, pairs = compare_models(frame(rows, twin))
-    assert verdict["winner"] == TIE
-    assert pairs.loc[0, "p_raw"] == pytest.approx(1.0)
-
-
-def test_unbalanced_failed_repetitions_under_drift_still_tie():
-    # threads lost repetitions in the slow round, asyncio in the fast one. Within each
-    # round the samples interleave symmetrically (rank sum = its expectation), so the
-    # blocked test sees no difference at all, while pooling over rounds leans to threads.
-    spread = np.array([0.9, 0.95, 1.0, 1.05, 1.1])
-    rows = cell("threads", 0, spread) + cell("asyncio", 0, [1.0])
-    rows += cell("threads", 1, [1.7]) + cell("asyncio", 1, 1.7 * spread)
-    verdict, pairs = compare_models(frame(rows))
-    assert verdict["winner"] == TIE
-    assert pairs.loc[0, "p_raw"] == pytest.approx(1.0)
-    pooled = scipy_stats.mannwhitneyu(np.r_[spread, 1.7], np.r_[1.0, 1.7 * spread])
-    assert pooled.pvalue < 0.1
-
-
-def test_five_percent_gap_is_no_win_under_five_percent_margin():
-    rng = np.random.default_rng(3)
-    fast = drifting_model("threads", 1.0, rng, noise=0.001)
-    slow = drifting_model("asyncio", 1.05, rng, noise=0.001)
-    verdict, _ = compare_models(frame(fast, slow), margin=0.05)
-    assert verdict["p_adjusted"] < 0.05  # clearly different ...
-    assert verdict["ci_high"] >= 0.95  # ... but not by more than the margin
-    assert verdict["winner"] == TIE
-    assert compare_models(frame(fast, slow), margin=0.0)[0]["winner"] == "threads"
-
-
-def test_tied_with_lists_only_models_indistinguishable_from_the_fastest():
-    rng = np.random.default_rng(4)
-    group = frame(
-        drifting_model("threads", 1.0, rng, noise=0.01),
-        drifting_model("asyncio", 1.01, rng, noise=0.01),
-        drifting_model("serial", 3.0, rng, noise=0.01),
-    )
-    verdict, pairs = compare_models(group)
-    assert verdict["winner"] == TIE and verdict["fastest"] == "threads"
-    assert verdict["runner_up"] == "asyncio"
-    assert verdict["tied_with"] == "asyncio,threads"
-    # Holm family of two: the serial comparison's smallest p is doubled.
-    serial = pairs.set_index("model_b").loc["serial"]
-    assert serial["p_adjusted"] == pytest.approx(2 * SMALLEST_P_3x3v3)
-    assert verdict["p_adjusted_max"] == pairs["p_adjusted"].max()
-    assert 0 <= verdict["kruskal_p"] <= 1 and 0 <= verdict["friedman_p"] <= 1
-
-
-def test_fastest_wins_only_against_every_other_model():
-    rng = np.random.default_rng(5)
-    group = frame(
-        drifting_model("processes-fork", 1.0, rng, noise=0.01),
-        drifting_model("threads", 2.0, rng, noise=0.01),
-        drifting_model("asyncio", 2.5, rng, noise=0.01),
-    )
-    verdict, pairs = compare_models(group)
-    assert verdict["winner"] == "processes-fork" == verdict["tied_with"]
-    assert list(pairs["model_b"]) == ["threads", "asyncio"]
-    assert verdict["n_models"] == 3 and verdict["n_rounds"] == 3 and verdict["min_samples"] == 9
-
-
-def test_friedman_needs_three_models():
-    rng = np.random.default_rng(6)
-    verdict, _ = compare_models(frame(drifting_model("a", 1, rng), drifting_model("b", 1, rng)))
-    assert math.isnan(verdict["friedman_p"])
-
-
-def test_model_missing_a_round_is_compared_on_shared_rounds():
-    rng = np.random.default_rng(7)
-    fast = drifting_model("threads", 1.0, rng, noise=0.01)
-    slow = [row for row in drifting_model("asyncio", 2.0, rng, noise=0.01) if row["round"] != 2]
-    verdict, pairs = compare_models(frame(fast, slow))
-    assert pairs.loc[0, "n_rounds"] == 2 and pairs.loc[0, "n_a"] == 6
-    assert pairs.loc[0, "p_raw"] == pytest.approx(2 / 20**2)
-    assert verdict["n_complete_rounds"] == 2
-
-
-def test_single_model_group_has_no_contest():
-    verdict, pairs = compare_models(frame(drifting_model("serial", 1.0, np.random.default_rng(8))))
-    assert verdict["winner"] == NO_CONTEST and verdict["note"] == "only one model"
-    assert verdict["fastest"] == verdict["tied_with"] == "serial"
-    assert set(verdict) == set(VERDICT_FIELDS)
-    assert pairs.empty
-
-
-# --- verdicts, A/A control ------------------------------------------------------------
-
-
-def benchmark_table(seed=0):
-    """Threads, processes and an A/A twin at workers 2 and 4; serial only at workers 1."""
-    rng = np.random.default_rng(seed)
-    rows = drifting_model("serial", 4.0, rng, workers=1)
+def one_group(table):
+    """The only verdict row of a verdicts() table, as a Series."""
+    assert len(table) == 1, table
+    return table.iloc[0]
+
+
+# --- t-intervals on per-round values --------------------------------------------------
+
+
+def test_t_estimates_match_a_hand_computation_and_scipy():
+    d0 = np.array([-0.30, -0.25, -0.35, -0.28])  # pair 0: 4 rounds
+    d1 = np.array([0.10, -0.02, 0.05])  # pair 1: 3 rounds
+    pair = np.array([0, 1, 0, 1, 0, 1, 0])
+    d = np.array([d0[0], d1[0], d0[1], d1[1], d0[2], d1[2], d0[3]])
+    table = t_estimates(pair, d, 2, confidence=0.95)
+    for row, values in zip(table.itertuples(), (d0, d1)):
+        n = len(values)
+        mean, sd = values.mean(), values.std(ddof=1)
+        half = scipy_stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+        assert row.n_rounds == n and row.df == n - 1
+        assert row.mean == pytest.approx(mean, abs=1e-12)
+        assert row.sd == pytest.approx(sd, abs=1e-12)
+        assert row.se == pytest.approx(sd / math.sqrt(n), abs=1e-12)
+        assert (row.low, row.high) == pytest.approx((mean - half, mean + half), abs=1e-12)
+        interval = scipy_stats.ttest_1samp(values, 0.0).confidence_interval(0.95)
+        assert (row.low, row.high) == pytest.approx((interval.low, interval.high), abs=1e-12)
+    # A narrower confidence gives a narrower interval around the same mean.
+    narrow = t_estimates(pair, d, 2, confidence=0.80)
+    assert (narrow["high"] - narrow["low"] < table["high"] - table["low"]).all()
+    assert np.allclose(narrow["mean"], table["mean"])
+
+
+def test_t_estimates_single_round_has_no_interval():
+    table = t_estimates(np.array([0]), np.array([0.2]), 1)
+    assert table["mean"].iloc[0] == pytest.approx(0.2)
+    assert math.isnan(table["low"].iloc[0]) and math.isnan(table["high"].iloc[0])
+
+
+def test_ratio_ci_is_the_paired_t_interval_of_per_round_log_median_ratios():
+    a = [[1.0, 1.2, 1.1], [2.0, 2.1, 1.9], [0.90, 1.00, 0.95], [1.5, 1.4, 1.6]]
+    b = [[2.1, 2.0, 2.6], [3.9, 4.4, 4.2], [2.00, 1.80, 2.20], [2.7, 3.1, 2.9]]
+    d = np.log([np.median(x) for x in a]) - np.log([np.median(x) for x in b])
+    assert np.allclose(d, np.log([1.1 / 2.1, 2.0 / 4.2, 0.95 / 2.0, 1.5 / 2.9]))  # medians, not means
+    half = scipy_stats.t.ppf(0.975, 3) * d.std(ddof=1) / 2
+    ratio, low, high = ratio_ci(a, b)
+    assert ratio == pytest.approx(math.exp(d.mean()), rel=1e-12)
+    assert (low, high) == pytest.approx((math.exp(d.mean() - half), math.exp(d.mean() + half)), rel=1e-12)
+    interval = scipy_stats.ttest_1samp(d, 0.0).confidence_interval(0.95)
+    assert (low, high) == pytest.approx((math.exp(interval.low), math.exp(interval.high)), rel=1e-12)
+    assert ratio_ci(b, a) == pytest.approx((1 / ratio, 1 / high, 1 / low), rel=1e-12)  # symmetric
+
+
+def test_ratio_ci_uses_shared_rounds_only_and_pairs_them():
+    a = {0: [1.0, 1.1], 1: [2.0, 2.2], 2: [0.5, 0.6], 3: [1.4, 1.3], 7: [100.0]}  # round 7: A only
+    b = {0: [2.0, 2.3], 1: [3.9, 4.5], 2: [1.1, 1.2], 3: [2.9, 2.6], 9: [0.01]}  # round 9: B only
+    shared = [0, 1, 2, 3]
+    assert ratio_ci(a, b) == pytest.approx(ratio_ci([a[r] for r in shared], [b[r] for r in shared]), rel=1e-12)
+    # Machine drift common to A and B in a round cancels: B = 2 A in every round exactly.
+    drifting_a = [[1.0 * s] for s in DRIFT[:4]]
+    drifting_b = [[2.0 * s] for s in DRIFT[:4]]
+    ratio, low, high = ratio_ci(drifting_a, drifting_b)
+    assert (ratio, low, high) == pytest.approx((0.5, 0.5, 0.5), rel=1e-9)
+    # One shared round: a ratio, no interval.
+    ratio, low, high = ratio_ci({0: [1.0], 1: [3.0]}, {1: [2.0], 2: [5.0]})
+    assert ratio == pytest.approx(1.5) and math.isnan(low) and math.isnan(high)
+
+
+def test_ratio_ci_rejects_misaligned_sequences():
+    with pytest.raises(ValueError, match="aligned"):
+        ratio_ci([[1.0], [1.1], [1.2]], [[1.0], [1.1]])
+
+
+def test_holm_known_answer_and_nan():
+    adjusted = holm([0.01, 0.04, 0.03, np.nan])
+    assert adjusted[:3] == pytest.approx([0.03, 0.06, 0.06])
+    assert math.isnan(adjusted[3])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert np.isnan(holm([np.nan])).all()
+
+
+# --- The decision procedure -----------------------------------------------------------
+
+
+def test_a_clear_win_names_the_winner_with_the_ratio_to_the_runner_up():
+    rng = np.random.default_rng(1)
+    data = frame(noisy("a", 1.0, rng), noisy("b", 2.0, rng))
+    table, pairs = verdicts(data, margin=MARGIN)
+    row = one_group(table)
+    assert set(VERDICT_FIELDS) <= set(table.columns) and set(PAIR_FIELDS) <= set(pairs.columns)
+    assert row["label"] == "win" and row["winner"] == "a" and row["fastest"] == "a"
+    assert row["unbeaten"] == "a" and row["runner_up"] == "b" and row["n_models"] == 2 and row["n_rounds"] == 5
+    assert row["ratio_to_runner_up"] == pytest.approx(0.5, rel=0.02)
+    assert row["ci_low"] < row["ratio_to_runner_up"] < row["ci_high"] < 1 - MARGIN
+    assert row["p_value"] < 0.05
+    pair = pairs.iloc[0]
+    assert (pair["model_a"], pair["model_b"], pair["n_rounds"]) == ("a", "b", 5)
+
+
+def test_the_pair_interval_is_the_round_level_t_interval():
+    # Known per-round ratios a/b (drift on top): the verdict's CI is their t-interval.
+    ratios = np.array([0.50, 0.55, 0.45, 0.52, 0.48])
+    data = frame(steady("a", 1.0, wobble=ratios), steady("b", 1.0))
+    table, pairs = verdicts(data, alpha=0.05, margin=MARGIN)
+    d = np.log(ratios)
+    interval = scipy_stats.ttest_1samp(d, 0.0).confidence_interval(0.95)
+    row = one_group(table)
+    assert row["ratio_to_runner_up"] == pytest.approx(math.exp(d.mean()), rel=1e-9)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((math.exp(interval.low), math.exp(interval.high)))
+    assert pairs["round_spread"].iloc[0] == pytest.approx(d.std(ddof=1))
+    # p_value: two-sided p of "no faster than the margin" (the fastest was chosen from the data).
+    t = (d.mean() + DELTA) / (d.std(ddof=1) / math.sqrt(5))
+    assert row["p_value"] == pytest.approx(2 * scipy_stats.t.cdf(t, 4))
+    assert row["label"] == "win"
+
+
+def test_identical_models_with_tiny_noise_are_equivalent():
+    rng = np.random.default_rng(2)
+    data = frame(noisy("a", 1.0, rng, noise=0.005), noisy("b", 1.0, rng, noise=0.005))
+    row = one_group(verdicts(data, margin=MARGIN)[0])
+    assert row["label"] == "equivalent"
+    assert row["unbeaten"] == "a,b"
+    assert pd.isna(row["winner"])
+    assert row["p_equivalent"] < 0.05
+    assert 1 - MARGIN < row["ci_low"] <= row["ci_high"] < 1 / (1 - MARGIN)
+
+
+def test_large_round_to_round_noise_is_undecided():
+    # b's per-round ratio to a swings 0.75-1.45: neither a win nor within the margin.
+    data = frame(steady("a", 1.0), steady("b", 1.0, wobble=(1.45, 0.8, 1.3, 0.75, 1.2)))
+    row = one_group(verdicts(data, margin=MARGIN)[0])
+    assert row["label"] == "undecided"
+    assert pd.isna(row["winner"])
+    assert row["ci_low"] < 1 - MARGIN and row["ci_high"] > 1  # the interval spans the margin and beyond
+    assert row["p_value"] >= 0.05 and row["p_equivalent"] >= 0.05
+
+
+def test_fewer_than_min_rounds_decide_nothing_even_for_a_large_effect():
+    assert MIN_ROUNDS == 3
+    data = frame(steady("a", 1.0, rounds=2, wobble=(1.0, 1.02)), steady("b", 3.0, rounds=2))
+    row = one_group(verdicts(data, margin=MARGIN)[0])
+    assert row["label"] == "undecided" and pd.isna(row["winner"])
+    assert row["n_rounds"] == 2
+    assert "2 shared rounds" in row["note"] and "at least 3" in row["note"]
+    assert row["ratio_to_runner_up"] == pytest.approx(1 / 3, rel=0.02)  # the effect is still reported
+    # The same effect with 3 rounds is a win.
+    data3 = frame(steady("a", 1.0, rounds=3, wobble=(1.0, 1.02, 0.99)), steady("b", 3.0, rounds=3))
+    assert one_group(verdicts(data3, margin=MARGIN)[0])["label"] == "win"
+
+
+def test_a_model_beaten_only_on_unshared_rounds_does_not_count():
+    # b has rounds 0-4, a only 0-1 plus 5-7: two shared rounds, so nothing is decided.
+    a = steady("a", 1.0, rounds=8, wobble=(1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01))
+    a = [row for row in a if row["round"] in (0, 1, 5, 6, 7)]
+    data = frame(a, steady("b", 3.0, rounds=5))
+    row = one_group(verdicts(data, margin=MARGIN)[0])
+    assert row["n_rounds"] == 2 and row["label"] == "undecided"
+
+
+def test_intersection_union_the_fastest_must_beat_every_other_model():
+    # a beats b (0.5x) clearly but c is within 2% of a: no win.
+    wob = (1.0, 1.01, 0.99, 1.0, 1.005)
+    data = frame(steady("a", 1.0), steady("b", 2.0, wobble=wob[::-1]), steady("c", 1.02, wobble=wob))
+    table, pairs = verdicts(data, margin=MARGIN)
+    row = one_group(table)
+    assert row["fastest"] == "a" and row["n_models"] == 3
+    assert row["label"] != "win" and pd.isna(row["winner"])
+    by_model = pairs.set_index("model_b")
+    assert by_model.loc["b", "ci_high"] < 1 - MARGIN  # b alone is beaten...
+    assert by_model.loc["c", "ci_high"] > 1 - MARGIN  # ...c is not
+    assert row["unbeaten"] == "a,c" and row["runner_up"] == "c"
+    assert row["label"] == "equivalent"  # a and c: within the margin (TOST)
+    # p_value of the group: the largest pair's, so it does not reject.
+    assert row["p_value"] == pytest.approx(by_model["p_faster"].max()) and row["p_value"] >= 0.05
+    # Without c, the same a and b are a win.
+    assert one_group(verdicts(data[data["model"] != "c"], margin=MARGIN)[0])["label"] == "win"
+    # If the unbeaten c is noisy, the group is neither a win nor equivalent.
+    shaky = frame(steady("a", 1.0), steady("b", 2.0), steady("c", 1.1, wobble=(1.3, 0.8, 1.25, 0.85, 1.0)))
+    row = one_group(verdicts(shaky, margin=MARGIN)[0])
+    assert row["label"] == "undecided" and row["unbeaten"] == "a,c"
+
+
+def test_equivalence_needs_every_unbeaten_pair_on_enough_shared_rounds():
+    # a shares 3+ rounds with b and with c, but b and c share one round (or none):
+    # their equivalence is not shown, so the group is not "equivalent".
+    a = cell("a", [[1.0]] * 6)
+    b = cell("b", [[1.01], [1.02], [1.015]])
+    for c_rounds in ((2, 3, 4), (3, 4, 5)):
+        c = [row for row in cell("c", [[1.01], [1.02], [1.015]] * 2) if row["round"] in c_rounds]
+        row = one_group(verdicts(frame(a, b, c), margin=MARGIN)[0])
+        assert row["n_rounds"] == 3 and row["unbeaten"] == "a,b,c"
+        assert row["label"] == "undecided", c_rounds
+    # With every round shared, the same models are equivalent.
+    c = cell("c", [[1.015], [1.01], [1.02]] * 2)
+    b6 = cell("b", [[1.01], [1.02], [1.015]] * 2)
+    assert one_group(verdicts(frame(a, b6, c), margin=MARGIN)[0])["label"] == "equivalent"
+
+
+def test_serial_at_one_worker_joins_every_worker_count_of_its_work():
+    rows = [steady("serial", 1.0, workers=1)]
     for workers in (2, 4):
-        rows += drifting_model("processes-fork", 4.0 / workers, rng, workers=workers)
-        rows += drifting_model("threads", 4.0, rng, workers=workers)
-        rows += drifting_model("threads.aa", 4.0, rng, workers=workers)
-    return frame(rows)
+        rows.append(steady("threads", 1.0, workers=workers, wobble=(1.0, 1.01, 0.995, 1.0, 1.005)))
+        rows.append(steady("processes-fork", 1.0 / workers, workers=workers))
+    # Serial of other work must not join: another workload and another machine.
+    rows.append(steady("serial", 0.1, workers=1, workload="other"))
+    rows.append(steady("serial", 0.1, workers=1, machine="elsewhere"))
+    table, pairs = verdicts(frame(*rows), margin=MARGIN)
+    assert sorted(table["workers"]) == [2, 4]  # no group of serial alone
+    assert (table["n_models"] == 3).all()
+    assert (table["label"] == "win").all() and (table["winner"] == "processes-fork").all()
+    for workers, speed in ((2, 0.5), (4, 0.25)):
+        mine = pairs[pairs["workers"] == workers].set_index("model_b")
+        assert set(mine.index) == {"serial", "threads"}
+        assert mine.loc["serial", "ratio"] == pytest.approx(speed, rel=1e-6)
+        assert mine.loc["serial", "n_rounds"] == 5
 
 
-def test_serial_joins_every_worker_group_and_twins_stay_out():
-    verdicts_df, pairs_df = verdicts(benchmark_table(), alpha=0.05, margin=0.05, n_boot=500)
-    assert list(verdicts_df["workers"]) == [2, 4]
-    assert list(verdicts_df.columns[:6]) == [
-        "machine", "interpreter", "config_hash", "workload", "payload_bytes", "workers"
-    ]  # fmt: skip
-    assert (verdicts_df["n_models"] == 3).all()
-    for _, pairs in pairs_df.groupby("workers"):
-        compared = set(pairs["model_a"]) | set(pairs["model_b"])
-        assert compared == {"processes-fork", "threads", "serial"}
-    four = verdicts_df.set_index("workers").loc[4]
-    assert four["winner"] == "processes-fork"
-    assert four["verdict_without_flagged"] == four["winner"] and four["n_flagged"] == 0
-
-
-def test_lone_model_group_is_reported_without_pairs():
-    lone = frame(drifting_model("threads", 1.0, np.random.default_rng(12), workers=8))
-    verdicts_df, pairs_df = verdicts(lone, alpha=0.05, margin=0.05, n_boot=100)
-    assert verdicts_df.loc[0, "winner"] == NO_CONTEST
-    assert pairs_df.empty and list(pairs_df.columns[-len(PAIR_FIELDS):]) == list(PAIR_FIELDS)
-
-
-def test_aa_control_compares_each_twin_within_its_group():
-    aa = aa_control(benchmark_table(), n_boot=500)
-    assert list(aa["workers"]) == [2, 4]
+def test_aa_twins_stay_out_of_verdict_groups_and_only_a_one_model_group_is_no_contest():
+    # The twin is made absurdly fast: if it were in the group it would be the fastest.
+    data = frame(
+        steady("threads", 1.0), steady("threads.aa", 0.3), steady("processes-fork", 1.0, wobble=(1.0, 1.01, 0.99, 1.0, 1.0)),
+        steady("threads", 1.0, workers=8), steady("threads.aa", 1.0, workers=8),
+    )  # fmt: skip
+    table, pairs = verdicts(data, margin=MARGIN)
+    row = table.set_index("workers").loc[4]
+    assert row["n_models"] == 2 and row["label"] == "equivalent" and row["unbeaten"] == "processes-fork,threads"
+    assert "threads.aa" not in set(pairs["model_a"]) | set(pairs["model_b"])
+    alone = table.set_index("workers").loc[8]  # threads and its twin: one model in the group
+    assert alone["label"] == "n/a" and alone["n_models"] == 1
+    # The A/A control judges the twins, and calls the bogus pair different.
+    aa = aa_control(data, margin=MARGIN).set_index("workers")
+    assert aa.loc[4, "called_different"] and aa.loc[4, "fastest"] == "threads.aa"
+    assert aa.loc[4, "ratio"] == pytest.approx(0.3, rel=1e-6)
+    assert not aa.loc[8, "called_different"]
     assert (aa["model"] == "threads").all() and (aa["twin"] == "threads.aa").all()
-    assert not aa["called_different"].any()
-    assert false_win_rate(aa)["k"] == 0 and false_win_rate(aa)["n"] == 2
 
 
-def test_aa_control_calls_a_disguised_difference():
-    rng = np.random.default_rng(9)
-    samples = frame(drifting_model("threads", 1.0, rng), drifting_model("threads.aa", 2.0, rng))
-    aa = aa_control(samples)
-    assert aa.loc[0, "called_different"] and aa.loc[0, "fastest"] == "threads"
+def test_aa_control_without_twins_or_without_their_model_is_empty():
+    assert aa_control(frame(steady("threads", 1.0), steady("processes-fork", 1.0))).empty
+    assert aa_control(frame(steady("threads.aa", 1.0), steady("processes-fork", 1.0))).empty
 
 
-def test_false_win_rate_clopper_pearson():
-    rate = false_win_rate(pd.DataFrame({"called_different": [False] * 60}))
-    assert (rate["k"], rate["n"], rate["rate"], rate["ci_low"]) == (0, 60, 0.0, 0.0)
-    # Exact upper bound for k = 0: 1 - (0.025) ** (1 / 60).
-    assert rate["ci_high"] == pytest.approx(1 - 0.025 ** (1 / 60))
-    assert rate["ci_high"] == pytest.approx(0.0596, abs=1e-4)
-    assert math.isnan(false_win_rate(pd.DataFrame({"called_different": []}))["rate"])
+# --- The A/A control under job-level variance -----------------------------------------
 
 
-def test_verdict_without_flagged_shows_when_flagged_rows_carry_the_effect():
-    # asyncio is slow only in its flagged repetitions; unflagged, it matches threads.
-    rng = np.random.default_rng(10)
-    rows = []
-    for round_, speed in enumerate(DRIFT):
-        rows += cell("threads", round_, speed * rng.lognormal(0, 0.05, 6))
-        rows += cell("asyncio", round_, speed * rng.lognormal(0, 0.05, 2))
-        rows += cell("asyncio", round_, 3 * speed * rng.lognormal(0, 0.05, 4), flagged=True)
-    verdicts_df, _ = verdicts(frame(rows), alpha=0.05, margin=0.05)
-    row = verdicts_df.iloc[0]
-    assert row["winner"] == "threads"
-    assert row["verdict_without_flagged"] == TIE
-    assert row["n_flagged"] == 12
+def aa_sweep(n_pairs, *, rounds=5, reps=2, sigma=0.3, job_share=0.42, seed=0):
+    """``n_pairs`` A/A pairs (threads and threads.aa measure the same thing).
 
-
-def test_verdict_without_flagged_is_insufficient_when_a_model_is_left_empty():
-    rng = np.random.default_rng(11)
-    rows = drifting_model("threads", 1.0, rng)
-    rows += [{**row, "flagged": True} for row in drifting_model("asyncio", 2.0, rng)]
-    verdicts_df, _ = verdicts(frame(rows), alpha=0.05, margin=0.05)
-    assert verdicts_df.loc[0, "verdict_without_flagged"] == INSUFFICIENT
-
-
-def test_verdicts_are_deterministic_given_the_seed():
-    first = verdicts(benchmark_table(1), alpha=0.05, margin=0.05, n_boot=300, seed=4)
-    second = verdicts(benchmark_table(1), alpha=0.05, margin=0.05, n_boot=300, seed=4)
-    pd.testing.assert_frame_equal(first[0], second[0])
-    pd.testing.assert_frame_equal(first[1], second[1])
-
-
-# --- the bootstrap against the resampling it replaces ------------------------------------
-#
-# Intervals are computed from the exact distribution of a resample's median, enumerated
-# when small and sampled otherwise. The references below resample the data directly, as
-# the percentile bootstrap is defined; they agree when each bound of ours sits at the
-# stated quantile of the reference's own bootstrap distribution, up to Monte Carlo error
-# (4 standard errors of a quantile's position, ours included when we sample too).
-
-
-def _resampled_medians(x, n, rng):
-    x = np.asarray(x, float)
-    return np.median(x[rng.integers(0, x.size, (n, x.size))], axis=1)
-
-
-def reference_ratio_replicates(a_rounds, b_rounds, n, seed):
-    """The blocked ratio's bootstrap, straightforwardly: resample every (side, round)."""
+    Log wall time = machine phase of the round (shared by both models of the round)
+    + job effect (one per cell and round, shared by its repetitions; ``job_share`` of the
+    variance) + repetition noise.
+    """
     rng = np.random.default_rng(seed)
-    log_ratios = [
-        np.log(_resampled_medians(a, n, rng)) - np.log(_resampled_medians(b, n, rng))
-        for a, b in zip(a_rounds, b_rounds)
-    ]
-    return np.exp(np.mean(log_ratios, axis=0))
+    job_sd, rep_sd = sigma * math.sqrt(job_share), sigma * math.sqrt(1 - job_share)
+    phase = rng.normal(0, 0.3, size=(n_pairs, rounds, 1))
+    tables = []
+    for model in ("threads", "threads.aa"):
+        logs = phase + rng.normal(0, job_sd, (n_pairs, rounds, 1)) + rng.normal(0, rep_sd, (n_pairs, rounds, reps))
+        pair, round_, repetition = np.indices(logs.shape)
+        tables.append(pd.DataFrame({
+            **KEY, "workload": [f"w{p}" for p in pair.ravel()], "model": model, "workers": 2,
+            "round": round_.ravel(), "repetition": repetition.ravel(), "wall_seconds": np.exp(logs.ravel()),
+        }))  # fmt: skip
+    return pd.concat(tables, ignore_index=True)
 
 
-def assert_at_quantile(bound, replicates, q, our_resamples=None):
-    """``bound`` is a q-quantile of the distribution sampled by ``replicates``."""
-    sd = math.sqrt(q * (1 - q) / replicates.size)
-    if our_resamples:
-        sd = math.hypot(sd, math.sqrt(q * (1 - q) / our_resamples))
-    below, at_or_below = np.mean(replicates < bound), np.mean(replicates <= bound)
-    assert below - 4 * sd <= q <= at_or_below + 4 * sd, (bound, q, below, at_or_below)
+def naive_per_repetition(data):
+    """The wrong interval: repetitions as independent pairs (10 per A/A pair, 9 df)."""
+    logs = data.assign(log=np.log(data["wall_seconds"]))
+    wide = logs.pivot_table(index=["workload", "round", "repetition"], columns="model", values="log")
+    d = (wide["threads"] - wide["threads.aa"]).groupby(level="workload")
+    mean, sd, n = d.mean(), d.std(), d.size()
+    half = scipy_stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
+    return mean - half, mean + half
 
 
-def test_median_atoms_match_enumerating_every_resample():
-    import itertools
+def test_aa_false_wins_and_coverage_hold_with_job_level_variance():
+    n_pairs = 400
+    data = aa_sweep(n_pairs)
+    aa = aa_control(data, alpha=0.05, margin=MARGIN)
+    assert len(aa) == n_pairs and (aa["n_rounds"] == 5).all()
 
-    from showdown.stats import _median_atoms
+    # False wins: at most 5% (the observed rate must not be significantly above it).
+    rate = false_win_rate(aa)
+    assert rate["n"] == n_pairs
+    assert rate["ci_low"] < 0.05, rate
+    assert scipy_stats.binomtest(rate["k"], n_pairs, 0.05, alternative="greater").pvalue > 0.01
 
-    for n in range(1, 8):
-        counts = {}
-        for draw in itertools.product(range(n), repeat=n):
-            ordered = sorted(draw)
-            key = (ordered[(n - 1) // 2], ordered[n // 2])
-            counts[key] = counts.get(key, 0) + 1
-        low, high, probability = _median_atoms(n)
-        assert len(probability) == len(counts)
-        for i, j, p in zip(low, high, probability):
-            assert p == pytest.approx(counts[(i, j)] / n**n, abs=1e-14)
+    # Coverage of the true ratio (1) by the 95% round-level CI: not significantly below 95%.
+    covered = int(((aa["ci_low"] <= 1) & (aa["ci_high"] >= 1)).sum())
+    coverage = scipy_stats.binomtest(covered, n_pairs).proportion_ci(0.95, method="exact")
+    assert covered / n_pairs >= 0.93, covered
+    assert coverage.high >= 0.95, covered
 
-
-def test_median_atoms_match_exact_counts_for_larger_samples():
-    from showdown.stats import _median_atoms
-
-    def at_least(n, u, c):  # resamples with at least c draws among the u smallest
-        return sum(math.comb(n, k) * u**k * (n - u) ** (n - k) for k in range(c, n + 1))
-
-    for n in (20, 21):
-        low, high, probability = _median_atoms(n)
-        assert probability.sum() == pytest.approx(1.0, abs=1e-13)
-        h = n // 2 + 1  # the median is <= x_(u) when the lower middle order statistic is
-        for u in (3, 8, 10, 15):
-            below = probability[high < u].sum() if n % 2 else probability[low < u].sum()
-            assert below == pytest.approx(at_least(n, u, h if n % 2 else n // 2) / n**n, abs=1e-13)
+    # Contrast: per-repetition intervals (ignoring the job effect) are too narrow on the
+    # same data: coverage significantly below 95% and more false wins.
+    low, high = naive_per_repetition(data)
+    naive_covered = int(((low <= 0) & (high >= 0)).sum())
+    naive = scipy_stats.binomtest(naive_covered, n_pairs).proportion_ci(0.95, method="exact")
+    assert naive.high < 0.95, naive_covered
+    naive_wins = int(((high < -DELTA) | (low > DELTA)).sum())
+    assert naive_wins > rate["k"]
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_median_ci_is_scipys_percentile_bootstrap(seed):
-    rng = np.random.default_rng(100 + seed)
-    n = [9, 10, 3, 36, 17, 4][seed]
-    x = rng.lognormal(0, 0.2, n)
-    if seed == 4:
-        x = x.round(1)  # ties
-    median, low, high = median_ci(x, rng=seed)
-    reference = scipy_stats.bootstrap(
-        (x,), np.median, n_resamples=40_000, method="percentile", rng=np.random.default_rng(seed)
-    )
-    replicates = reference.bootstrap_distribution
-    assert median == np.median(x)
-    assert_at_quantile(low, replicates, 0.025)
-    assert_at_quantile(high, replicates, 0.975)
+# --- The A/A summaries ----------------------------------------------------------------
 
 
-def test_median_ci_of_nine_samples_is_their_second_and_eighth():
-    # P(resample median <= x_(k)) = P(Binomial(9, k/9) >= 5): 0.0014 at k=1, 0.030 at
-    # k=2, 0.970 at k=7, 0.9986 at k=8, so the exact 95% interval is [x_(2), x_(8)].
-    x = np.random.default_rng(7).lognormal(0, 0.3, 9)
-    ordered = np.sort(x)
-    assert median_ci(x, rng=0) == (ordered[4], ordered[1], ordered[7])
+def test_aa_spread_is_the_95th_percentile_of_ratios_away_from_one():
+    assert aa_spread(pd.DataFrame({"ratio": [0.9, 1 / 0.9] * 10})) == pytest.approx(0.1)
+    logs = 0.001 * np.arange(1, 101)  # 95th percentile (linear): 0.001 * (1 + 0.95 * 99)
+    ratios = np.exp(np.where(np.arange(100) % 2, logs, -logs))
+    assert aa_spread(pd.DataFrame({"ratio": ratios})) == pytest.approx(1 - math.exp(-0.001 * 95.05))
+    with_junk = pd.DataFrame({"ratio": [0.9, 1 / 0.9, np.nan, 0.0, -1.0]})
+    assert aa_spread(with_junk) == pytest.approx(0.1)
+    assert math.isnan(aa_spread(pd.DataFrame({"ratio": []})))
+    assert math.isnan(aa_spread(pd.DataFrame({"ratio": [np.nan]})))
 
 
-def test_large_even_cells_are_resampled_and_still_scipys_interval():
-    x = np.random.default_rng(8).lognormal(0, 0.2, 120)  # 7,260 possible medians
-    _, low, high = median_ci(x, rng=3)
-    assert median_ci(x, rng=3) == median_ci(x, rng=np.random.default_rng(3))
-    replicates = _resampled_medians(x, 40_000, np.random.default_rng(9))
-    assert_at_quantile(low, replicates, 0.025, our_resamples=2000)
-    assert_at_quantile(high, replicates, 0.975, our_resamples=2000)
+def test_effective_margin_is_never_below_the_configured_one():
+    assert effective_margin(0.05, 0.02) == 0.05
+    assert effective_margin(0.05, 0.08) == 0.08
+    assert effective_margin(0.05, math.nan) == 0.05
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_exact_ratio_ci_is_the_resampling_loops_interval(seed):
-    rng = np.random.default_rng(200 + seed)
-    a = [rng.lognormal(0, 0.1, 3) * s for s in DRIFT]
-    b = [rng.lognormal(0, 0.1, 3) * s * rng.uniform(0.8, 1.5) for s in DRIFT]
-    ratio, low, high = ratio_ci(a, b, rng=seed)  # 3**6 points: enumerated
-    replicates = reference_ratio_replicates(a, b, 40_000, seed)
-    assert ratio == pytest.approx(
-        math.exp(np.mean([np.log(np.median(x) / np.median(y)) for x, y in zip(a, b)])), rel=1e-12
-    )
-    assert_at_quantile(low, replicates, 0.025)
-    assert_at_quantile(high, replicates, 0.975)
+def test_false_win_rate_has_a_clopper_pearson_interval():
+    aa = pd.DataFrame({"called_different": [True] * 3 + [False] * 97})
+    rate = false_win_rate(aa)
+    assert (rate["k"], rate["n"], rate["rate"]) == (3, 100, 0.03)
+    reference = scipy_stats.binomtest(3, 100).proportion_ci(0.95, method="exact")
+    assert (rate["ci_low"], rate["ci_high"]) == pytest.approx((reference.low, reference.high))
+    # Clopper-Pearson by hand: beta quantiles.
+    assert rate["ci_low"] == pytest.approx(scipy_stats.beta.ppf(0.025, 3, 98))
+    assert rate["ci_high"] == pytest.approx(scipy_stats.beta.ppf(0.975, 4, 97))
+    none = false_win_rate(pd.DataFrame({"called_different": [False] * 20}))
+    assert none["ci_low"] == 0 and none["ci_high"] == pytest.approx(1 - 0.025 ** (1 / 20))
+    empty = false_win_rate(pd.DataFrame({"called_different": []}))
+    assert empty["n"] == 0 and math.isnan(empty["rate"])
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_sampled_ratio_ci_is_the_resampling_loops_interval(seed):
-    # 5 and 6 repetitions a round: 5**3 * 21**3 points, too many to enumerate.
-    rng = np.random.default_rng(300 + seed)
-    a = [rng.lognormal(0, 0.1, 5) * s for s in DRIFT]
-    b = [rng.lognormal(0, 0.1, 6) * s * 1.2 for s in DRIFT]
-    _, low, high = ratio_ci(a, b, rng=seed)
-    replicates = reference_ratio_replicates(a, b, 40_000, seed)
-    assert_at_quantile(low, replicates, 0.025, our_resamples=2000)
-    assert_at_quantile(high, replicates, 0.975, our_resamples=2000)
-    assert ratio_ci(a, b, rng=seed) == ratio_ci(a, b, rng=np.random.default_rng(seed))
+# --- Cells ----------------------------------------------------------------------------
 
 
-def test_exact_ratio_ci_equals_enumerating_every_resample():
-    import itertools
+def test_cell_estimates_level_and_speedup_are_round_level_t_intervals():
+    serial = [[1.00, 1.30, 1.10], [1.70, 1.80, 2.10], [0.60, 0.55, 0.62], [1.30, 1.25, 1.40]]
+    threads = [[0.52, 0.50, 0.70], [0.90, 0.95, 0.80], [0.33, 0.30, 0.31], [0.64, 0.70, 0.66]]
+    data = frame(cell("serial", serial, workers=1), cell("threads", threads, workers=2))
+    cells = cell_estimates(data).set_index("model")
+    s = np.log([np.median(x) for x in serial])
+    t = np.log([np.median(x) for x in threads])
+    q = scipy_stats.t.ppf(0.975, 3)
 
-    a = [[1.0, 1.3], [2.0, 2.1, 2.9]]
-    b = [[1.1, 1.2, 1.6], [2.2, 3.1]]
-    medians, weights = [], []
-    for side in (a, b):
-        for cell in side:
-            draws = list(itertools.product(cell, repeat=len(cell)))
-            medians.append([np.median(d) for d in draws])
-            weights.append(np.full(len(draws), 1 / len(draws)))
-    values, probability = np.zeros(1), np.ones(1)
-    for k, (m, w) in enumerate(zip(medians, weights)):
-        sign = 1 if k < 2 else -1
-        values = np.add.outer(values, sign * np.log(m)).ravel()
-        probability = np.multiply.outer(probability, w).ravel()
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(probability[order])
-    expected = [
-        math.exp(values[order][np.argmax(cumulative >= q - 1e-12)] / 2) for q in (0.025, 0.975)
-    ]
-    _, low, high = ratio_ci(a, b, rng=0)
-    assert (low, high) == pytest.approx(expected, rel=1e-12)
+    level, half = t.mean(), q * t.std(ddof=1) / 2
+    row = cells.loc["threads"]
+    assert row["rounds"] == 4
+    assert row["level_seconds"] == pytest.approx(math.exp(level))
+    assert (row["ci_low_seconds"], row["ci_high_seconds"]) == pytest.approx((math.exp(level - half), math.exp(level + half)))
+    assert row["relative_half_width"] == pytest.approx((math.exp(level + half) - math.exp(level - half)) / 2 / math.exp(level))
+    assert row["round_spread"] == pytest.approx(t.std(ddof=1))
 
-
-def test_batched_intervals_equal_one_at_a_time():
-    from showdown.stats import median_cis, ratio_cis
-
-    rng = np.random.default_rng(11)
-    cells = [rng.lognormal(0, 0.2, n) for n in (2, 3, 9, 10, 36, 96, 1, 9)]  # 96: sampled
-    values = np.concatenate(cells)
-    label = np.repeat(np.arange(len(cells)), [c.size for c in cells])
-    median, low, high = median_cis(values, label, rng=5)
-    for k, c in enumerate(cells):
-        np.testing.assert_equal((median[k], low[k], high[k]), median_ci(c, rng=5))
-
-    # Pairs of cells of 3 rounds: A cells 0-3 (varied sizes), B cells 0-1 shared.
-    a_cells = [[rng.lognormal(0, 0.1, n) for n in sizes] for sizes in ([3, 3, 3], [3, 2, 3], [5, 5, 5], [3, 3, 3])]
-    b_cells = [[rng.lognormal(0.3, 0.1, n) for n in sizes] for sizes in ([3, 3, 3], [6, 6, 6])]
-    pairs = [(0, 0), (1, 0), (2, 1), (3, 1), (0, 1)]
-
-    def flat(cells):
-        v = [x for rounds in cells for x in rounds]
-        cell = [k for k, rounds in enumerate(cells) for r in rounds for _ in r]
-        round_ = [i for rounds in cells for i, r in enumerate(rounds) for _ in r]
-        return np.concatenate(v), np.array(cell), np.array(round_)
-
-    ratio, low, high = ratio_cis(
-        *flat(a_cells), *flat(b_cells), [p for p, _ in pairs], [q for _, q in pairs], rng=4
-    )
-    for k, (p, q) in enumerate(pairs):
-        np.testing.assert_equal((ratio[k], low[k], high[k]), ratio_ci(a_cells[p], b_cells[q], rng=4))
+    d = s - t  # log(serial / threads) per round
+    half = q * d.std(ddof=1) / 2
+    assert row["speedup"] == pytest.approx(math.exp(d.mean()))
+    assert (row["speedup_ci_low"], row["speedup_ci_high"]) == pytest.approx((math.exp(d.mean() - half), math.exp(d.mean() + half)))
+    assert cells.loc["serial", "speedup"] == pytest.approx(1.0)
 
 
-# --- the whole-table drivers against one group at a time --------------------------------
+def test_cell_estimates_without_serial_have_no_speedup():
+    cells = cell_estimates(frame(steady("threads", 1.0), steady("processes-fork", 0.5)))
+    assert len(cells) == 2 and cells["speedup"].isna().all()
+    assert cells.set_index("model").loc["processes-fork", "level_seconds"] == pytest.approx(
+        0.5 * math.exp(np.mean(np.log(DRIFT[:5]))))
 
 
-def test_omnibus_pvalues_are_scipys():
-    rng = np.random.default_rng(12)
-    for trial in range(8):
-        rows = []
-        for model in ("a", "b", "c", "d")[: 2 + trial % 3]:
-            for round_ in range(3):
-                values = rng.lognormal(0, 0.1, 3).round(2 if trial % 2 else 6)
-                rows += cell(model, round_, values)
-        group = frame(rows)
-        verdict, _ = compare_models(group)
-        by_model = [g["wall_seconds"].to_numpy() for _, g in group.groupby("model")]
-        assert verdict["kruskal_p"] == pytest.approx(scipy_stats.kruskal(*by_model).pvalue, rel=1e-9)
-        if len(by_model) >= 3:
-            medians = [g.groupby("round")["wall_seconds"].median().to_numpy() for _, g in group.groupby("model")]
-            expected = scipy_stats.friedmanchisquare(*medians).pvalue
-            assert verdict["friedman_p"] == pytest.approx(expected, rel=1e-9, nan_ok=True)
+def test_relative_half_width_shrinks_with_steadier_rounds():
+    steady_cell = cell_estimates(frame(steady("a", 1.0, wobble=(1.0, 1.01, 0.99, 1.0, 1.0)))).iloc[0]
+    assert steady_cell["relative_half_width"] > 0.2  # the machine drift is in the level
+    both = frame(steady("a", 1.0, rounds=8), steady("b", 1.0, rounds=3))
+    cells = cell_estimates(both).set_index("model")
+    assert cells.loc["a", "relative_half_width"] < cells.loc["b", "relative_half_width"]
 
 
-def test_verdicts_of_many_groups_equal_each_group_alone():
-    table = pd.concat(
-        [benchmark_table(seed).assign(payload_bytes=seed) for seed in range(4)], ignore_index=True
-    )
-    table.loc[np.random.default_rng(2).random(len(table)) < 0.1, "flagged"] = True
-    verdicts_df, pairs_df = verdicts(table, n_boot=500, seed=3)
-    assert len(verdicts_df) == 8
-    contenders = table[~table["model"].str.endswith(".aa")]
-    for (payload, workers), row in verdicts_df.set_index(["payload_bytes", "workers"]).iterrows():
-        work = contenders[contenders["payload_bytes"] == payload]
-        group = work[(work["workers"] == workers) | (work["model"] == "serial")]
-        verdict, pairs = compare_models(group, n_boot=500, seed=3)
-        for field in VERDICT_FIELDS:
-            assert row[field] == verdict[field] or (pd.isna(row[field]) and pd.isna(verdict[field])), field
-        mine = pairs_df[(pairs_df["payload_bytes"] == payload) & (pairs_df["workers"] == workers)]
-        pd.testing.assert_frame_equal(
-            mine[list(PAIR_FIELDS)].reset_index(drop=True), pairs, check_dtype=False
-        )
-        kept = group[~group["flagged"]]
-        expected = compare_models(kept, n_boot=500, seed=3)[0]["winner"] if group["flagged"].any() else row["winner"]
-        if kept["model"].value_counts().reindex(group["model"].unique(), fill_value=0).min() < 2:
-            expected = INSUFFICIENT
-        assert row["verdict_without_flagged"] == expected
-        assert row["n_flagged"] == group["flagged"].sum()
+def test_spread_test_flags_a_cell_five_times_noisier_than_the_aa_reference():
+    z = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])  # sd of the log round medians: s * sd(z)
+    s = 0.02
+
+    def spread_cell(model, scale, order):
+        return cell(model, [[math.exp(scale * s * z[i])] for i in order])
+
+    data = frame(
+        spread_cell("threads", 1, [0, 1, 2, 3, 4]), spread_cell("threads.aa", 1, [4, 2, 0, 3, 1]),
+        spread_cell("asyncio", 1, [1, 3, 0, 4, 2]), spread_cell("processes-fork", 5, [2, 0, 4, 1, 3]),
+    )  # fmt: skip
+    cells = cell_estimates(data)
+    flags = pd.concat([cells, spread_test(cells)], axis=1).set_index("model")
+    assert flags.loc["processes-fork", "spread_ratio"] == pytest.approx(5.0)
+    assert flags.loc["asyncio", "spread_ratio"] == pytest.approx(1.0)
+    assert flags.loc["processes-fork", "noisy"]
+    assert not flags.loc[["threads", "threads.aa", "asyncio"], "noisy"].any()
+    assert (flags["noise_reference"] == "the A/A twins and their models").all()
+    # Twice the reference spread is within what an F-test at 1% allows with 4 and 8 df.
+    doubled = frame(spread_cell("threads", 1, [0, 1, 2, 3, 4]), spread_cell("threads.aa", 1, [4, 2, 0, 3, 1]),
+                    spread_cell("asyncio", 2, [1, 3, 0, 4, 2]))  # fmt: skip
+    cells = cell_estimates(doubled)
+    assert 4 < scipy_stats.f.ppf(0.99, 4, 8)
+    assert not spread_test(cells)["noisy"].any()
 
 
-def test_aa_control_with_several_twins_and_groups():
-    rng = np.random.default_rng(13)
-    rows = []
-    for workers in (2, 4):
-        rows += drifting_model("threads", 1.0, rng, workers=workers)
-        rows += drifting_model("threads.aa", 1.0, rng, workers=workers)
-        rows += drifting_model("asyncio", 1.0, rng, workers=workers)
-        rows += drifting_model("asyncio.aa", 2.0, rng, workers=workers)
-    rows += drifting_model("lonely.aa", 1.0, rng, workers=2)  # its model never ran
-    aa = aa_control(frame(rows), n_boot=300)
-    assert list(zip(aa["workers"], aa["model"], aa["twin"])) == [
-        (2, "asyncio", "asyncio.aa"), (2, "threads", "threads.aa"),
-        (4, "asyncio", "asyncio.aa"), (4, "threads", "threads.aa"),
-    ]  # fmt: skip
-    assert list(aa["called_different"]) == [True, False, True, False]
-    group = frame(rows)
-    one = group[(group["workers"] == 4) & group["model"].isin(["asyncio", "asyncio.aa"])]
-    verdict, pairs = compare_models(one, n_boot=300)
-    assert aa.iloc[2]["ratio"] == pairs.loc[0, "ratio"] and aa.iloc[2]["fastest"] == verdict["fastest"]
-    assert aa.iloc[2]["p_value"] == pairs.loc[0, "p_raw"]
+def test_spread_test_without_twins_falls_back_on_every_cell():
+    cells = cell_estimates(frame(steady("a", 1.0, wobble=(1.0, 1.01, 0.99, 1.0, 1.0)), steady("b", 1.0)))
+    flags = spread_test(cells)
+    assert flags["noise_reference"].str.startswith("every cell").all()
+    assert not flags["noisy"].any()
 
 
-def test_holm_within_families_equals_holm_per_family():
-    from showdown.stats import _holm_families
-
-    rng = np.random.default_rng(14)
-    sizes = rng.integers(1, 6, 50)
-    p = rng.random(sizes.sum())
-    p[rng.random(p.size) < 0.1] = np.nan
-    family = np.repeat(np.arange(sizes.size), sizes)
-    adjusted = _holm_families(p, family)
-    for f in range(sizes.size):
-        np.testing.assert_array_equal(adjusted[family == f], holm(p[family == f]))
-
-
-def test_exact_pvalues_of_many_pairs_with_and_without_ties_match_one_at_a_time():
-    # Batched: each pair's p through its shape's cached null; ties one by one.
-    rng = np.random.default_rng(15)
-    rows = []
-    for k in range(12):
-        values = rng.lognormal(0, 0.1, 9).round(1 if k % 3 == 0 else 6)
-        for round_ in range(3):
-            rows += cell(f"m{k:02d}", round_, values[3 * round_ : 3 * round_ + 3] * (1 + 0.05 * k))
-    group = frame(rows)
-    _, pairs = compare_models(group, n_boot=200)
-    cells = {m: {r: g["wall_seconds"].to_numpy() for r, g in f.groupby("round")} for m, f in group.groupby("model")}
-    for _, pair in pairs.iterrows():
-        result = stratified_mwu_test(cells[pair["model_a"]], cells[pair["model_b"]])
-        assert (pair["p_raw"], pair["method"]) == (result.pvalue, result.method)
-        assert pair["cliffs_delta"] == cliffs_delta(
-            np.concatenate(list(cells[pair["model_a"]].values())),
-            np.concatenate(list(cells[pair["model_b"]].values())),
-        )
+def test_the_door_exports_what_the_stages_use():
+    for name in ("round_medians", "paired_log_ratios", "estimate_pairs", "claim_p", "claim_p_against", "band"):
+        assert callable(getattr(stats, name))
+    assert stats.band(0.05) == pytest.approx(DELTA)

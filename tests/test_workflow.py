@@ -5,6 +5,7 @@ import subprocess
 
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import REPO, SNAKEMAKE, run_snakemake, tagged_processes
 from showdown.record import COLUMNS, read_round_file
@@ -14,7 +15,8 @@ CELLS = {  # (workload, model, workers) of the tiny sweep
     ("io_sleep", "serial", 1), ("io_sleep", "threads", 4), ("io_sleep", "threads.aa", 4),
     ("io_sleep", "asyncio", 4), ("startup", "threads", 2), ("startup", "processes-fork", 2),
 }
-ROUNDS, REPETITIONS, WARMUPS = 2, 3, 1
+TEST_SWEEP = yaml.safe_load((REPO / "config/test.yaml").read_text())
+ROUNDS, REPETITIONS, WARMUPS = TEST_SWEEP["rounds"]["base"], TEST_SWEEP["repetitions"], TEST_SWEEP["warmups"]
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +73,21 @@ def test_verdicts_cover_every_comparison_group(sweep):
     workdir, _ = sweep
     verdicts = pd.read_csv(workdir / "results/stats/verdicts.tsv", sep="\t")
     assert sorted(zip(verdicts.workload, verdicts.workers)) == [("cpu_pure", 2), ("io_sleep", 4), ("startup", 2)]
-    for column in ("winner", "tied_with", "ratio_to_runner_up", "ci_low", "ci_high", "p_adjusted"):
+    for column in ("label", "fastest", "unbeaten", "ratio_to_runner_up", "ci_low", "ci_high", "p_value", "margin"):
         assert verdicts[column].notna().all(), column
+    assert set(verdicts["label"]) <= {"win", "equivalent", "undecided"}
+    assert (verdicts["n_rounds"] == ROUNDS).all()
     io = verdicts.set_index("workload").loc["io_sleep"]
-    # 8 sleeps of 2 ms: 4 workers take two waves, serial eight; A/A twins stay out.
-    assert "threads.aa" not in io["tied_with"] and io["winner"] != "serial"
+    # 8 sleeps of 2 ms: 4 workers take two waves, serial eight (4x: far beyond any noise);
+    # A/A twins stay out of the groups.
+    assert "threads.aa" not in io["unbeaten"] and io["fastest"] != "serial"
+    pairs = pd.read_csv(workdir / "results/stats/pairs.tsv", sep="\t")
+    io_serial = pairs[(pairs["workload"] == "io_sleep") & (pairs["model_b"] == "serial")].iloc[0]
+    assert io_serial["ci_high"] < 0.5
     aa = pd.read_csv(workdir / "results/stats/aa_control.tsv", sep="\t")
     assert aa[["model", "twin"]].values.tolist() == [["threads", "threads.aa"]]
+    rate = pd.read_csv(workdir / "results/stats/false_win_rate.tsv", sep="\t").iloc[0]
+    assert rate["n"] == 1 and rate["margin"] >= rate["configured_margin"]
 
 
 def test_cell_summary_has_speedups_against_serial(sweep):

@@ -12,8 +12,9 @@ import pandas as pd
 
 from . import stats
 from .record import read_round_files
-
-CELL_KEY = ["machine", "interpreter", "config_hash", "workload", "kind", "model", "workers", "payload_bytes"]
+from .vocabulary import (
+    AA_SUFFIX, CELL_KEY, CPU_KINDS, GIL_HOLDING_KINDS, GROUP_KEY, LATENCY_KINDS, SERIAL, shares_one_interpreter,
+)  # fmt: skip
 
 
 class MixedMachines(ValueError):
@@ -56,153 +57,105 @@ def failed_cells(samples: pd.DataFrame) -> pd.DataFrame:
     """One row per failed or not-applicable (cell, round), with its message."""
     failed = samples[samples["status"] != "ok"]
     columns = [*CELL_KEY, "round", "status", "message", "host", "started_at"]
-    return failed[columns].sort_values(CELL_KEY + ["round"]).reset_index(drop=True)
+    return failed[columns].sort_values([*CELL_KEY, "round"]).reset_index(drop=True)
 
 
 SUMMARY_COLUMNS = [
     *CELL_KEY, "rounds", "samples", "flagged", "tasks",
-    "median_seconds", "q1_seconds", "q3_seconds", "ci_low_seconds", "ci_high_seconds",
-    "relative_half_width", "precision_met", "speedup", "speedup_ci_low", "speedup_ci_high",
+    "median_seconds", "q1_seconds", "q3_seconds", "level_seconds", "ci_low_seconds", "ci_high_seconds",
+    "relative_half_width", "precision_met", "round_spread", "spread_ratio", "noisy", "noise_reference",
+    "speedup", "speedup_ci_low", "speedup_ci_high", "ideal_speedup", "efficiency", "above_limit",
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
-    "probe_drift", "coefficient_of_variation", "load_average", "logical_cpus", "ideal_speedup",
-    "efficiency", "host", "python_version", "gil_enabled",
+    "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled",
 ]  # fmt: skip
-# Noisy cells, flagged in the report rather than hidden: the thresholds say why.
-NOISY_VARIATION = 0.10
 
 
-def cell_summary(samples: pd.DataFrame, *, n_boot: int, seed: int, precision: float) -> pd.DataFrame:
-    """Per cell: median, IQR, bootstrap CI of the median, speedup over serial with its CI.
+def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
+    """Per cell: median and IQR of its repetitions, and round-level estimates.
 
-    Every statistic is computed for all cells at once (grouped reductions, and the
-    batched bootstrap of :func:`stats.median_cis` and :func:`stats.ratio_cis`). The
-    speedup is 1 / the ratio of the cell to the serial rows of its work
-    (:data:`stats.SERIAL_KEY`), round by round, as :func:`stats.speedup_ci`.
+    The interval of a cell's typical time, its precision, its speedup over serial (the
+    serial rows of its work, :data:`SERIAL_KEY`, round by round) and its noise flag all
+    come from :func:`stats.cell_estimates`: the round is the unit of evidence.
     """
-    measured = np.flatnonzero(samples["measured"].to_numpy(bool))
-    codes: dict = {}
-    cell, keys = stats.group_numbers(samples, CELL_KEY, measured, codes=codes)
-    rows = measured[cell >= 0]
-    cell = cell[cell >= 0]
-    n_cells = len(keys)
-    if not n_cells:
+    measured = samples[samples["measured"]]
+    if measured.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
-
-    def column(name: str, dtype=None) -> np.ndarray:
-        return samples[name].to_numpy(dtype)[rows]
-
-    wall, round_ = column("wall_seconds", float), column("round")
-    cpu = (column("cpu_user_seconds", float) + column("cpu_system_seconds", float)) / wall
-    per_cell = pd.DataFrame(
-        {"wall": wall, "cpu": cpu, "pool_start": column("pool_start_seconds", float),
-         "flagged": column("flagged", bool), "round": round_}
-    ).groupby(cell, sort=True)  # fmt: skip
-    median, low, high = stats.median_cis(wall, cell, n_boot=n_boot, rng=seed)
-    quartiles = per_cell["wall"].quantile([0.25, 0.75]).unstack()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        half_width = np.where(median != 0, (high - low) / 2 / median, np.nan)
-
-    # Speedup: each cell against the serial rows of its work, on the rounds both have.
-    work, _ = stats.group_numbers(samples, list(stats.SERIAL_KEY), rows, codes=codes)
-    first = np.full(n_cells, rows.size)
-    np.minimum.at(first, cell, np.arange(rows.size))  # each cell's first row
-    cell_work = work[first]
-    is_serial = (samples["model"] == stats.SERIAL).to_numpy(bool)[rows] & (work >= 0)
-    speedup = np.full((3, n_cells), np.nan)
-    with_baseline = np.flatnonzero(np.isin(cell_work, work[is_serial]) & (cell_work >= 0))
-    if with_baseline.size:
-        ratio, ratio_low, ratio_high = stats.ratio_cis(
-            wall, cell, round_,
-            wall[is_serial], work[is_serial], round_[is_serial],
-            with_baseline, cell_work[with_baseline],
-            n_boot=n_boot, rng=seed,
-        )  # fmt: skip
-        speedup[:, with_baseline] = 1 / ratio, 1 / ratio_high, 1 / ratio_low
-
-    probe = pd.Series(column("probe_pure_seconds", float))
-    probe_by_round = probe.groupby([cell, round_], sort=True).median().groupby(level=0)
-    peak_columns = ["peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes", "load_average"]
-    peaks = samples[peak_columns].iloc[rows].groupby(cell, sort=True).max()
-    first_rows = rows[first]
-    summary = keys.assign(
-        rounds=per_cell["round"].nunique().to_numpy(),
-        samples=per_cell.size().to_numpy(),
-        flagged=per_cell["flagged"].sum().to_numpy().astype(np.int64),
-        tasks=samples["tasks"].to_numpy()[first_rows].astype(np.int64),
-        median_seconds=median,
-        q1_seconds=quartiles[0.25].to_numpy(),
-        q3_seconds=quartiles[0.75].to_numpy(),
-        ci_low_seconds=low,
-        ci_high_seconds=high,
-        relative_half_width=half_width,
-        precision_met=half_width <= precision,
-        speedup=speedup[0],
-        speedup_ci_low=speedup[1],
-        speedup_ci_high=speedup[2],
-        cpu_per_wall=per_cell["cpu"].median().to_numpy(),
-        pool_start_seconds=per_cell["pool_start"].median().to_numpy(),
-        **{name: peaks[name].to_numpy() for name in peak_columns},
-        logical_cpus=samples["logical_cpus"].to_numpy()[first_rows],
-        probe_drift=(probe_by_round.max() / probe_by_round.min()).to_numpy(),
-        coefficient_of_variation=(per_cell["wall"].std(ddof=0) / per_cell["wall"].mean()).to_numpy(),
-        host=_hosts(cell, samples["host"], rows, n_cells),
-        python_version=samples["python_version"].iloc[first_rows].to_numpy(),
-        gil_enabled=samples["gil_enabled"].to_numpy()[first_rows].astype(bool),
-    )
+    key = list(CELL_KEY)
+    grouped = measured.assign(
+        cpu=(measured["cpu_user_seconds"] + measured["cpu_system_seconds"]) / measured["wall_seconds"]
+    ).groupby(key, sort=True, observed=True)
+    wall = grouped["wall_seconds"]
+    probe = measured.groupby([*key, "round"], sort=True, observed=True)["probe_pure_seconds"].median()
+    probe = probe.groupby(level=list(range(len(key))))
+    first = grouped.nth(0).set_index(key)
+    summary = pd.DataFrame(
+        {
+            "samples": wall.size(),
+            "flagged": grouped["flagged"].sum().astype(np.int64),
+            "tasks": first["tasks"].astype(np.int64),
+            "median_seconds": wall.median(),
+            "q1_seconds": wall.quantile(0.25),
+            "q3_seconds": wall.quantile(0.75),
+            "cpu_per_wall": grouped["cpu"].median(),
+            "pool_start_seconds": grouped["pool_start_seconds"].median(),
+            **{name: grouped[name].max() for name in ("peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
+                                                       "load_average")},
+            "probe_drift": probe.max() / probe.min(),
+            "logical_cpus": first["logical_cpus"],
+            "host": grouped["host"].agg(lambda hosts: ",".join(sorted(set(hosts.dropna())))),
+            "python_version": first["python_version"],
+            "gil_enabled": first["gil_enabled"].astype(bool),
+        }
+    ).reset_index()
+    summary = summary.merge(stats.cell_estimates(measured), on=key, how="left")
+    summary["precision_met"] = summary["relative_half_width"] <= precision
+    summary = pd.concat([summary, stats.spread_test(summary)], axis=1)
     summary["ideal_speedup"] = ideal_speedup(summary)
     summary["efficiency"] = summary["speedup"] / summary["ideal_speedup"]
+    # A speedup whose whole interval lies above the physical limit is the harness's doing.
+    summary["above_limit"] = (summary["speedup_ci_low"] > summary["ideal_speedup"]).fillna(False).astype(bool)
     return summary[SUMMARY_COLUMNS]
 
 
 def ideal_speedup(cells: pd.DataFrame) -> pd.Series:
     """The physical limit of each cell's speedup over serial.
 
-    CPU work: linear up to the core count, min(workers, cores). Latency-bound I/O: the
-    tasks run in ceil(tasks / workers) waves of one latency each, so tasks / waves. Other
-    work has no simple bound (NaN).
+    CPU work: linear up to the core count of the machine that ran the cell,
+    min(workers, cores); but 1 for models whose workers share one interpreter on
+    GIL-holding work where the GIL is on. Latency-bound I/O: the tasks run in
+    ceil(tasks / workers) waves of one latency each, so tasks / waves. Other work has no
+    simple bound (NaN).
     """
     waves = np.ceil(cells["tasks"] / cells["workers"])
     bound = pd.Series(np.nan, index=cells.index)
-    cpu = cells["kind"].isin(["cpu_pure", "cpu_gil_released"])
-    latency = cells["kind"].isin(["io_sleep", "io_net"])
+    cpu = cells["kind"].isin(CPU_KINDS)
+    latency = cells["kind"].isin(LATENCY_KINDS)
     bound[cpu] = np.minimum(cells["workers"], cells["logical_cpus"])[cpu]
+    one_gil = (
+        cells["kind"].isin(GIL_HOLDING_KINDS) & cells["gil_enabled"].astype(bool)
+        & cells["model"].map(shares_one_interpreter)
+    )  # fmt: skip
+    bound[one_gil] = 1.0
     bound[latency] = (cells["tasks"] / waves)[latency]
     return bound
 
 
-def noisy_cells(cells: pd.DataFrame, slow_phase_factor: float) -> pd.DataFrame:
+def noisy_cells(cells: pd.DataFrame) -> pd.DataFrame:
     """Cells whose numbers deserve suspicion, and why: shown in the report, never dropped."""
     reasons = {
-        f"coefficient of variation above {NOISY_VARIATION:.0%}": cells["coefficient_of_variation"] > NOISY_VARIATION,
-        f"speed probe drifted by more than {slow_phase_factor}x between rounds": cells["probe_drift"] > slow_phase_factor,
+        "rounds spread more than identical jobs do (F-test at 1% against "
+        + str(cells["noise_reference"].iloc[0] if len(cells) else "")
+        + ")": cells["noisy"],
         # The 1-minute average counts the sweep's own previous cell too (its workers keep a
         # 2-core machine near 2-3): only a load well beyond the machine says "crowded".
         "load average above twice the CPU count": cells["load_average"] > 2 * cells["logical_cpus"],
-        "repetitions flagged as taken in a slow phase": cells["flagged"] > 0,
+        "speedup above its physical limit (the whole interval)": cells["above_limit"],
     }
     why = pd.Series("", index=cells.index)
     for reason, hit in reasons.items():
         why = why.where(~hit.fillna(False).astype(bool), why + "; " + reason)
-    columns = [*CELL_KEY, "why", "coefficient_of_variation", "probe_drift", "load_average", "flagged", "samples"]
+    columns = [*CELL_KEY, "why", "round_spread", "spread_ratio", "probe_drift", "load_average", "flagged", "rounds"]
     return cells.assign(why=why.str.lstrip("; "))[why != ""][columns]
-
-
-def _hosts(cell: np.ndarray, host: pd.Series, rows: np.ndarray, n_cells: int) -> np.ndarray:
-    """Per cell, its distinct hosts sorted and joined by commas ("" if none recorded)."""
-    code, names = pd.factorize(host, sort=True)  # missing hosts get -1
-    code = np.asarray(code, np.int64)[rows]
-    known = code >= 0
-    width = max(len(names), 1)
-    pairs = np.unique(cell[known] * width + code[known])
-    pair_cell, pair_host = pairs // width, pairs % width
-    names = np.asarray(names, dtype=object)
-    joined = np.full(n_cells, "", dtype=object)
-    count = np.bincount(pair_cell, minlength=n_cells)
-    single = count[pair_cell] == 1
-    joined[pair_cell[single]] = names[pair_host[single]]
-    for c in np.unique(pair_cell[~single]):  # rare: a cell measured on several hosts
-        joined[c] = ",".join(names[pair_host[pair_cell == c]])
-    return joined
 
 
 def failed_groups(samples: pd.DataFrame) -> pd.DataFrame:
@@ -210,8 +163,8 @@ def failed_groups(samples: pd.DataFrame) -> pd.DataFrame:
 
     Groups as the statistics form them: serial and A/A twins join others, never lead one.
     """
-    key = list(stats.GROUP_KEY)
-    leaders = samples[(samples["model"] != stats.SERIAL) & ~samples["model"].str.endswith(stats.AA_SUFFIX)]
+    key = list(GROUP_KEY)
+    leaders = samples[(samples["model"] != SERIAL) & ~samples["model"].str.endswith(AA_SUFFIX)]
     all_failed = leaders.groupby(key)["status"].agg(lambda s: bool((s != "ok").all()))
     return all_failed[all_failed].reset_index()[key].assign(verdict="all cells failed")
 
@@ -224,15 +177,13 @@ def write_aggregate(
     failed_out: str,
     noisy_out: str,
     slow_phase_factor: float,
-    n_boot: int,
-    seed: int,
     precision: float,
 ) -> pd.DataFrame:
     """The aggregate_cells rule: all samples (Parquet), cell summaries and failures (TSV)."""
     samples = load_samples(paths, slow_phase_factor)
     samples.to_parquet(samples_out, index=False)
-    cells = cell_summary(samples, n_boot=n_boot, seed=seed, precision=precision)
+    cells = cell_summary(samples, precision=precision)
     cells.to_csv(cells_out, sep="\t", index=False)
-    noisy_cells(cells, slow_phase_factor).to_csv(noisy_out, sep="\t", index=False)
+    noisy_cells(cells).to_csv(noisy_out, sep="\t", index=False)
     failed_cells(samples).to_csv(failed_out, sep="\t", index=False)
     return samples

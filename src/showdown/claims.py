@@ -1,38 +1,57 @@
 """The claim ledger: every claim of the article held against the measurements.
 
 Claims are data (``config/claims.yaml``): which cells a claim compares (workload kind,
-model A, model B, where), which metric, and which test:
+models A and B, where), which metric, and which test, chosen to say what the article's
+sentence says (see :mod:`showdown.stats.decide`):
 
-- ``lower``: A's metric is lower than B's (faster, or lighter). Supported when the
-  Holm-adjusted p is below alpha and the ratio's CI lies wholly below 1 - margin; refuted
-  when the CI lies inside 1 +/- margin (no difference worth the name) or wholly above
-  1 + margin (the other way round); otherwise inconclusive.
-- ``equivalent``: A costs about what B costs. Supported when the CI lies inside
-  1 +/- margin, refuted when it lies wholly outside, otherwise inconclusive.
+- ``lower``: A's metric is lower than B's by more than the margin.
+- ``not_faster``: A is not lower than B by more than the margin (non-superiority: "threads
+  give no speedup").
+- ``not_slower``: A is not higher than B by more than the margin (non-inferiority: "costs
+  little").
+- ``equivalent``: A is within the margin of B, both ways (TOST).
 - ``works``: every cell of the named models measured without failure.
 
-A claim is judged at every comparison point it covers (machine, interpreter, payload,
-worker count) with the same statistics as the verdicts (stratified Mann-Whitney, ratio
-CI); the Holm family is the whole ledger. Its verdict is ``supported`` or ``refuted``
-when all points agree, ``depends`` when some points support it and others refute it
-(the boundary is stated), ``inconclusive`` otherwise, and ``not measured`` (with why)
-when the sweep has no cells for it.
+A claim is judged per (machine, interpreter) on its **pooled effect**: at each round the
+log ratios A/B of all its points (payloads, worker counts, model pairs) are averaged, and
+the t-interval runs over rounds, the unit of evidence. One one-sided p per claim row;
+Holm across the ledger. The verdict is ``supported`` or ``refuted`` when the pooled test
+says so, ``depends`` only when two points lie beyond the margin in opposite directions (a
+real boundary, stated), ``undecided`` otherwise, ``not measured`` (with why) when the
+sweep has no cells for it. Every point stays in ``points.tsv``; each row gets a reading,
+one sentence a reader can quote.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from . import stats
+from .vocabulary import DEPENDS, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
 
-TESTS = ("lower", "equivalent", "works")
-METRICS = ("wall_seconds", "tree_rss_bytes", "cpu_per_wall")
+TESTS = stats.TESTS
+# Metrics per sample; cpu_seconds_per_task is the CPU of the whole process tree per task.
+METRICS = ("wall_seconds", "peak_pss_bytes", "cpu_per_wall", "cpu_seconds_per_task")
+WHERE_KEYS = ("workers_min", "workers_max", "workload", "payload_bytes_min", "payload_bytes_max")
 POINT_KEY = ["machine", "interpreter", "payload_bytes", "workers"]
-SUPPORTED, REFUTED, DEPENDS, INCONCLUSIVE, NOT_MEASURED = (
-    "supported", "refuted", "depends", "inconclusive", "not measured")
+ROW_KEY = ["claim", "machine", "interpreter"]
+# How a ratio below / above 1 reads, per metric.
+WORDS = {
+    "wall_seconds": ("faster than", "slower than"),
+    "peak_pss_bytes": ("less memory (PSS) than", "more memory (PSS) than"),
+    "cpu_per_wall": ("fewer CPU seconds per wall second than", "more CPU seconds per wall second than"),
+    "cpu_seconds_per_task": ("less CPU per task than", "more CPU per task than"),
+}
+LEDGER_COLUMNS = [
+    "claim", "verdict", "reading", "text", "test", "metric", "machine", "interpreter", "ratio", "ci_low",
+    "ci_high", "p_value", "p_adjusted", "margin", "points", "n_rounds", "cells", "figure", "detail",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -41,15 +60,16 @@ class Claim:
     text: str
     test: str
     kind: str
-    a: Tuple[str, ...]
-    b: Tuple[str, ...] = ()
+    a: tuple[str, ...]
+    b: tuple[str, ...] = ()
     metric: str = "wall_seconds"
-    b_workers: Optional[int] = None  # compare with B at this worker count (serial: 1)
-    where: Dict[str, Any] = field(default_factory=dict)
+    b_workers: int | None = None  # compare with B at this worker count (serial: 1)
+    where: dict[str, Any] = field(default_factory=dict)
+    figure: str = ""  # the report figure that shows it
 
 
-def load_claims(path: str) -> List[Claim]:
-    """The claims of a file, validated: a bad entry names its id and the allowed values."""
+def load_claims(path: str) -> list[Claim]:
+    """The claims of a file, validated: a bad entry names its id, key and the allowed values."""
     with open(path) as handle:
         entries = yaml.safe_load(handle)["claims"]
     claims, problems = [], []
@@ -59,186 +79,213 @@ def load_claims(path: str) -> List[Claim]:
             problems.append(f"{name}.test: {entry.get('test')!r}; allowed: {', '.join(TESTS)}")
         if entry.get("metric", "wall_seconds") not in METRICS:
             problems.append(f"{name}.metric: {entry.get('metric')!r}; allowed: {', '.join(METRICS)}")
-        as_tuple = lambda v: tuple(v) if isinstance(v, list) else ((v,) if v else ())  # noqa: E731
+        for key in set(entry.get("where", {})) - set(WHERE_KEYS):
+            problems.append(f"{name}.where.{key}: unknown; allowed: {', '.join(WHERE_KEYS)}")
+
+        def as_tuple(value):
+            return tuple(value) if isinstance(value, list) else ((value,) if value else ())
+
         claims.append(Claim(
             id=entry["id"], text=entry["text"], test=entry.get("test"), kind=entry["kind"],
             a=as_tuple(entry["a"]), b=as_tuple(entry.get("b")), metric=entry.get("metric", "wall_seconds"),
-            b_workers=entry.get("b_workers"), where=entry.get("where", {}),
-        ))
+            b_workers=entry.get("b_workers"), where=entry.get("where", {}), figure=entry.get("figure", ""),
+        ))  # fmt: skip
     if problems:
         raise ValueError(f"invalid claims in {path}:\n" + "\n".join(f"  - {p}" for p in problems))
     return claims
 
 
 def _metric(samples: pd.DataFrame, metric: str) -> pd.Series:
+    cpu = samples["cpu_user_seconds"] + samples["cpu_system_seconds"]
     if metric == "cpu_per_wall":
-        return (samples["cpu_user_seconds"] + samples["cpu_system_seconds"]) / samples["wall_seconds"]
-    return samples[metric]
+        return cpu / samples["wall_seconds"]
+    if metric == "cpu_seconds_per_task":
+        return cpu / samples["tasks"]
+    return samples[metric].astype(float)
 
 
 def _select(samples: pd.DataFrame, claim: Claim) -> pd.DataFrame:
     rows = samples[samples["kind"] == claim.kind]
-    if "workers_min" in claim.where:
-        rows = rows[(rows["workers"] >= claim.where["workers_min"]) | (rows["model"] == "serial")]
-    if "workers_max" in claim.where:
-        rows = rows[rows["workers"] <= claim.where["workers_max"]]
-    if "workload" in claim.where:
-        rows = rows[rows["workload"] == claim.where["workload"]]
+    where = claim.where
+    serial = rows["model"] == "serial"
+    if "workers_min" in where:
+        rows = rows[(rows["workers"] >= where["workers_min"]) | serial.loc[rows.index]]
+    if "workers_max" in where:
+        rows = rows[rows["workers"] <= where["workers_max"]]
+    if "workload" in where:
+        rows = rows[rows["workload"] == where["workload"]]
+    if "payload_bytes_min" in where:
+        rows = rows[rows["payload_bytes"] >= where["payload_bytes_min"]]
+    if "payload_bytes_max" in where:
+        rows = rows[rows["payload_bytes"] <= where["payload_bytes_max"]]
     return rows
 
 
-def _by_round(rows: pd.DataFrame, metric: str) -> Dict[int, np.ndarray]:
-    values = _metric(rows, metric)
-    return {r: values[rows["round"] == r].to_numpy(float) for r in sorted(rows["round"].unique())}
-
-
-@dataclass
-class Point:
-    """One comparison of a claim: A vs B at one (machine, interpreter, payload, workers)."""
-
-    claim: Claim
-    a: str
-    b: str
-    key: Dict[str, Any]
-    a_rounds: Dict[int, np.ndarray]
-    b_rounds: Dict[int, np.ndarray]
-
-    def label(self) -> str:
-        return f"{self.a} vs {self.b}, {self.key['workers']} workers, {self.key['payload_bytes']} B"
-
-
-def claim_points(claim: Claim, measured: pd.DataFrame) -> List[Point]:
-    """Every comparison point of a claim that the sweep measured on both sides."""
+def claim_contrasts(claim: Claim, measured: pd.DataFrame) -> pd.DataFrame:
+    """Per point and shared round: log(A) - log(B) of the round medians of the claim's metric."""
     rows = _select(measured, claim)
-    points = []
+    rows = rows.assign(value=_metric(rows, claim.metric))
+    medians = stats.round_medians(rows, [*POINT_KEY, "model"], "value")
+    found = []
     for a in claim.a:
         for b in claim.b:
-            a_rows = rows[rows["model"] == a]
-            b_rows = rows[rows["model"] == b]
-            for key, a_point in a_rows.groupby(POINT_KEY):
-                key = dict(zip(POINT_KEY, key))
-                b_workers = claim.b_workers or key["workers"]
-                b_point = b_rows[
-                    (b_rows["machine"] == key["machine"]) & (b_rows["interpreter"] == key["interpreter"])
-                    & (b_rows["payload_bytes"] == key["payload_bytes"]) & (b_rows["workers"] == b_workers)
-                ]
-                if len(b_point):
-                    points.append(Point(claim, a, b, key, _by_round(a_point, claim.metric),
-                                        _by_round(b_point, claim.metric)))
-    return points
+            a_rows = medians[medians["model"] == a].drop(columns="model")
+            b_rows = medians[medians["model"] == b].drop(columns="model")
+            on = POINT_KEY
+            if claim.b_workers is not None:
+                b_rows = b_rows[b_rows["workers"] == claim.b_workers].drop(columns="workers")
+                on = [k for k in POINT_KEY if k != "workers"]
+            merged = stats.paired_log_ratios(a_rows, b_rows, on=on)
+            found.append(merged.assign(model_a=a, model_b=b)[[*POINT_KEY, "model_a", "model_b", "round", "d"]])
+    columns = [*POINT_KEY, "model_a", "model_b", "round", "d"]
+    return pd.concat(found, ignore_index=True)[columns] if found else pd.DataFrame(columns=columns)
 
 
-def _point_outcome(test: str, p_adjusted: float, low: float, high: float, alpha: float, margin: float) -> str:
-    inside = low > 1 - margin and high < 1 + margin
-    if test == "lower":
-        if p_adjusted < alpha and high < 1 - margin:
-            return SUPPORTED
-        if inside or low > 1 + margin:
-            return REFUTED
-        return INCONCLUSIVE
-    if inside:
-        return SUPPORTED
-    if high < 1 - margin or low > 1 + margin:
-        return REFUTED
-    return INCONCLUSIVE
+def _outcomes(test: str, estimates: pd.DataFrame, margin: float, alpha: float) -> np.ndarray:
+    supported = stats.claim_p(test, estimates, margin) < alpha
+    refuted = stats.claim_p_against(test, estimates, margin) < alpha
+    return np.where(supported, SUPPORTED, np.where(refuted, REFUTED, UNDECIDED))
 
 
-def _claim_verdict(outcomes: Sequence[str]) -> str:
-    found = set(outcomes)
-    if found == {SUPPORTED}:
-        return SUPPORTED
-    if found == {REFUTED}:
-        return REFUTED
-    if {SUPPORTED, REFUTED} <= found:
-        return DEPENDS
-    return INCONCLUSIVE
+def judge_points(claims: Sequence[Claim], measured: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
+    """One row per comparison point of every comparative claim, with its own outcome."""
+    columns = ["claim", "test", "metric", *POINT_KEY, "model_a", "model_b", "ratio", "ci_low", "ci_high",
+               "n_rounds", "p_value", "outcome"]  # fmt: skip
+    tables = []
+    for claim in claims:
+        if claim.test == "works":
+            continue
+        contrasts = claim_contrasts(claim, measured)
+        if contrasts.empty:
+            continue
+        estimates = stats.estimate_pairs(contrasts, [*POINT_KEY, "model_a", "model_b"], confidence=1 - alpha)
+        tables.append(estimates.assign(
+            claim=claim.id, test=claim.test, metric=claim.metric,
+            ratio=np.exp(estimates["mean"]), ci_low=np.exp(estimates["low"]), ci_high=np.exp(estimates["high"]),
+            p_value=stats.claim_p(claim.test, estimates, margin),
+            outcome=_outcomes(claim.test, estimates, margin, alpha),
+        ))  # fmt: skip
+    return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
+
+
+def pooled_estimates(claims: Sequence[Claim], measured: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
+    """Per (claim, machine, interpreter): the per-round mean of its points' log ratios, over rounds."""
+    tables = []
+    for claim in claims:
+        if claim.test == "works":
+            continue
+        contrasts = claim_contrasts(claim, measured)
+        if contrasts.empty:
+            continue
+        per_round = contrasts.groupby(["machine", "interpreter", "round"], as_index=False)["d"].mean()
+        estimates = stats.estimate_pairs(per_round, ["machine", "interpreter"], confidence=1 - alpha)
+        tables.append(estimates.assign(
+            claim=claim.id,
+            p_value=stats.claim_p(claim.test, estimates, margin),
+            p_against=stats.claim_p_against(claim.test, estimates, margin),
+        ))  # fmt: skip
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def _boundary(points: pd.DataFrame, margin: float) -> bool:
+    """Two points beyond the margin in opposite directions: the claim depends on where."""
+    limit = 1 - margin
+    return bool((points["ci_high"] < limit).any() and (points["ci_low"] > 1 / limit).any())
 
 
 def _detail(points: pd.DataFrame) -> str:
-    """Which points went which way, e.g. 'supported at threads vs ..., 2 workers; refuted at ...'."""
-    parts = []
-    for outcome in (SUPPORTED, REFUTED, INCONCLUSIVE):
-        labels = points.loc[points["outcome"] == outcome, "point"]
-        if len(labels):
-            parts.append(f"{outcome} at {'; '.join(labels)}")
-    return " | ".join(parts)
+    """Each point: models, workers, payload, ratio with CI and its own outcome."""
+    return "; ".join(
+        f"{p.model_a} vs {p.model_b} at {p.workers} workers, {p.payload_bytes} B: "
+        f"{p.ratio:.3f} [{p.ci_low:.3f}, {p.ci_high:.3f}] {p.outcome}"
+        for p in points.itertuples()
+    )
 
 
-def judge_points(claims: Sequence[Claim], measured: pd.DataFrame, *, alpha: float, margin: float,
-                 n_boot: int, seed: int) -> pd.DataFrame:
-    """One row per comparison point of every comparative claim, Holm-adjusted over all of them."""
+def reading(claim: Claim, row: dict, points: pd.DataFrame) -> str:
+    """One sentence a reader can quote, made from the numbers."""
+    ratio, low, high = row["ratio"], row["ci_low"], row["ci_high"]
+    faster, slower = WORDS[claim.metric]
+    if ratio <= 1:
+        factor, lo, hi, word = 1 / ratio, 1 / high, 1 / low, faster
+    else:
+        factor, lo, hi, word = ratio, low, high, slower
+    a = "/".join(sorted(points["model_a"].unique()))
+    b = "/".join(sorted(points["model_b"].unique()))
+    workers = ", ".join(str(w) for w in sorted(points["workers"].unique()))
+    return (
+        f"{a} {factor:.2f}x {word} {b} on {claim.kind} [{lo:.2f}, {hi:.2f}] "
+        f"({workers} workers, {len(points)} points, {row['n_rounds']} rounds): {row['verdict']}"
+    )
+
+
+def ledger(claims: Sequence[Claim], samples: pd.DataFrame, points: pd.DataFrame, pooled: pd.DataFrame,
+           *, alpha: float, margin: float) -> pd.DataFrame:  # fmt: skip
+    """One row per claim and (machine, interpreter): verdict, reading, pooled effect, points."""
+    if len(pooled):
+        pooled = pooled.assign(
+            p_adjusted=stats.holm(pooled["p_value"].to_numpy()),
+            p_against_adjusted=stats.holm(pooled["p_against"].to_numpy()),
+        )
     rows = []
     for claim in claims:
-        if claim.test == "works":
-            continue
-        for point in claim_points(claim, measured):
-            test = stats.stratified_mwu_test(point.a_rounds, point.b_rounds)
-            ratio, low, high = stats.ratio_ci(point.a_rounds, point.b_rounds, n_boot=n_boot, rng=seed)
-            rows.append({
-                "claim": claim.id, "test": claim.test, "metric": claim.metric, "point": point.label(),
-                "model_a": point.a, "model_b": point.b, **point.key,
-                "ratio": ratio, "ci_low": low, "ci_high": high, "p_raw": test.pvalue,
-                "n_rounds": test.n_rounds,
-            })
-    points = pd.DataFrame(rows, columns=[
-        "claim", "test", "metric", "point", "model_a", "model_b", *POINT_KEY,
-        "ratio", "ci_low", "ci_high", "p_raw", "n_rounds"])
-    points["p_adjusted"] = stats.holm(points["p_raw"].to_numpy()) if len(points) else []
-    points["outcome"] = [
-        _point_outcome(r.test, r.p_adjusted, r.ci_low, r.ci_high, alpha, margin) for r in points.itertuples()
-    ]
-    return points
-
-
-def _works_row(claim: Claim, samples: pd.DataFrame) -> Dict[str, Any]:
-    rows = samples[(samples["kind"] == claim.kind) & samples["model"].isin(claim.a)]
-    if rows.empty:
-        return {"verdict": NOT_MEASURED, "detail": f"no {claim.kind} cells of {', '.join(claim.a)} in this sweep"}
-    failed = rows[rows["status"] != "ok"].drop_duplicates(["model", "workers", "payload_bytes", "round"])
-    models = ", ".join(sorted(rows["model"].unique()))
-    if len(failed):
-        return {"verdict": REFUTED, "detail": f"failed: {'; '.join(failed['model'] + ': ' + failed['status'])}"}
-    return {"verdict": SUPPORTED,
-            "detail": f"every message arrived intact through {models} ({rows['round'].nunique()} rounds)"}
-
-
-def ledger(claims: Sequence[Claim], samples: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim and (machine, interpreter): verdict, boundary, the deciding point."""
-    rows = []
-    for claim in claims:
-        base = {"claim": claim.id, "text": claim.text, "test": claim.test, "metric": claim.metric}
+        base = {"claim": claim.id, "text": claim.text, "test": claim.test, "metric": claim.metric,
+                "figure": claim.figure, "margin": margin}  # fmt: skip
         if claim.test == "works":
             rows.append({**base, **_works_row(claim, samples)})
             continue
-        mine = points[points["claim"] == claim.id]
+        mine = pooled[pooled["claim"] == claim.id] if len(pooled) else pooled
         if mine.empty:
             wanted = ", ".join(claim.a + claim.b)
-            rows.append({**base, "verdict": NOT_MEASURED,
-                         "detail": f"this sweep has no {claim.kind} cells of both {wanted} at a common point"})
+            why = f"this sweep has no {claim.kind} cells of both {wanted} at a common point"
+            rows.append({**base, "verdict": NOT_MEASURED, "reading": f"not measured: {why}", "detail": why})
             continue
-        for (machine, interpreter), group in mine.groupby(["machine", "interpreter"]):
-            verdict = _claim_verdict(group["outcome"])
-            # The point that decides: the weakest evidence for the verdict (largest p).
-            deciding = group.sort_values("p_adjusted", ascending=False).iloc[0]
-            rows.append({
-                **base, "machine": machine, "interpreter": interpreter, "verdict": verdict,
-                "detail": _detail(group), "ratio": deciding["ratio"], "ci_low": deciding["ci_low"],
-                "ci_high": deciding["ci_high"], "p_adjusted": deciding["p_adjusted"],
-                "points": len(group), "cells": "; ".join(sorted(set(group["model_a"]) | set(group["model_b"]))),
-            })
-    columns = ["claim", "verdict", "text", "test", "metric", "machine", "interpreter", "ratio", "ci_low",
-               "ci_high", "p_adjusted", "points", "cells", "detail"]
-    return pd.DataFrame(rows).reindex(columns=columns)
+        for estimate in mine.itertuples():
+            at = points[(points["claim"] == claim.id) & (points["machine"] == estimate.machine)
+                        & (points["interpreter"] == estimate.interpreter)]  # fmt: skip
+            if _boundary(at, margin):
+                verdict = DEPENDS
+            elif estimate.p_adjusted < alpha:
+                verdict = SUPPORTED
+            elif estimate.p_against_adjusted < alpha:
+                verdict = REFUTED
+            else:
+                verdict = UNDECIDED
+            row = {
+                **base, "machine": estimate.machine, "interpreter": estimate.interpreter, "verdict": verdict,
+                "ratio": float(np.exp(estimate.mean)), "ci_low": float(np.exp(estimate.low)),
+                "ci_high": float(np.exp(estimate.high)), "p_value": estimate.p_value,
+                "p_adjusted": estimate.p_adjusted, "points": len(at), "n_rounds": int(estimate.n_rounds),
+                "cells": "; ".join(sorted(set(at["model_a"]) | set(at["model_b"]))), "detail": _detail(at),
+            }  # fmt: skip
+            rows.append({**row, "reading": reading(claim, row, at)})
+    return pd.DataFrame(rows).reindex(columns=LEDGER_COLUMNS)
 
 
-def write_ledger(claims_path: str, samples_path: str, *, ledger_tsv: str, points_tsv: str,
-                 alpha: float, margin: float, n_boot: int, seed: int) -> pd.DataFrame:
-    """The judge_claims rule: the ledger and every point behind it."""
+def _works_row(claim: Claim, samples: pd.DataFrame) -> dict[str, Any]:
+    rows = samples[(samples["kind"] == claim.kind) & samples["model"].isin(claim.a)]
+    if rows.empty:
+        why = f"no {claim.kind} cells of {', '.join(claim.a)} in this sweep"
+        return {"verdict": NOT_MEASURED, "reading": f"not measured: {why}", "detail": why}
+    failed = rows[rows["status"] != "ok"].drop_duplicates(["model", "workers", "payload_bytes", "round"])
+    models = ", ".join(sorted(rows["model"].unique()))
+    if len(failed):
+        detail = f"failed: {'; '.join(failed['model'] + ': ' + failed['status'])}"
+        return {"verdict": REFUTED, "reading": f"{detail}: refuted", "detail": detail}
+    detail = f"every message arrived intact through {models} ({rows['round'].nunique()} rounds)"
+    return {"verdict": SUPPORTED, "reading": f"{detail}: supported", "detail": detail}
+
+
+def write_ledger(claims_path: str, samples_path: str, false_win_path: str, *, ledger_tsv: str, points_tsv: str,
+                 alpha: float) -> pd.DataFrame:  # fmt: skip
+    """The judge_claims rule: the ledger and every point behind it, at the verdicts' margin."""
     claims = load_claims(claims_path)
     samples = pd.read_parquet(samples_path)
+    margin = float(pd.read_csv(false_win_path, sep="\t")["margin"].iloc[0])
     measured = samples[samples["measured"]]
-    points = judge_points(claims, measured, alpha=alpha, margin=margin, n_boot=n_boot, seed=seed)
-    table = ledger(claims, samples, points)
+    points = judge_points(claims, measured, alpha=alpha, margin=margin)
+    pooled = pooled_estimates(claims, measured, alpha=alpha, margin=margin)
+    table = ledger(claims, samples, points, pooled, alpha=alpha, margin=margin)
     table.to_csv(ledger_tsv, sep="\t", index=False)
     points.to_csv(points_tsv, sep="\t", index=False)
     return table

@@ -1,12 +1,15 @@
 """The compare_models rule: verdicts per comparison group, all pairs, the A/A control.
 
-Groups whose cells all failed get a verdict that says so instead of a tie.
+The A/A pairs are judged first, with the configured margin: their spread sets the margin
+every verdict uses (never below the configured one), written beside the false-win rate
+so that claims use the same. Groups whose cells all failed get a label that says so.
 """
 
 import pandas as pd
 
 from . import stats
 from .aggregate import failed_groups
+from .vocabulary import ALL_FAILED, GROUP_KEY
 
 
 def write_comparisons(
@@ -19,21 +22,48 @@ def write_comparisons(
     false_win_tsv: str,
     alpha: float,
     margin: float,
-    n_boot: int,
-    seed: int,
 ) -> pd.DataFrame:
     samples = pd.read_parquet(samples_path)
     measured = samples[samples["measured"]]
-    options = dict(alpha=alpha, margin=margin, n_boot=n_boot, seed=seed)
-    verdicts, pairs = stats.verdicts(measured, **options)
-    failed = failed_groups(samples).rename(columns={"verdict": "winner"})
-    verdicts = pd.concat([verdicts, failed.assign(note="every cell of the group failed")], ignore_index=True)
+    aa = stats.aa_control(measured, alpha=alpha, margin=margin)
+    aa.to_csv(aa_tsv, sep="\t", index=False)
+    spread = stats.aa_spread(aa)
+    used = stats.effective_margin(margin, spread)
+    rate = stats.false_win_rate(aa, confidence=0.95)
+    pd.DataFrame(
+        [{**rate, "alpha": alpha, "target": f"rate <= alpha ({alpha})", "configured_margin": margin,
+          "aa_spread": spread, "margin": used}]
+    ).to_csv(false_win_tsv, sep="\t", index=False)  # fmt: skip
+
+    verdicts, pairs = stats.verdicts(measured, alpha=alpha, margin=used)
+    verdicts = pd.concat(
+        [verdicts.assign(n_flagged=_flagged_per_group(measured, verdicts)),
+         _without_flagged(measured, verdicts, alpha=alpha, margin=used)], axis=1,
+    )  # fmt: skip
+    failed = failed_groups(samples).drop(columns="verdict").assign(label=ALL_FAILED, note="every cell of the group failed")
+    verdicts = pd.concat([verdicts, failed], ignore_index=True)
     verdicts.to_csv(verdicts_tsv, sep="\t", index=False)
     verdicts.to_parquet(verdicts_parquet, index=False)
     pairs.to_csv(pairs_tsv, sep="\t", index=False)
-    aa = stats.aa_control(measured, **options)
-    aa.to_csv(aa_tsv, sep="\t", index=False)
-    rate = stats.false_win_rate(aa, confidence=0.95)
-    pd.DataFrame([{**rate, "alpha": alpha, "target": f"rate <= alpha ({alpha})"}]).to_csv(
-        false_win_tsv, sep="\t", index=False)
     return verdicts
+
+
+def _without_flagged(measured, verdicts, *, alpha, margin) -> pd.DataFrame:
+    """Each group's label and winner again without probe-flagged repetitions.
+
+    They stay in the verdicts (a slow phase is part of the machine); this shows whether
+    keeping them mattered.
+    """
+    again, _ = stats.verdicts(measured[~measured["flagged"]], alpha=alpha, margin=margin)
+    key = list(GROUP_KEY)
+    merged = verdicts[key].merge(again[[*key, "label", "winner"]], on=key, how="left")
+    return pd.DataFrame(
+        {"label_without_flagged": merged["label"].to_numpy(), "winner_without_flagged": merged["winner"].to_numpy()},
+        index=verdicts.index,
+    )
+
+
+def _flagged_per_group(measured, verdicts) -> pd.Series:
+    key = list(GROUP_KEY)
+    counts = measured[measured["flagged"]].groupby(key).size().rename("n").reset_index()
+    return verdicts[key].merge(counts, on=key, how="left")["n"].fillna(0).astype(int).to_numpy()

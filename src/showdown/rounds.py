@@ -1,7 +1,7 @@
 """Adaptive rounds: after each round of the sweep, which work groups need another one?
 
 A work group gets another round when one of its cells misses the precision target (the
-bootstrap 95% CI of its median wider than ``precision`` of the median, either side), and
+round-level 95% CI of its typical time wider than ``precision`` of it, either side), and
 stops at the maximum. One plan covers the whole sweep after each round (a checkpoint),
 so the base rounds of every group are known to the scheduler from the start. What
 stopped each group is recorded, cell by cell.
@@ -14,17 +14,12 @@ import pandas as pd
 from . import stats
 from .record import read_round_files, write_json_atomic
 
-SEED = 0
 
-
-def cell_precisions(samples: pd.DataFrame, n_boot: int = 2000) -> pd.DataFrame:
-    """Relative half-width of each cell's median CI, over its measured rows."""
+def cell_precisions(samples: pd.DataFrame) -> pd.DataFrame:
+    """Relative half-width of each cell's round-level CI, over its measured rows."""
     measured = samples[(samples["status"] == "ok") & ~samples["warmup"]]
-    rows: List[Dict] = []
-    for model, cell in measured.groupby(["model", "workers"]):
-        median, low, high = stats.median_ci(cell["wall_seconds"].to_numpy(), n_boot=n_boot, rng=SEED)
-        rows.append({"model": model[0], "workers": model[1], "relative_half_width": (high - low) / 2 / median})
-    return pd.DataFrame(rows, columns=["model", "workers", "relative_half_width"])
+    cells = stats.cell_estimates(measured)
+    return cells[["model", "workers", "relative_half_width"]].reset_index(drop=True)
 
 
 WORK_GROUP = ["machine", "interpreter", "workload", "payload_bytes"]

@@ -28,8 +28,6 @@ rule aggregate_cells:
         "../../environment.yml"
     params:
         slow_phase_factor=SWEEP["slow_phase_factor"],
-        n_boot=SWEEP["bootstrap_resamples"],
-        seed=SWEEP["seed"],
         precision=SWEEP["precision"],
     script:
         "../scripts/aggregate_cells.py"
@@ -64,8 +62,6 @@ rule compare_models:
     params:
         alpha=SWEEP["alpha"],
         margin=SWEEP["margin"],
-        n_boot=SWEEP["bootstrap_resamples"],
-        seed=SWEEP["seed"],
     script:
         "../scripts/compare_models.py"
 
@@ -94,6 +90,8 @@ rule judge_claims:
     input:
         claims=CLAIMS_FILE,
         samples="results/aggregate/samples.parquet",
+        # The margin the verdicts used: the configured one or the A/A spread, if larger.
+        false_win="results/stats/false_win_rate.tsv",
     output:
         ledger=report(
             "results/claims/ledger.tsv",
@@ -108,9 +106,6 @@ rule judge_claims:
         "../../environment.yml"
     params:
         alpha=SWEEP["alpha"],
-        margin=SWEEP["margin"],
-        n_boot=SWEEP["bootstrap_resamples"],
-        seed=SWEEP["seed"],
     script:
         "../scripts/judge_claims.py"
 

@@ -94,9 +94,6 @@ rule plot_interpreters:
     localrule: True
     conda:
         "../../environment.yml"
-    params:
-        n_boot=SWEEP["bootstrap_resamples"],
-        seed=SWEEP["seed"],
     script:
         "../scripts/plot_interpreters.py"
 

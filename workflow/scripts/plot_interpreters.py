@@ -11,6 +11,4 @@ if __name__ == "__main__":
         snakemake.input.samples,
         snakemake.output[0],
         verdicts_tsv=snakemake.input.verdicts,
-        n_boot=snakemake.params.n_boot,
-        seed=snakemake.params.seed,
     )

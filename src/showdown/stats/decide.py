@@ -1,0 +1,299 @@
+"""One decision procedure for comparison groups, claims and the A/A control.
+
+Every comparison is a round-level t-estimate of a log ratio (:mod:`.estimates`), judged
+against a margin ``m`` (on the log scale ``delta = -log(1 - m)``):
+
+* **win**: the fastest model (lowest mean log round median, chosen after seeing the
+  data) beats *every* other model: an intersection-union test, each pair's two-sided
+  ``1 - alpha`` interval wholly below ``-delta``. No multiplicity correction inside a
+  group: all pairs must pass, which only makes the rule stricter. Two-sided because the
+  fastest was picked from the data (a one-sided bound with no margin calls about 10% false
+  wins between identical models).
+* **equivalent**: no win, and every pair among the unbeaten models passes TOST (both
+  one-sided tests at ``alpha``: the ``1 - 2 alpha`` interval inside ``+-delta``); shown
+  as "any of A, B".
+* **undecided**: anything else, including every group with fewer than
+  :data:`~.estimates.MIN_ROUNDS` rounds.
+
+Claims use the same estimates with a test type that says what the article says:
+``lower``, ``not_faster`` (non-superiority), ``not_slower`` (non-inferiority),
+``equivalent`` (TOST). Holm runs across claims only, on one-sided p-values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _scipy
+
+from ..vocabulary import (
+    AA_SUFFIX, EQUIVALENT, GROUP_KEY, NO_CONTEST, SERIAL, SERIAL_KEY, UNDECIDED, WIN, is_aa_twin,
+)  # fmt: skip
+from .estimates import MIN_ROUNDS, band, estimate_pairs, p_above, p_below, paired_log_ratios, round_medians
+
+VERDICT_FIELDS = (
+    "label", "winner", "fastest", "unbeaten", "runner_up",
+    "ratio_to_runner_up", "ci_low", "ci_high", "p_value", "p_equivalent",
+    "n_models", "n_rounds", "margin", "note",
+)  # fmt: skip
+PAIR_FIELDS = (
+    "model_a", "model_b", "ratio", "ci_low", "ci_high", "round_spread",
+    "p_faster", "p_equivalent", "n_rounds",
+)  # fmt: skip
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjustment; NaN p-values stay NaN and do not count."""
+    p = np.asarray(pvalues, float)
+    out = np.full(p.shape, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    if not valid.size:
+        return out
+    order = valid[np.argsort(p[valid], kind="stable")]
+    m = order.size
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    out[order] = adjusted
+    return out
+
+
+def competitors(measured: pd.DataFrame, value: str = "wall_seconds") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Round medians of every model of every comparison group, serial joining each group.
+
+    Returns the medians with a group number ``gid`` and the groups' keys (one row per
+    ``gid``). A/A twins stay out (they are judged by :func:`aa_control`); a group needs a
+    model other than serial.
+    """
+    medians = round_medians(measured, [*GROUP_KEY, "model"], value)
+    twin = medians["model"].str.endswith(AA_SUFFIX)
+    is_serial = medians["model"] == SERIAL
+    leaders = medians[~twin & ~is_serial]
+    keys = leaders[list(GROUP_KEY)].drop_duplicates().sort_values(list(GROUP_KEY)).reset_index(drop=True)
+    keys["gid"] = np.arange(len(keys))
+    serial = medians[is_serial].drop(columns="workers").merge(keys, on=list(SERIAL_KEY))
+    table = pd.concat([leaders.merge(keys, on=list(GROUP_KEY)), serial], ignore_index=True)
+    return table[["gid", "model", "round", "median", "log"]], keys
+
+
+def compare(table: pd.DataFrame, n_groups: int, *, alpha: float, margin: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Label every group of ``table`` (columns gid, model, round, log): see the module.
+
+    Returns one row per group (:data:`VERDICT_FIELDS`) and the pairs fastest vs each
+    other model (``gid`` and :data:`PAIR_FIELDS`).
+    """
+    delta = band(margin)
+    level = table.groupby(["gid", "model"], sort=True)["log"].mean().rename("level").reset_index()
+    ranked = level.sort_values(["gid", "level", "model"], kind="stable")
+    fastest = ranked.drop_duplicates("gid").set_index("gid")["model"]
+    n_models = level.groupby("gid").size().reindex(range(n_groups), fill_value=0)
+
+    first = table.merge(fastest.rename("fastest").reset_index(), on="gid")
+    lead = first[first["model"] == first["fastest"]][["gid", "round", "log"]]
+    rest = first[first["model"] != first["fastest"]][["gid", "model", "round", "log"]]
+    contrasts = paired_log_ratios(lead, rest, on=["gid"])
+    pairs = _pair_table(contrasts, fastest, alpha=alpha, delta=delta)
+    pairs = pairs.merge(level.rename(columns={"model": "model_b"}), on=["gid", "model_b"])
+    pairs = pairs.sort_values(["gid", "level", "model_b"], kind="stable").drop(columns="level")
+    pairs["beaten"] = pairs["high_log"] < -delta
+
+    unbeaten = _unbeaten(pairs, fastest)
+    among = _pairs_among(table, unbeaten)
+    among = estimate_pairs(among, ["gid", "model_a", "model_b"]) if len(among) else among
+    if len(among):
+        # A pair with fewer than MIN_ROUNDS shared rounds (NaN p with one) is not shown
+        # equivalent; pandas' max would skip a NaN and call the group equivalent without it.
+        tost = np.where(among["n_rounds"].to_numpy() >= MIN_ROUNDS, _tost(among, delta), 1.0)
+        p_equivalent = pd.Series(tost).groupby(among["gid"].to_numpy()).max()
+    else:
+        p_equivalent = pd.Series(dtype=float)
+    # A pair of unbeaten models sharing no round at all has no row: not shown equivalent either.
+    n_unbeaten = unbeaten.groupby("gid").size()
+    n_among = among.groupby("gid").size() if len(among) else pd.Series(dtype=int)
+    missing = n_unbeaten.index[n_among.reindex(n_unbeaten.index, fill_value=0) < n_unbeaten * (n_unbeaten - 1) // 2]
+    p_equivalent = p_equivalent.reindex(p_equivalent.index.union(missing))
+    p_equivalent.loc[missing] = 1.0
+
+    rows = []
+    for gid in range(n_groups):
+        rows.append(_group_row(gid, fastest, n_models, pairs, unbeaten, p_equivalent, alpha=alpha, margin=margin))
+    verdicts = pd.DataFrame(rows, columns=["gid", *VERDICT_FIELDS])
+    return verdicts, pairs[["gid", *PAIR_FIELDS]].reset_index(drop=True)
+
+
+def _pair_table(contrasts: pd.DataFrame, fastest: pd.Series, *, alpha: float, delta: float) -> pd.DataFrame:
+    estimates = estimate_pairs(contrasts, ["gid", "model"], confidence=1 - alpha)
+    estimates = estimates.rename(columns={"model": "model_b"})
+    estimates["model_a"] = fastest.reindex(estimates["gid"]).to_numpy()
+    return estimates.assign(
+        ratio=np.exp(estimates["mean"]),
+        ci_low=np.exp(estimates["low"]),
+        ci_high=np.exp(estimates["high"]),
+        high_log=estimates["high"],
+        round_spread=estimates["sd"],
+        # Two-sided: the fastest was chosen from the data.
+        p_faster=np.minimum(1.0, 2 * p_below(estimates, -delta)),
+        p_equivalent=_tost(estimates, delta),
+    )
+
+
+def _tost(estimates: pd.DataFrame, delta: float) -> np.ndarray:
+    """TOST p: the larger of the two one-sided p-values against -delta and +delta."""
+    return np.maximum(p_above(estimates, -delta), p_below(estimates, delta))
+
+
+def _unbeaten(pairs: pd.DataFrame, fastest: pd.Series) -> pd.DataFrame:
+    others = pairs.loc[~pairs["beaten"], ["gid", "model_b"]].rename(columns={"model_b": "model"})
+    return pd.concat([fastest.rename("model").reset_index(), others], ignore_index=True)
+
+
+def _pairs_among(table: pd.DataFrame, unbeaten: pd.DataFrame) -> pd.DataFrame:
+    """Per-round log ratios of every pair of unbeaten models of a group."""
+    rows = table.merge(unbeaten, on=["gid", "model"])[["gid", "model", "round", "log"]]
+    merged = rows.merge(rows, on=["gid", "round"], suffixes=("_a", "_b"))
+    merged = merged[merged["model_a"] < merged["model_b"]]
+    return merged.assign(d=merged["log_a"] - merged["log_b"])
+
+
+def _group_row(gid, fastest, n_models, pairs, unbeaten, p_equivalent, *, alpha, margin) -> dict:
+    n = int(n_models.get(gid, 0))
+    row = {"gid": gid, "n_models": n, "margin": margin, "note": ""}
+    if gid not in fastest.index:
+        return {**row, "label": UNDECIDED, "note": "nothing measured"}
+    row["fastest"] = fastest[gid]
+    if n < 2:
+        return {**row, "label": NO_CONTEST, "unbeaten": fastest[gid], "n_rounds": np.nan}
+    mine = pairs[pairs["gid"] == gid]
+    if len(mine) < n - 1:
+        return {**row, "label": UNDECIDED, "unbeaten": fastest[gid],
+                "note": "a model shares no round with the fastest"}
+    runner = mine.iloc[0]
+    names = sorted(unbeaten.loc[unbeaten["gid"] == gid, "model"])
+    n_rounds = int(mine["n_rounds"].min())
+    row.update(
+        unbeaten=",".join(names),
+        runner_up=runner["model_b"],
+        ratio_to_runner_up=runner["ratio"],
+        ci_low=runner["ci_low"],
+        ci_high=runner["ci_high"],
+        p_value=float(mine["p_faster"].max()),
+        p_equivalent=float(p_equivalent.get(gid, math.nan)),
+        n_rounds=n_rounds,
+    )
+    if n_rounds < MIN_ROUNDS:
+        return {**row, "label": UNDECIDED, "note": f"{n_rounds} shared rounds: at least {MIN_ROUNDS} decide"}
+    if bool(mine["beaten"].all()):
+        return {**row, "label": WIN, "winner": fastest[gid]}
+    if len(names) > 1 and row["p_equivalent"] < alpha:
+        return {**row, "label": EQUIVALENT}
+    return {**row, "label": UNDECIDED}
+
+
+def verdicts(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Labels of every comparison group of the measured samples, and their pairs."""
+    table, keys = competitors(measured)
+    verdict_rows, pairs = compare(table, len(keys), alpha=alpha, margin=margin)
+    verdict_rows = keys.merge(verdict_rows, on="gid").drop(columns="gid")
+    pairs = keys.merge(pairs, on="gid").drop(columns="gid")
+    return verdict_rows, pairs
+
+
+def aa_control(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float = 0.05) -> pd.DataFrame:
+    """Every A/A pair (model ``X`` and its twin ``X.aa`` in one group) judged by the win rule.
+
+    Both labels measure the same thing, so a win is a false one: ``called_different``.
+    """
+    columns = [*GROUP_KEY, "model", "twin", "fastest", "ratio", "ci_low", "ci_high",
+               "round_spread", "p_value", "n_rounds", "called_different"]  # fmt: skip
+    medians = round_medians(measured, [*GROUP_KEY, "model"])
+    twins = medians.loc[medians["model"].map(is_aa_twin), [*GROUP_KEY, "model"]].drop_duplicates()
+    twins["base"] = twins["model"].str.removesuffix(AA_SUFFIX)
+    present = medians[[*GROUP_KEY, "model"]].drop_duplicates()
+    twins = twins.merge(present.rename(columns={"model": "base"}), on=[*GROUP_KEY, "base"])
+    if not len(twins):
+        return pd.DataFrame(columns=columns)
+    twins = twins.sort_values([*GROUP_KEY, "model"]).reset_index(drop=True)
+    twins["gid"] = np.arange(len(twins))
+    both = pd.concat(
+        [medians.merge(twins.drop(columns="base"), on=[*GROUP_KEY, "model"]),
+         medians.merge(twins.drop(columns="model").rename(columns={"base": "model"}), on=[*GROUP_KEY, "model"])],
+        ignore_index=True,
+    )  # fmt: skip
+    labels, pairs = compare(both[["gid", "model", "round", "log"]], len(twins), alpha=alpha, margin=margin)
+    pairs = pairs.set_index("gid").reindex(range(len(twins)))
+    result = twins.rename(columns={"model": "twin", "base": "model"})
+    result = result.assign(
+        fastest=labels["fastest"].to_numpy(),
+        ratio=pairs["ratio"].to_numpy(),
+        ci_low=pairs["ci_low"].to_numpy(),
+        ci_high=pairs["ci_high"].to_numpy(),
+        round_spread=pairs["round_spread"].to_numpy(),
+        p_value=pairs["p_faster"].to_numpy(),
+        n_rounds=pairs["n_rounds"].to_numpy(),
+        called_different=(labels["label"] == WIN).to_numpy(),
+    )
+    return result[columns]
+
+
+def false_win_rate(aa: pd.DataFrame, confidence: float = 0.95) -> dict:
+    """Share of A/A pairs called different, with a Clopper-Pearson (exact) interval."""
+    n = len(aa)
+    if n == 0:
+        return {"k": 0, "n": 0, "rate": math.nan, "ci_low": math.nan, "ci_high": math.nan}
+    k = int(aa["called_different"].sum())
+    interval = _scipy.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
+    return {"k": k, "n": n, "rate": k / n, "ci_low": interval.low, "ci_high": interval.high}
+
+
+def aa_spread(aa: pd.DataFrame) -> float:
+    """The 95th percentile of A/A pairs' ratios away from 1 (as a fraction); NaN without pairs."""
+    ratios = aa["ratio"].to_numpy(float) if len(aa) else np.zeros(0)
+    ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
+    if not ratios.size:
+        return math.nan
+    return float(-np.expm1(-np.quantile(np.abs(np.log(ratios)), 0.95)))
+
+
+def effective_margin(configured: float, spread: float) -> float:
+    """The margin verdicts use: never smaller than the A/A spread this machine showed."""
+    return configured if not np.isfinite(spread) else max(configured, spread)
+
+
+# --- Claims ------------------------------------------------------------------------
+
+LOWER, NOT_FASTER, NOT_SLOWER, EQUIVALENT_TEST, WORKS = "lower", "not_faster", "not_slower", "equivalent", "works"
+TESTS = (LOWER, NOT_FASTER, NOT_SLOWER, EQUIVALENT_TEST, WORKS)
+
+
+def claim_p(test: str, estimates: pd.DataFrame, margin: float) -> np.ndarray:
+    """One-sided p-value of each estimate (log A/B) for a claim's test.
+
+    lower: A lower than B by more than the margin. not_faster: A not lower than B by
+    more than the margin (non-superiority). not_slower: A not higher than B by more than
+    the margin (non-inferiority). equivalent: both (TOST).
+    """
+    delta = band(margin)
+    if test == LOWER:
+        return p_below(estimates, -delta)
+    if test == NOT_FASTER:
+        return p_above(estimates, -delta)
+    if test == NOT_SLOWER:
+        return p_below(estimates, delta)
+    if test == EQUIVALENT_TEST:
+        return _tost(estimates, delta)
+    raise ValueError(f"test: {test!r}; allowed: {', '.join(TESTS[:-1])}")
+
+
+def claim_p_against(test: str, estimates: pd.DataFrame, margin: float) -> np.ndarray:
+    """One-sided p-value of the claim's opposite: small where the data refute the claim."""
+    delta = band(margin)
+    if test == LOWER:
+        return p_above(estimates, -delta)
+    if test == NOT_FASTER:
+        return p_below(estimates, -delta)
+    if test == NOT_SLOWER:
+        return p_above(estimates, delta)
+    if test == EQUIVALENT_TEST:
+        return np.minimum(p_below(estimates, -delta), p_above(estimates, delta))
+    raise ValueError(f"test: {test!r}; allowed: {', '.join(TESTS[:-1])}")
