@@ -67,6 +67,9 @@ SUMMARY_COLUMNS = [
     "probe_drift", "coefficient_of_variation", "load_average", "logical_cpus", "ideal_speedup",
     "efficiency", "host", "python_version", "gil_enabled",
 ]  # fmt: skip
+# The kinds of work whose speedup has a physical limit (see ideal_speedup), by the bound.
+CPU_BOUND_KINDS = ("cpu_pure", "cpu_gil_released")
+LATENCY_BOUND_KINDS = ("io_sleep", "io_net")
 # Noisy cells, flagged in the report rather than hidden: the thresholds say why.
 NOISY_VARIATION = 0.10
 
@@ -163,8 +166,8 @@ def ideal_speedup(cells: pd.DataFrame) -> pd.Series:
     """
     waves = np.ceil(cells["tasks"] / cells["workers"])
     bound = pd.Series(np.nan, index=cells.index)
-    cpu = cells["kind"].isin(["cpu_pure", "cpu_gil_released"])
-    latency = cells["kind"].isin(["io_sleep", "io_net"])
+    cpu = cells["kind"].isin(CPU_BOUND_KINDS)
+    latency = cells["kind"].isin(LATENCY_BOUND_KINDS)
     bound[cpu] = np.minimum(cells["workers"], cells["logical_cpus"])[cpu]
     bound[latency] = (cells["tasks"] / waves)[latency]
     return bound
