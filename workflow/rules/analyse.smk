@@ -70,6 +70,23 @@ rule compare_models:
         "../scripts/compare_models.py"
 
 
+rule compare_interpreters:
+    input:
+        samples="results/aggregate/samples.parquet",
+    output:
+        gaps="results/stats/interpreter_gaps.tsv",
+    log:
+        "results/logs/compare_interpreters.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        # Passed to showdown.stats.ratio_ci as they are.
+        ratio_options={"n_boot": SWEEP["bootstrap_resamples"], "rng": SWEEP["seed"]},
+    script:
+        "../scripts/compare_interpreters.py"
+
+
 rule list_not_applicable:
     input:
         samples="results/aggregate/samples.parquet",
