@@ -233,8 +233,8 @@ def test_no_measured_rows_give_an_empty_summary_with_its_columns():
     assert cells.empty and list(cells.columns) == COLUMNS
 
 
-def test_ideal_speedup_is_the_physical_limit_of_each_cell():
-    from showdown.aggregate import ideal_speedup
+def test_ideal_speedup_is_the_machines_limit_and_the_model_may_have_a_lower_one():
+    from showdown.aggregate import ideal_speedup, model_limit
 
     cells = pd.DataFrame({
         "kind": ["cpu_pure", "cpu_pure", "io_sleep", "startup", "cpu_pure", "cpu_pure", "cpu_gil_released"],
@@ -242,11 +242,12 @@ def test_ideal_speedup_is_the_physical_limit_of_each_cell():
         "gil_enabled": [True, True, True, True, True, False, True],
         "workers": [2, 8, 4, 2, 4, 4, 4], "logical_cpus": [2, 2, 2, 2, 2, 2, 2], "tasks": [100, 100, 16, 2, 8, 8, 8],
     })  # fmt: skip
-    ideal = ideal_speedup(cells).tolist()
-    # Cores bound processes; one GIL bounds threads on pure Python at 1, but not without
-    # the GIL, nor on work that releases it; no bound for start-up.
-    assert ideal[:3] == [2, 2, 4.0] and np.isnan(ideal[3])
-    assert ideal[4:] == [1.0, 2, 2]
+    ideal, limit = ideal_speedup(cells).tolist(), model_limit(cells).tolist()
+    # Cores bound CPU work, waves of latency bound I/O; no bound for start-up.
+    assert ideal[:3] == [2, 2, 4.0] and np.isnan(ideal[3]) and ideal[4:] == [2, 2, 2]
+    # One GIL bounds threads on pure Python at 1, but not without the GIL, nor on work
+    # that releases it.
+    assert limit[:3] == [2, 2, 4.0] and limit[4:] == [1.0, 2, 2]
 
 
 def test_a_speedup_above_its_limit_is_flagged():

@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import pyenv_python, run_snakemake, skip_or_fail
+
 from showdown import interpreters
 from showdown.cell import CellJob, cell_rows, run_kernel, staged_kernel
 from showdown.config import ConfigError, load_sweep
+from showdown.figures.interpreters import draw_interpreters
+from showdown.interpreter_gaps import interpreter_gaps
 from showdown.interpreters import (
     Interpreter,
     build_env,
@@ -30,7 +32,6 @@ from showdown.interpreters import (
     interpreters_yaml,
     resolve,
 )
-from showdown.plots import draw_interpreters, interpreter_gaps
 from showdown.supervisor import Outcome
 
 PYPY = "/usr/bin/pypy3"
@@ -397,7 +398,7 @@ def tick_labels(figure):
 
 def test_gaps_are_ratios_to_processes_with_intervals():
     _, samples = synthetic()
-    gaps = interpreter_gaps(samples, n_boot=200, seed=1).set_index(["interpreter", "model"])
+    gaps = interpreter_gaps(samples).set_index(["interpreter", "model"])
     assert set(gaps.index) == {("py312", "threads"), ("py313t", "threads"), ("py313t", "subinterpreters")}
     assert (gaps["versus"] == "processes-fork").all()
     threads_312 = gaps.loc[("py312", "threads")]
@@ -408,7 +409,7 @@ def test_gaps_are_ratios_to_processes_with_intervals():
 
 def test_the_figure_names_the_best_model_and_the_gil_state():
     cells, samples = synthetic()
-    figure = draw_interpreters(cells, samples, n_boot=200, seed=1)
+    figure = draw_interpreters(cells, interpreter_gaps(samples))
     labels = tick_labels(figure)
     assert any("py313t" in label and "GIL off" in label and "fastest: threads" in label for label in labels)
     assert any("py312" in label and "fastest: processes-fork" in label for label in labels)
@@ -421,12 +422,14 @@ def test_the_figure_takes_the_best_model_from_the_verdicts():
     cells, samples = synthetic()
     where = dict(machine="vm", workload="cpu_pure", payload_bytes=1024, workers=2)
     verdicts = pd.DataFrame([
-        dict(where, interpreter="py312", winner="tie", fastest="processes-fork", tied_with="processes-fork,serial"),
-        dict(where, interpreter="py313t", winner="threads", fastest="threads", tied_with=None),
+        {**where, "interpreter": "py312", "label": "equivalent", "winner": None, "fastest": "processes-fork",
+         "unbeaten": "processes-fork,serial"},
+        {**where, "interpreter": "py313t", "label": "win", "winner": "threads", "fastest": "threads",
+         "unbeaten": "threads"},
     ])  # fmt: skip
-    figure = draw_interpreters(cells, samples, verdicts=verdicts, n_boot=200, seed=1)
+    figure = draw_interpreters(cells, interpreter_gaps(samples), verdicts=verdicts)
     labels = tick_labels(figure)
-    assert any("py312" in label and "tie:\nprocesses-fork\nserial" in label for label in labels)
+    assert any("py312" in label and "equivalent:\nprocesses-fork\nserial" in label for label in labels)
     assert any("py313t" in label and "wins: threads" in label for label in labels)
     edged = [p.get_gid() for ax in figure.axes for p in ax.patches if p.get_linewidth() == 2]
     assert sorted(edged) == ["bar:py312:processes-fork", "bar:py313t:threads"]
@@ -435,7 +438,7 @@ def test_the_figure_takes_the_best_model_from_the_verdicts():
 
 def test_the_figure_renders_with_one_interpreter(tmp_path):
     cells, samples = synthetic(("py312",))
-    figure = draw_interpreters(cells, samples, n_boot=200, seed=1)
+    figure = draw_interpreters(cells, interpreter_gaps(samples))
     assert "interpreter: py312" in figure._suptitle.get_text()
     figure.savefig(tmp_path / "one.png")
     assert (tmp_path / "one.png").stat().st_size > 0
@@ -443,3 +446,19 @@ def test_the_figure_renders_with_one_interpreter(tmp_path):
     empty = draw_interpreters(pd.DataFrame(), pd.DataFrame())
     assert any("no data" in t.get_text() for ax in empty.axes for t in ax.texts)
     plt.close(empty)
+    # No process model measured: the speedups are drawn, the gaps panel says why it is empty.
+    no_gaps = draw_interpreters(cells, pd.DataFrame())
+    assert any("no process model measured" in t.get_text() for ax in no_gaps.axes for t in ax.texts)
+    plt.close(no_gaps)
+
+
+def test_the_figure_draws_the_gaps_table_and_computes_none():
+    cells, samples = synthetic()
+    gaps = interpreter_gaps(samples)
+    # Ratios no bootstrap of these samples gives: the figure must draw the table's.
+    gaps = gaps.assign(ratio=[0.25, 0.5, 4.0], ratio_ci_low=[0.2, 0.4, 3.0], ratio_ci_high=[0.3, 0.6, 5.0])
+    figure = draw_interpreters(cells, gaps)
+    drawn = sorted(y for ax in figure.axes for c in ax.containers if "/ processes" in c.get_label()
+                   for y in c.lines[0].get_ydata())  # fmt: skip
+    assert drawn == [0.25, 0.5, 4.0]
+    plt.close(figure)

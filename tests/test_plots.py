@@ -1,47 +1,36 @@
-"""The report's figures, checked on what they draw: legends, colours, reference lines, marks.
+"""The report's figures, checked on what they draw: legends, colours, reference lines, marks;
+and the registry they come from: every entry draws, and the workflow has one rule per entry.
 
-Every table is built here, small and deterministic; the draw_* functions are called on
-it and the returned figure is inspected, without files, except where the plot_* file
-contract itself is under test.
+Every table is built here, small and deterministic; the draw functions are called on it
+and the returned figure is inspected, without files, except where the file contract of
+:func:`showdown.figures.plot` itself is under test.
 """
 
+import inspect
 import math
+import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO, run_snakemake
 from matplotlib.colors import to_rgb, to_rgba
-from matplotlib.patches import Rectangle
+from matplotlib.offsetbox import AnnotationBbox
 from matplotlib.text import Text
 from PIL import Image
 
-from showdown.plots import (
-    KNOWN_MODELS,
-    SLOW_PHASE,
-    TIE_COLOUR,
-    draw_drift,
-    draw_io,
-    draw_ipc,
-    draw_locks,
-    draw_memory,
-    draw_speedup,
-    draw_startup,
-    draw_switch,
-    draw_winners,
-    model_colour,
-    model_marker,
-    plot_drift,
-    plot_io,
-    plot_ipc,
-    plot_locks,
-    plot_memory,
-    plot_speedup,
-    plot_startup,
-    plot_switch,
-    plot_winners,
-    read_tsv,
-)
+from showdown.aggregate import ideal_speedup
+from showdown.figures import FIGURES, draw, draw_function, plot
+from showdown.figures.drift import SLOW_PHASE, draw_drift
+from showdown.figures.files import read_tsv
+from showdown.figures.io import draw_io
+from showdown.figures.mechanisms import draw_ipc, draw_locks, draw_switch
+from showdown.figures.memory import draw_memory
+from showdown.figures.speedup import draw_speedup, draw_startup
+from showdown.figures.theme import EQUIVALENT_COLOUR, KNOWN_MODELS, model_colour, model_marker
+from showdown.figures.winners import OUTCOMES, draw_winners
 
 MACHINE, INTERPRETER = "laptop", "cpython-3.12"
 WORKERS = (1, 2, 4, 8)
@@ -58,7 +47,7 @@ def close_figures():
 # Drawing takes most of the time: each figure that tests only read is drawn once.
 @pytest.fixture(scope="module")
 def speedup_figure():
-    return draw_speedup(cells_table(), cores=CORES)
+    return draw_speedup(cells_table())
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +82,7 @@ def cell_rows(workload, kind, model, *, workers=WORKERS, payload_bytes=1024, tas
                 "cpu_per_wall": 1.0, "pool_start_seconds": 0.01,
                 "peak_rss_bytes": 10_000_000, "peak_uss_bytes": 8_000_000, "peak_pss_bytes": 9_000_000,
                 "probe_drift": 1.02, "coefficient_of_variation": 0.03, "host": "node1",
-                "python_version": "3.12.3", "gil_enabled": True, **extra,
+                "python_version": "3.12.3", "gil_enabled": True, "logical_cpus": CORES, **extra,
             }
         )  # fmt: skip
     return rows
@@ -107,32 +96,42 @@ def cells_table(models=("threads", "processes-fork", "threads.aa")):
         rows += cell_rows(workload, workload, "serial", workers=(1,), tasks=tasks)
         for model in models:
             rows += cell_rows(workload, workload, model, tasks=tasks)
-    return pd.DataFrame(rows)
+    return with_ideal(pd.DataFrame(rows))
 
 
-def verdict_row(workload, workers, winner, *, tied_with=None, fastest=None, payload_bytes=1024, **extra):
-    """A row of verdicts.tsv."""
+def with_ideal(cells):
+    """cells.tsv's ideal_speedup and efficiency columns, computed as aggregation does."""
+    ideal = ideal_speedup(cells)
+    return cells.assign(ideal_speedup=ideal, efficiency=cells["speedup"] / ideal)
+
+
+def verdict_row(workload, workers, label, *, winner=None, fastest=None, unbeaten=None, **extra):
+    """A row of verdicts.tsv: ``label`` is win (of ``winner``), equivalent, undecided, n/a or
+    all cells failed; ``unbeaten`` the models the fastest did not beat, as listed there."""
+    fastest = fastest or winner
     return {
         "machine": MACHINE, "interpreter": INTERPRETER, "config_hash": "0123abcd",
-        "workload": workload, "payload_bytes": payload_bytes, "workers": workers,
-        "winner": winner, "fastest": fastest or (winner if winner not in ("tie", "n/a") else None),
-        "runner_up": None, "tied_with": tied_with or winner, "ratio_to_runner_up": 0.5,
-        "ci_low": 0.4, "ci_high": 0.6, "p_adjusted": 0.001, "p_adjusted_max": 0.001,
-        "cliffs_delta": -1.0, "kruskal_p": 0.001, "friedman_p": math.nan, "n_models": 3,
-        "n_rounds": 3, "n_complete_rounds": 3, "min_samples": 15, "note": "", "n_flagged": 0,
-        "verdict_without_flagged": winner, **extra,
+        "workload": workload, "payload_bytes": 1024, "workers": workers,
+        "label": label, "winner": winner if label == "win" else None, "fastest": fastest,
+        "runner_up": None, "unbeaten": unbeaten or fastest, "flags": "", "ratio_to_runner_up": 0.5,
+        "ci_low": 0.4, "ci_high": 0.6, "margin": 0.05, "p_adjusted": 0.001, "cliffs_delta": -1.0,
+        "n_models": 3, "n_rounds": 3, "min_samples": 15, "note": "", "n_flagged": 0,
+        "label_without_flagged": label, **extra,
     }  # fmt: skip
 
 
 def verdicts_table():
+    """One group of every label; the flagged repetitions decide the threads win only."""
     return pd.DataFrame(
         [
-            verdict_row("cpu_pure", 2, "processes-fork"),
+            verdict_row("cpu_pure", 2, "win", winner="processes-fork"),
             verdict_row(
-                "cpu_pure", 4, "tie", tied_with="processes-fork,processes-spawn", fastest="processes-fork"
+                "cpu_pure", 4, "equivalent", fastest="processes-fork", unbeaten="processes-fork,processes-spawn"
             ),
-            verdict_row("io_sleep", 2, "threads", verdict_without_flagged="tie"),
-            verdict_row("io_sleep", 4, "all cells failed", tied_with=math.nan),
+            verdict_row("cpu_pure", 8, "n/a", fastest="threads"),
+            verdict_row("io_sleep", 2, "win", winner="threads", label_without_flagged="undecided", flags="noisy"),
+            verdict_row("io_sleep", 4, "all cells failed"),
+            verdict_row("io_sleep", 8, "undecided", fastest="threads", unbeaten="asyncio,threads"),
         ]
     )
 
@@ -223,7 +222,7 @@ def test_a_model_has_the_same_colour_in_every_figure(speedup_figure, startup_fig
 def test_a_models_colour_does_not_depend_on_the_other_models_shown(speedup_figure):
     threads_only = cells_table(models=("threads",))
     assert (
-        line_colours(draw_speedup(threads_only, cores=CORES))["threads"]
+        line_colours(draw_speedup(threads_only))["threads"]
         == line_colours(speedup_figure)["threads"]
     )
 
@@ -249,7 +248,7 @@ def test_speedup_has_a_panel_per_work_and_leaves_out_startup(speedup_figure):
 
 def test_speedup_heads_panels_with_machine_and_interpreter_when_there_are_several():
     cells = cells_table()
-    figure = draw_speedup(pd.concat([cells, cells.assign(interpreter="pypy-3.10")]), cores=CORES)
+    figure = draw_speedup(pd.concat([cells, cells.assign(interpreter="pypy-3.10")]))
     assert [ax.get_title() for ax in figure.axes] == [
         f"{MACHINE} · {INTERPRETER}\ncpu_pure · payload 1KiB",
         f"{MACHINE} · {INTERPRETER}\nio_sleep · payload 1KiB",
@@ -273,11 +272,52 @@ def test_speedup_ideal_for_sleeping_tasks_is_the_latency_bound(speedup_figure):
     assert expected[-1] == 6  # 12 tasks on 8 workers take two latencies
 
 
-def test_speedup_cores_default_to_this_hosts_cpus(monkeypatch):
-    monkeypatch.setattr("os.cpu_count", lambda: 3)
-    figure = draw_speedup(cells_table())
+def ideal_of(cells, panel):
+    """(workers, ideal_speedup) of one panel's cells, as cells.tsv has them."""
+    workload, payload = panel
+    rows = cells[(cells["workload"] == workload) & (cells["payload_bytes"] == payload) & (cells["model"] != "serial")]
+    rows = rows.dropna(subset=["ideal_speedup"]).drop_duplicates(["workers", "ideal_speedup"]).sort_values("workers")
+    return list(rows["workers"]), list(rows["ideal_speedup"])
+
+
+def drawn_ideals(figure):
+    """Panel title -> (x, y) of its ideal line, read back from the figure."""
+    ideals = {}
+    for ax in figure.axes:
+        for line in ax.get_lines():
+            if line.get_label().startswith("ideal"):
+                ideals[ax.get_title()] = (list(line.get_xdata()), list(line.get_ydata()))
+    return ideals
+
+
+def test_speedup_ideal_lines_equal_cells_tsv(speedup_figure):
+    cells = cells_table()
+    assert drawn_ideals(speedup_figure) == {
+        "cpu_pure · payload 1KiB": ideal_of(cells, ("cpu_pure", 1024)),
+        "io_sleep · payload 1KiB": ideal_of(cells, ("io_sleep", 1024)),
+    }
+
+
+def test_speedup_draws_the_ideal_column_and_computes_none():
+    # An ideal no formula of the figure's could give: the figure must draw the column.
+    cells = cells_table()
+    cells["ideal_speedup"] = cells["ideal_speedup"] * 0.75 + cells["workers"] / 10
+    (ideal,) = lines_labelled(draw_speedup(cells), f"ideal ({CORES} cores)")
+    assert (list(ideal.get_xdata()), list(ideal.get_ydata())) == ideal_of(cells, ("cpu_pure", 1024))
+
+
+def test_speedup_cores_are_the_cpus_of_the_machine_that_ran_the_cells():
+    figure = draw_speedup(with_ideal(cells_table().assign(logical_cpus=3)))
     (ideal,) = lines_labelled(figure, "ideal (3 cores)")
     assert list(ideal.get_ydata()) == [1, 2, 3, 3]
+
+
+def test_speedup_draws_the_latency_bound_of_io_net_and_no_ideal_for_io_disk():
+    cells = with_ideal(io_table())
+    ideals = drawn_ideals(draw_speedup(cells))
+    assert ideals["io_net · payload 1KiB"] == ideal_of(cells, ("io_net", 1024))
+    assert ideals["io_net · payload 1KiB"][1] == pytest.approx([IO_TASKS / math.ceil(IO_TASKS / w) for w in WORKERS])
+    assert "io_disk · payload 1KiB" not in ideals
 
 
 def test_speedup_marks_serial_at_one_in_every_facet(speedup_figure):
@@ -298,7 +338,7 @@ def test_speedup_title_names_machine_and_interpreter(speedup_figure):
 
 def test_speedup_without_any_serial_baseline_says_no_data():
     cells = cells_table().assign(speedup=math.nan)
-    assert "no data" in all_text(draw_speedup(cells, cores=CORES))
+    assert "no data" in all_text(draw_speedup(cells))
 
 
 # --- Start-up ------------------------------------------------------------------------
@@ -321,32 +361,78 @@ def test_startup_without_startup_cells_says_no_data():
 # --- Winners -------------------------------------------------------------------------
 
 
-def test_winners_legend_lists_the_winning_models_then_the_other_outcomes(winners_figure):
-    assert legend_labels(winners_figure, "winner") == ["processes-fork", "threads", "tie", "all cells failed"]
-
-
-def test_winners_shows_a_tie_in_grey_with_the_tied_models(winners_figure):
-    texts = all_text(winners_figure)
-    assert "tie" in texts
-    assert "processes-fork\nprocesses-spawn" in texts
-    (tie,) = [p for p in winners_figure.findobj(Rectangle) if p.get_gid() == "verdict:tie"]
-    assert tie.get_facecolor() == to_rgba(TIE_COLOUR)
-    assert to_rgb(TIE_COLOUR) not in {to_rgb(model_colour(m)) for m in KNOWN_MODELS}
-
-
-def test_winners_tiles_take_the_winners_colour_and_failures_are_hatched(winners_figure):
-    tiles = {
-        p.get_gid(): p
-        for p in winners_figure.findobj(Rectangle)
-        if (p.get_gid() or "").startswith("verdict:")
+def tiles(figure):
+    """gid -> (the tile, the texts on it), in the first panel of a winner map."""
+    ax = figure.axes[0]
+    texts = {
+        tuple(np.round(box.xy, 6)): [t.get_text() for t in box.offsetbox.findobj(Text)]
+        for box in ax.artists
+        if isinstance(box, AnnotationBbox)
     }
-    assert tiles["verdict:threads"].get_facecolor() == to_rgba(model_colour("threads"))
-    assert tiles["verdict:all cells failed"].get_hatch()
-    assert tiles["verdict:all cells failed"].get_facecolor() == to_rgba("black")
+    found = {}
+    for tile in ax.patches:
+        if (tile.get_gid() or "").startswith("verdict:"):
+            x, y = tile.get_xy()
+            found[tile.get_gid()] = tile, texts[(round(x + 0.5, 6), round(y + 0.5, 6))]
+    return found
+
+
+def test_winners_legend_lists_the_winning_models_then_the_other_outcomes(winners_figure):
+    assert legend_labels(winners_figure, "winner") == [
+        "processes-fork", "threads", "equivalent", "undecided", "n/a", "all cells failed",
+    ]  # fmt: skip
+
+
+def test_winners_tile_of_a_win_takes_the_winners_colour_and_name(winners_figure):
+    tile, texts = tiles(winners_figure)["verdict:processes-fork"]
+    assert tile.get_facecolor() == to_rgba(model_colour("processes-fork"))
+    assert texts == ["processes-fork"]
+    assert not tile.get_hatch()
+
+
+def test_winners_tile_of_equivalent_models_is_grey_and_lists_them(winners_figure):
+    tile, texts = tiles(winners_figure)["verdict:equivalent"]
+    assert tile.get_facecolor() == to_rgba(EQUIVALENT_COLOUR)
+    assert to_rgb(EQUIVALENT_COLOUR) not in {to_rgb(model_colour(m)) for m in KNOWN_MODELS}
+    assert texts == ["any of", "processes-fork,\nprocesses-spawn"]
+    assert not tile.get_hatch()
+
+
+def test_winners_tile_of_an_undecided_group_is_light_hatched_and_lists_the_candidates(winners_figure):
+    tile, texts = tiles(winners_figure)["verdict:undecided"]
+    assert texts == ["undecided", "asyncio\nthreads"]
+    assert tile.get_hatch()
+    assert tile.get_facecolor() == to_rgba(OUTCOMES["undecided"][0])
+    assert min(to_rgb(tile.get_facecolor())) > 0.9  # light: the candidates' names read on it
+
+
+def test_winners_tiles_of_n_a_and_failed_groups(winners_figure):
+    found = tiles(winners_figure)
+    _, texts = found["verdict:n/a"]
+    assert texts == ["n/a", "threads"]  # the only model that ran
+    failed, texts = found["verdict:all cells failed"]
+    assert texts == ["all failed"]
+    assert failed.get_hatch() and failed.get_facecolor() == to_rgba("black")
 
 
 def test_winners_marks_a_verdict_that_flagged_repetitions_decide(winners_figure):
     assert all_text(winners_figure).count("†") == 1
+    (mark,) = [t for t in winners_figure.axes[0].texts if t.get_text() == "†"]
+    threads_tile, _ = tiles(winners_figure)["verdict:threads"]
+    x, y = threads_tile.get_xy()
+    assert x < mark.get_position()[0] < x + 1 and y < mark.get_position()[1] < y + 1
+
+
+@pytest.mark.parametrize(
+    "label_without_flagged, winner_without_flagged, marked",
+    [("win", "threads", False), ("win", "asyncio", True), (None, None, False), ("equivalent", None, True),
+     ("undecided", None, True)],
+)  # fmt: skip
+def test_winners_mark_only_a_changed_verdict(label_without_flagged, winner_without_flagged, marked):
+    verdicts = pd.DataFrame([verdict_row("io_sleep", 2, "win", winner="threads",
+                                         label_without_flagged=label_without_flagged,
+                                         winner_without_flagged=winner_without_flagged)])  # fmt: skip
+    assert ("†" in all_text(draw_winners(verdicts))) == marked
 
 
 def test_winners_has_a_panel_per_machine_and_interpreter():
@@ -408,48 +494,15 @@ def assert_png(path):
     assert width > 300 and height > 150
 
 
-def test_plot_functions_write_png_files(tmp_path):
-    cells_tsv, verdicts_tsv, samples_parquet = (
-        tmp_path / "cells.tsv",
-        tmp_path / "verdicts.tsv",
-        tmp_path / "s.pq",
-    )
-    cells_table().to_csv(cells_tsv, sep="\t", index=False)
-    verdicts_table().to_csv(verdicts_tsv, sep="\t", index=False)
-    samples_table().to_parquet(samples_parquet, index=False)
-
-    plot_speedup(str(cells_tsv), str(tmp_path / "speedup.png"), cores=CORES)
-    plot_winners(str(verdicts_tsv), str(tmp_path / "winners.png"))
-    plot_startup(str(cells_tsv), str(tmp_path / "startup.png"))
-    plot_drift(str(samples_parquet), str(tmp_path / "out" / "drift.png"))
-
-    for name in ("speedup.png", "winners.png", "startup.png", "out/drift.png"):
-        assert_png(tmp_path / name)
-    assert plt.get_fignums() == []  # every figure closed after saving
-
-
 def test_winners_file_keeps_n_a_as_a_verdict(tmp_path):
     verdicts_tsv = tmp_path / "verdicts.tsv"
     pd.DataFrame([verdict_row("cpu_pure", 2, "n/a", fastest="threads")]).to_csv(
         verdicts_tsv, sep="\t", index=False
     )
-    plot_winners(str(verdicts_tsv), str(tmp_path / "winners.png"))
+    plot("winners", {"verdicts": str(verdicts_tsv)}, str(tmp_path / "winners.png"))
     assert_png(tmp_path / "winners.png")
     # "n/a" is a verdict, not a missing value.
-    assert read_tsv(str(verdicts_tsv))["winner"].tolist() == ["n/a"]
-
-
-@pytest.mark.parametrize("contents", ["", "machine\tinterpreter\tworkload\tkind\tmodel\n"])
-def test_plot_functions_accept_empty_files(tmp_path, contents):
-    tsv = tmp_path / "empty.tsv"
-    tsv.write_text(contents)
-    plot_speedup(str(tsv), str(tmp_path / "speedup.png"))
-    plot_winners(str(tsv), str(tmp_path / "winners.png"))
-    plot_startup(str(tsv), str(tmp_path / "startup.png"))
-    samples_table().iloc[:0].to_parquet(tmp_path / "empty.parquet")
-    plot_drift(str(tmp_path / "empty.parquet"), str(tmp_path / "drift.png"))
-    for name in ("speedup.png", "winners.png", "startup.png", "drift.png"):
-        assert_png(tmp_path / name)
+    assert read_tsv(str(verdicts_tsv))["label"].tolist() == ["n/a"]
 
 
 # --- Memory, transfer, switch latency, locks and I/O throughput -----------------------
@@ -605,12 +658,23 @@ def test_ipc_leaves_out_zero_byte_payloads_and_says_so():
 # Switch latency and locks
 
 
-@pytest.fixture(scope="module")
-def switch_figure():
+def switch_table():
     rows = []
     for model, micro in {"thread_event": 40, "pipe_processes-fork": 30, "asyncio_event": 6}.items():
         rows += timed_rows("switch_latency", "switch_latency", model, tasks=1000, median=1000 * micro * 1e-6)
-    return draw_switch(pd.DataFrame(rows))
+    return pd.DataFrame(rows)
+
+
+def locks_table():
+    # lock_contention's tasks is workers x increments: 2 x 2000.
+    rows = timed_rows("lock_contention", "lock_contention", "threading_lock", tasks=4000, median=0.008)
+    rows += timed_rows("lock_contention", "lock_contention", "manager_value-fork", tasks=4000, median=0.4)
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def switch_figure():
+    return draw_switch(switch_table())
 
 
 def test_switch_shows_microseconds_per_round_trip_fastest_first(switch_figure):
@@ -630,10 +694,7 @@ def test_switch_points_take_the_models_colours(switch_figure):
 
 
 def test_locks_divide_by_every_increment_of_every_worker():
-    # lock_contention's tasks is workers x increments: 2 x 2000.
-    rows = timed_rows("lock_contention", "lock_contention", "threading_lock", tasks=4000, median=0.008)
-    rows += timed_rows("lock_contention", "lock_contention", "manager_value-fork", tasks=4000, median=0.4)
-    figure = draw_locks(pd.DataFrame(rows))
+    figure = draw_locks(locks_table())
     (ax,) = figure.axes
     points = containers_of(ax)
     assert points["threading_lock"].lines[0].get_ydata()[0] == pytest.approx(2.0)
@@ -737,15 +798,90 @@ def test_new_figures_name_the_kind_a_sweep_did_not_measure(draw):
     assert MACHINE in figure.get_suptitle()
 
 
-def test_new_plot_functions_write_png_files_and_accept_empty_ones(tmp_path):
-    cells = pd.concat([cells_table(), ipc_table(), io_table()], ignore_index=True)
-    cells_tsv, empty_tsv = tmp_path / "cells.tsv", tmp_path / "empty.tsv"
-    cells.to_csv(cells_tsv, sep="\t", index=False)
-    empty_tsv.write_text("")
-    plots = {"memory": plot_memory, "ipc": plot_ipc, "switch": plot_switch, "locks": plot_locks, "io": plot_io}
-    for name, plot in plots.items():
-        plot(str(cells_tsv), str(tmp_path / "out" / f"{name}.png"))
-        plot(str(empty_tsv), str(tmp_path / f"empty_{name}.png"))
-        assert_png(tmp_path / "out" / f"{name}.png")
-        assert_png(tmp_path / f"empty_{name}.png")
-    assert plt.get_fignums() == []
+# --- The registry: every figure draws, the workflow has a rule for each -------------
+
+
+def gaps_table():
+    """interpreter_gaps.tsv: threads against processes-fork on the cpu_pure work."""
+    return pd.DataFrame(
+        [
+            {"machine": MACHINE, "interpreter": INTERPRETER, "workload": "cpu_pure", "kind": "cpu_pure",
+             "payload_bytes": 1024, "workers": w, "model": "threads", "versus": "processes-fork",
+             "ratio": 1.8, "ratio_ci_low": 1.6, "ratio_ci_high": 2.0}
+            for w in WORKERS
+        ]
+    )  # fmt: skip
+
+
+def every_input():
+    """A table for every input name of the registry, with something for every figure to draw."""
+    cells = pd.concat([cells_table(), ipc_table(), io_table(), switch_table(), locks_table()], ignore_index=True)
+    return {"cells": cells, "verdicts": verdicts_table(), "samples": samples_table(), "gaps": gaps_table()}
+
+
+@pytest.mark.parametrize("entry", FIGURES, ids=lambda entry: entry.name)
+def test_every_figure_of_the_registry_draws_its_inputs(entry):
+    tables = every_input()
+    figure = draw(entry.name, {name: tables[name] for name in entry.inputs})
+    assert "no data" not in all_text(figure)
+    drawn = sum(len(ax.lines) + len(ax.patches) + len(ax.collections) for ax in figure.axes)
+    assert drawn > 0
+    assert MACHINE in figure.get_suptitle() and INTERPRETER in figure.get_suptitle()
+
+
+@pytest.mark.parametrize("entry", FIGURES, ids=lambda entry: entry.name)
+def test_every_entry_names_its_draw_functions_inputs_and_a_caption(entry):
+    parameters = inspect.signature(draw_function(entry.name)).parameters
+    required = {name for name, p in parameters.items() if p.default is inspect.Parameter.empty}
+    assert required <= set(entry.inputs) <= set(parameters)
+    assert (REPO / entry.caption).read_text().strip()
+
+
+def test_figure_names_outputs_and_rules_are_unique():
+    for attribute in ("name", "output", "rule", "log", "caption"):
+        values = [getattr(entry, attribute) for entry in FIGURES]
+        assert len(set(values)) == len(values), attribute
+
+
+def write_inputs(directory, tables):
+    """Each table at its registry path under ``directory``: input name -> path."""
+    paths = {}
+    for entry in FIGURES:
+        for name, path in entry.inputs.items():
+            target = directory / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.endswith(".parquet"):
+                tables[name].to_parquet(target, index=False)
+            else:
+                tables[name].to_csv(target, sep="\t", index=False)
+            paths[name] = str(target)
+    return paths
+
+
+def test_plot_writes_every_figure_from_its_files(tmp_path):
+    paths = write_inputs(tmp_path, every_input())
+    for entry in FIGURES:
+        output = tmp_path / entry.output
+        plot(entry.name, {name: paths[name] for name in entry.inputs}, str(output))
+        assert_png(output)
+    assert plt.get_fignums() == []  # every figure closed after saving
+
+
+@pytest.mark.parametrize("contents", ["", "machine\tinterpreter\tworkload\tkind\tmodel\n"])
+def test_plot_accepts_empty_files(tmp_path, contents):
+    paths = write_inputs(tmp_path, {name: pd.DataFrame() for name in every_input()})
+    for path in paths.values():
+        if path.endswith(".tsv"):
+            Path(path).write_text(contents)
+    samples_table().iloc[:0].to_parquet(paths["samples"])
+    for entry in FIGURES:
+        output = tmp_path / entry.output
+        plot(entry.name, {name: paths[name] for name in entry.inputs}, str(output))
+        assert_png(output)
+
+
+def test_the_workflow_has_one_rule_and_one_job_per_figure(tmp_path):
+    done = run_snakemake(tmp_path, "-n", "--quiet", "rules", configfile=REPO / "config" / "test.yaml")
+    jobs = dict(re.findall(r"(?m)^(plot_\w+)\s+(\d+)$", done.stdout + done.stderr))
+    assert jobs == {entry.rule: "1" for entry in FIGURES}
+    assert re.search(r"(?m)^compare_interpreters\s+1$", done.stdout + done.stderr)

@@ -112,32 +112,38 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
     summary = pd.concat([summary, stats.spread_test(summary)], axis=1)
     summary["ideal_speedup"] = ideal_speedup(summary)
     summary["efficiency"] = summary["speedup"] / summary["ideal_speedup"]
-    # A speedup whose whole interval lies above the physical limit is the harness's doing.
-    summary["above_limit"] = (summary["speedup_ci_low"] > summary["ideal_speedup"]).fillna(False).astype(bool)
+    # A speedup whose whole interval lies above what its model can reach is implausible.
+    summary["above_limit"] = (summary["speedup_ci_low"] > model_limit(summary)).fillna(False).astype(bool)
     return summary[SUMMARY_COLUMNS]
 
 
 def ideal_speedup(cells: pd.DataFrame) -> pd.Series:
-    """The physical limit of each cell's speedup over serial.
+    """The physical limit of each cell's speedup over serial, from the machine that ran it.
 
-    CPU work: linear up to the core count of the machine that ran the cell,
-    min(workers, cores); but 1 for models whose workers share one interpreter on
-    GIL-holding work where the GIL is on. Latency-bound I/O: the tasks run in
-    ceil(tasks / workers) waves of one latency each, so tasks / waves. Other work has no
-    simple bound (NaN).
+    CPU work: linear up to the core count, min(workers, cores). Latency-bound I/O: the
+    tasks run in ceil(tasks / workers) waves of one latency each, so tasks / waves. Other
+    work has no simple bound (NaN).
     """
     waves = np.ceil(cells["tasks"] / cells["workers"])
     bound = pd.Series(np.nan, index=cells.index)
     cpu = cells["kind"].isin(CPU_KINDS)
     latency = cells["kind"].isin(LATENCY_KINDS)
     bound[cpu] = np.minimum(cells["workers"], cells["logical_cpus"])[cpu]
+    bound[latency] = (cells["tasks"] / waves)[latency]
+    return bound
+
+
+def model_limit(cells: pd.DataFrame) -> pd.Series:
+    """The limit a cell's own model cannot pass: the ideal, or 1 where one GIL serialises it.
+
+    Threads, asyncio and serial share one interpreter: on GIL-holding work with the GIL on
+    they cannot beat serial, whatever the cores. A speedup above it is the harness's doing.
+    """
     one_gil = (
         cells["kind"].isin(GIL_HOLDING_KINDS) & cells["gil_enabled"].astype(bool)
         & cells["model"].map(shares_one_interpreter)
     )  # fmt: skip
-    bound[one_gil] = 1.0
-    bound[latency] = (cells["tasks"] / waves)[latency]
-    return bound
+    return ideal_speedup(cells).where(~one_gil, 1.0)
 
 
 def noisy_cells(cells: pd.DataFrame) -> pd.DataFrame:

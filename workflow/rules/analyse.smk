@@ -66,6 +66,20 @@ rule compare_models:
         "../scripts/compare_models.py"
 
 
+rule compare_interpreters:
+    input:
+        samples="results/aggregate/samples.parquet",
+    output:
+        gaps="results/stats/interpreter_gaps.tsv",
+    log:
+        "results/logs/compare_interpreters.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/compare_interpreters.py"
+
+
 rule list_not_applicable:
     input:
         samples="results/aggregate/samples.parquet",

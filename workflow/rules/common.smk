@@ -10,6 +10,7 @@ from snakemake.exceptions import WorkflowError
 from showdown import matrix
 from showdown.cell import kernel_hash
 from showdown.config import ConfigError, load_sweep
+from showdown.figures import FIGURES
 from showdown.sizes import LABEL_PATTERN, parse_size, size_label
 
 try:
@@ -207,21 +208,7 @@ def final_outputs():
         "results/matrix/not_applicable.tsv",
         "results/matrix/applicability.tsv",
         "results/aggregate/failed.tsv",
-        *(
-            f"results/report/{figure}.png"
-            for figure in (
-                "speedup",
-                "winners",
-                "startup",
-                "drift",
-                "interpreters",
-                "memory",
-                "ipc",
-                "switch",
-                "locks",
-                "io",
-            )
-        ),
+        *(figure.output for figure in FIGURES),
     ]
 
 
