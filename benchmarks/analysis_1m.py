@@ -16,7 +16,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from showdown import aggregate, stats
+from showdown import stats
+from showdown.analysis import aggregate
 
 MODELS = ["serial", "threads", "asyncio", "processes-fork", "processes-forkserver", "processes-spawn"]
 ROUNDS, REPETITIONS, WARMUPS = 3, 3, 1

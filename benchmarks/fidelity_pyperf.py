@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pyperf
 
-from showdown.cell import run_kernel
-from showdown.interpreters import Interpreter
+from showdown.cell.interpreters import Interpreter
+from showdown.cell.job import run_kernel
 
 # name: (workload, model, workers, payload_bytes, tasks, params)
 KERNELS = {

@@ -5,10 +5,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-
 from scipy import stats as scipy_stats
 
-from showdown.aggregate import SUMMARY_COLUMNS, cell_summary
+from showdown.analysis.aggregate import SUMMARY_COLUMNS, cell_summary
 from showdown.stats import ratio_ci
 
 COLUMNS = [
@@ -234,7 +233,7 @@ def test_no_measured_rows_give_an_empty_summary_with_its_columns():
 
 
 def test_ideal_speedup_is_the_machines_limit_and_the_model_may_have_a_lower_one():
-    from showdown.aggregate import ideal_speedup, model_limit
+    from showdown.analysis.aggregate import ideal_speedup, model_limit
 
     cells = pd.DataFrame({
         "kind": ["cpu_pure", "cpu_pure", "io_sleep", "startup", "cpu_pure", "cpu_pure", "cpu_gil_released"],
@@ -260,7 +259,7 @@ def test_a_speedup_above_its_limit_is_flagged():
 
 
 def test_noisy_cells_say_why():
-    from showdown.aggregate import noisy_cells
+    from showdown.analysis.aggregate import noisy_cells
 
     quiet = dict(round_spread=0.02, spread_ratio=1.0, noisy=False, noise_reference="the A/A twins and their models",
                  above_limit=False, probe_drift=1.0, load_average=0.5, logical_cpus=2, flagged=0, rounds=5, **KEY,

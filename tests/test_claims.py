@@ -13,8 +13,14 @@ import pytest
 from scipy import stats as scipy_stats
 
 from showdown import stats
-from showdown.claims import (
-    LEDGER_COLUMNS, Claim, claim_contrasts, judge_points, ledger, load_claims, pooled_estimates,
+from showdown.analysis.claims import (
+    LEDGER_COLUMNS,
+    Claim,
+    claim_contrasts,
+    judge_points,
+    ledger,
+    load_claims,
+    pooled_estimates,
 )  # fmt: skip
 
 ALPHA, MARGIN = 0.05, 0.05

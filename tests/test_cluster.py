@@ -27,10 +27,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO, SNAKEMAKE, skip_or_fail
 
-from showdown.config import load_sweep
-from showdown.record import read_round_file
+from conftest import REPO, SNAKEMAKE, skip_or_fail
+from showdown.cell.record import read_round_file
+from showdown.sweep.config import load_sweep
 
 pytestmark = pytest.mark.slow
 

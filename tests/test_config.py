@@ -6,11 +6,11 @@ import sys
 import pytest
 
 from conftest import run_snakemake, tiny_sweep
-from showdown.config import ConfigError, load_schema, load_sweep
-from showdown.kernel.models import MODELS
 from showdown.kernel.catalogue import WORKLOADS
-from showdown.matrix import Schedule, expand_cells, not_applicable_cells
-from showdown.sizes import parse_size, size_label
+from showdown.kernel.models import MODELS
+from showdown.kernel.sizes import parse_size, size_label
+from showdown.sweep.config import ConfigError, load_schema, load_sweep
+from showdown.sweep.matrix import Schedule, expand_cells, not_applicable_cells
 
 
 def with_change(path, value):
@@ -127,7 +127,7 @@ def test_schema_lists_exactly_the_kernel_models_and_kinds():
 
 def test_defaults_are_filled_in():
     sweep = load_sweep({"workloads": {"cpu_pure": {"models": ["threads"], "workers": [2], "payloads": ["1KiB"]}}})
-    assert sweep["rounds"] == {"base": 3, "max": 4}
+    assert sweep["rounds"] == {"base": 5, "max": 5} and sweep["repetitions"] == 2
     assert sweep["margin"] == 0.05 and sweep["precision"] == 0.03
     assert list(sweep.interpreters) == [f"py{sys.version_info[0]}{sys.version_info[1]}"]
     assert sweep.workloads["cpu_pure"].params_dict() == {"iterations": 20000}
@@ -189,3 +189,17 @@ def test_schedule_of_a_group_does_not_depend_on_other_workloads():
     after = Schedule(load_sweep(config))
     for group in before.groups:
         assert before.order(group, 1) == after.order(group, 1)
+
+
+def test_a_retired_key_says_what_became_of_it():
+    with pytest.raises(ConfigError, match="bootstrap_resamples: removed: every interval is a round-level"):
+        load_sweep({**tiny_sweep(), "bootstrap_resamples": 2000})
+
+
+def test_a_matrix_with_nothing_applicable_is_refused_before_any_cell():
+    from showdown.sweep import Schedule
+
+    sweep = load_sweep({"workloads": {"io_net": {"models": ["asyncio_processes-fork"], "workers": [2],
+                                                 "payloads": ["64B"]}}})  # fmt: skip
+    with pytest.raises(ConfigError, match="the matrix is empty"):
+        Schedule(sweep)

@@ -11,9 +11,9 @@ import psutil
 import pytest
 
 from conftest import REPO, SNAKEMAKE, run_snakemake, tagged_processes, tiny_sweep
-from showdown.cell import CellJob, run_cell
-from showdown.interpreters import Interpreter
-from showdown.record import read_round_file
+from showdown.cell.interpreters import Interpreter
+from showdown.cell.job import CellJob, run_cell
+from showdown.cell.record import read_round_file
 
 
 def kernel_processes():
@@ -72,6 +72,7 @@ def test_sweep_survives_a_hanging_interpreter_and_keeps_failures_out_of_statisti
             "hangs": {"command": [sys.executable], "env": {"SHOWDOWN_FAULT": "hang"}},
         },
         cell_timeout_seconds=1,
+        rounds={"base": 2, "max": 2},
     )
     config["workloads"] = {"cpu_pure": config["workloads"]["cpu_pure"]}
     run_snakemake(tmp_path, "results/stats/verdicts.tsv", config=config)
@@ -89,7 +90,8 @@ def test_sweep_survives_a_hanging_interpreter_and_keeps_failures_out_of_statisti
 
 
 def test_an_interrupted_sweep_leaves_no_partial_file_and_resumes(tmp_path):
-    config = tiny_sweep()
+    # Two rounds of one warm-up and three repetitions: 8 jobs of 4 rows, the numbers below.
+    config = tiny_sweep(rounds={"base": 2, "max": 2}, repetitions=3)
     config["workloads"] = {
         "io_sleep": {"models": ["serial", "threads", "asyncio", "processes-fork"], "workers": [2],
                      "payloads": [64], "tasks": 8, "latency_ms": 20},
@@ -117,7 +119,7 @@ def test_an_interrupted_sweep_leaves_no_partial_file_and_resumes(tmp_path):
     assert kernel_processes() == []
 
     dry = subprocess.run(command + ["-n"], cwd=tmp_path, capture_output=True, text=True)
-    pending = int(next(l.split()[1] for l in (dry.stdout + dry.stderr).splitlines() if l.startswith("run_cell ")))
+    pending = int(next(line.split()[1] for line in (dry.stdout + dry.stderr).splitlines() if line.startswith("run_cell ")))
     # The missing cells, plus at most the one job the interrupt caught between renaming its
     # file into place and Snakemake recording it (Snakemake calls it incomplete).
     assert 8 - len(written) <= pending <= 8 - len(written) + 1

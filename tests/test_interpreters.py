@@ -17,14 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import pyenv_python, run_snakemake, skip_or_fail
 
-from showdown import interpreters
-from showdown.cell import CellJob, cell_rows, run_kernel, staged_kernel
-from showdown.config import ConfigError, load_sweep
-from showdown.figures.interpreters import draw_interpreters
-from showdown.interpreter_gaps import interpreter_gaps
-from showdown.interpreters import (
+from conftest import pyenv_python, run_snakemake, skip_or_fail
+from showdown.analysis.interpreter_gaps import interpreter_gaps
+from showdown.cell import interpreters
+from showdown.cell.interpreters import (
     Interpreter,
     build_env,
     discover,
@@ -32,7 +29,10 @@ from showdown.interpreters import (
     interpreters_yaml,
     resolve,
 )
-from showdown.supervisor import Outcome
+from showdown.cell.job import CellJob, cell_rows, run_kernel, staged_kernel
+from showdown.cell.supervisor import Outcome
+from showdown.figures.interpreters import draw_interpreters
+from showdown.sweep.config import ConfigError, load_sweep
 
 PYPY = "/usr/bin/pypy3"
 CPYTHONS = {"py39": "3.9", "py310": "3.10", "py312": "3.12", "py313": "3.13"}
@@ -110,7 +110,7 @@ def test_discovery_finds_the_pyenv_cpythons_by_absolute_path():
 
 
 def test_the_command_prints_a_block_a_sweep_accepts(tiny_config):
-    done = subprocess.run([sys.executable, "-m", "showdown.interpreters", "--yaml-only"],
+    done = subprocess.run([sys.executable, "-m", "showdown.cell.interpreters", "--yaml-only"],
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr
     block = yaml.safe_load(done.stdout)["interpreters"]

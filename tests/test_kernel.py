@@ -9,12 +9,12 @@ import time
 import pytest
 
 from conftest import pyenv_python, skip_or_fail
-from showdown.cell import run_kernel, staged_kernel
-from showdown.interpreters import Interpreter
+from showdown.cell.interpreters import Interpreter
+from showdown.cell.job import run_kernel, staged_kernel
 from showdown.kernel import calibration, cputime, speedprobe
+from showdown.kernel.catalogue import WORKLOADS, not_applicable_reason
 from showdown.kernel.models import MODELS, NotApplicable, make_model
 from showdown.kernel.timing import measure
-from showdown.kernel.catalogue import WORKLOADS, not_applicable_reason
 
 HERE = Interpreter("here", (sys.executable,))
 

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import pyenv_python, skip_or_fail
-from showdown.cell import run_kernel
-from showdown.interpreters import Interpreter
+from showdown.cell.interpreters import Interpreter
+from showdown.cell.job import run_kernel
 from showdown.kernel.catalogue import WORKLOADS
 from showdown.kernel.mechanisms import Crew, LockScenario, TransferScenario, digest
 from showdown.kernel.models import MODELS

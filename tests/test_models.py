@@ -16,8 +16,8 @@ from dataclasses import replace
 import pytest
 
 from conftest import skip_or_fail
-from showdown.cell import run_kernel
-from showdown.interpreters import Interpreter
+from showdown.cell.interpreters import Interpreter
+from showdown.cell.job import run_kernel
 from showdown.kernel import faults
 from showdown.kernel.catalogue import WORKLOADS
 from showdown.kernel.models import START_METHODS, AsyncioUvloop, NotApplicable, make_model

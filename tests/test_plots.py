@@ -15,13 +15,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, run_snakemake
 from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.offsetbox import AnnotationBbox
 from matplotlib.text import Text
 from PIL import Image
 
-from showdown.aggregate import ideal_speedup
+from conftest import REPO, run_snakemake
+from showdown.analysis.aggregate import ideal_speedup
 from showdown.figures import FIGURES, draw, draw_function, plot
 from showdown.figures.drift import SLOW_PHASE, draw_drift
 from showdown.figures.files import read_tsv

@@ -13,8 +13,19 @@ from scipy import stats as scipy_stats
 
 from showdown import stats
 from showdown.stats import (
-    MIN_ROUNDS, PAIR_FIELDS, VERDICT_FIELDS, aa_control, aa_spread, cell_estimates, effective_margin,
-    false_win_rate, holm, ratio_ci, spread_test, t_estimates, verdicts,
+    MIN_ROUNDS,
+    PAIR_FIELDS,
+    VERDICT_FIELDS,
+    aa_control,
+    aa_spread,
+    cell_estimates,
+    effective_margin,
+    false_win_rate,
+    holm,
+    ratio_ci,
+    spread_test,
+    t_estimates,
+    verdicts,
 )  # fmt: skip
 
 # Machine speed per round, as large as the drift seen on the benchmark hosts: shared by

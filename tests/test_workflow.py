@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import REPO, SNAKEMAKE, run_snakemake, tagged_processes
-from showdown.record import COLUMNS, read_round_file
+from showdown.cell.record import COLUMNS, read_round_file
 
 CELLS = {  # (workload, model, workers) of the tiny sweep
     ("cpu_pure", "serial", 1), ("cpu_pure", "threads", 2), ("cpu_pure", "processes-fork", 2),
@@ -64,7 +64,7 @@ def test_a_work_group_runs_round_by_round_in_its_shuffled_order(sweep):
 def test_all_models_of_a_work_group_do_the_same_work(sweep):
     workdir, _ = sweep
     samples = pd.read_parquet(workdir / "results/aggregate/samples.parquet")
-    for (workload, workers), rows in samples[samples.workload != "startup"].groupby(["workload", "payload_bytes"]):
+    for _, rows in samples[samples.workload != "startup"].groupby(["workload", "payload_bytes"]):
         assert rows["tasks"].nunique() == 1
         assert rows["checksum"].nunique() == 1
 

@@ -8,4 +8,4 @@ PyPy, free-threaded builds) and must run there unchanged.
 __version__ = "0.1.0"
 
 # Version of the round files' columns; files of another version are refused, not misread.
-SCHEMA_VERSION = 2  # 2: load_average
+SCHEMA_VERSION = 3  # the history: CHANGELOG.md and cell/record.py MIGRATIONS

@@ -1,8 +1,11 @@
-"""The words every stage after the measurement shares: keys, labels, suffixes.
+"""The words every stage after the measurement shares: keys, labels, suffixes, families.
 
 One definition each, so that a comparison group, a label or a family means the same in
-the aggregate, the statistics, the claims and the figures.
+the aggregate, the statistics, the claims and the figures. Workload families and start
+methods belong to the kernel's catalogue; they are named here as the kernel defines them.
 """
+
+from .kernel import CPU_KINDS, GIL_HOLDING_KINDS, LATENCY_KINDS, START_METHODS
 
 # A comparison group: models measured on the same work, machine and interpreter.
 GROUP_KEY = ("machine", "interpreter", "config_hash", "workload", "payload_bytes", "workers")
@@ -26,14 +29,8 @@ LABELS = (WIN, EQUIVALENT, UNDECIDED, NO_CONTEST, ALL_FAILED)
 SUPPORTED, REFUTED, DEPENDS, NOT_MEASURED = "supported", "refuted", "depends", "not measured"
 CLAIM_VERDICTS = (SUPPORTED, REFUTED, DEPENDS, UNDECIDED, NOT_MEASURED)
 
-# Workload families: what bounds a cell's speedup over serial.
-CPU_KINDS = ("cpu_pure", "cpu_gil_released")
-LATENCY_KINDS = ("io_sleep", "io_net")
-# Pure-Python work holds the GIL: threads cannot beat serial on it where the GIL is on.
-GIL_HOLDING_KINDS = ("cpu_pure",)
-# Models whose workers share one interpreter (and so one GIL where there is one).
+# Models whose workers have an interpreter (and so a GIL) each, besides processes.
 _OWN_INTERPRETER_FAMILIES = ("subinterpreters",)
-START_METHODS = ("fork", "forkserver", "spawn")
 
 
 def base_model(model: str) -> str:
@@ -49,3 +46,10 @@ def shares_one_interpreter(model: str) -> bool:
     """True for serial, threads and asyncio models; False for processes and subinterpreters."""
     base = base_model(model)
     return base.rsplit("-", 1)[-1] not in START_METHODS and base not in _OWN_INTERPRETER_FAMILIES
+
+
+__all__ = [
+    "AA_SUFFIX", "ALL_FAILED", "CELL_KEY", "CLAIM_VERDICTS", "CPU_KINDS", "DEPENDS", "EQUIVALENT", "GIL_HOLDING_KINDS",
+    "GROUP_KEY", "LABELS", "LATENCY_KINDS", "NOT_MEASURED", "NO_CONTEST", "REFUTED", "SERIAL", "SERIAL_KEY",
+    "START_METHODS", "SUPPORTED", "UNDECIDED", "WIN", "base_model", "is_aa_twin", "shares_one_interpreter",
+]  # fmt: skip

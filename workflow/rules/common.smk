@@ -7,11 +7,10 @@ import sys
 
 from snakemake.exceptions import WorkflowError
 
-from showdown import matrix
 from showdown.cell import kernel_hash
-from showdown.config import ConfigError, load_sweep
+from showdown.sweep import ConfigError, load_sweep, matrix
 from showdown.figures import FIGURES
-from showdown.sizes import LABEL_PATTERN, parse_size, size_label
+from showdown.kernel import LABEL_PATTERN, parse_size, size_label
 
 try:
     SWEEP = load_sweep(config)
@@ -145,7 +144,7 @@ def cell_job(cell, round):
 
 
 def cell_request(wildcards):
-    """All a cell job needs, as one JSON argument of `python -m showdown.run_cell`."""
+    """All a cell job needs, as one JSON argument of `python -m showdown.cell.run`."""
     cell = cell_of(wildcards)
     request = {
         "interpreter": interpreter_params(wildcards),

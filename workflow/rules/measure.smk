@@ -20,7 +20,7 @@ rule run_cell:
         request=cell_request,
     # A command, not a `script:`: that form imports Snakemake into every cell job first.
     shell:
-        '"$SHOWDOWN_PYTHON" -m showdown.run_cell {output:q} {params.request:q} > {log:q} 2>&1'
+        '"$SHOWDOWN_PYTHON" -m showdown.cell.run {output:q} {params.request:q} > {log:q} 2>&1'
 
 
 checkpoint plan_round:

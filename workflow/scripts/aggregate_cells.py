@@ -2,7 +2,7 @@
 
 import sys
 
-from showdown.aggregate import write_aggregate
+from showdown.analysis import write_aggregate
 
 if __name__ == "__main__":
     sys.stderr = open(snakemake.log[0], "w")

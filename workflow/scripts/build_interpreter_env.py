@@ -2,7 +2,7 @@
 
 import sys
 
-from showdown.interpreters import Interpreter, build_env
+from showdown.cell import Interpreter, build_env
 
 if __name__ == "__main__":
     sys.stderr = open(snakemake.log[0], "w")

@@ -2,7 +2,7 @@
 
 import sys
 
-from showdown.interpreter_gaps import write_interpreter_gaps
+from showdown.analysis import write_interpreter_gaps
 
 if __name__ == "__main__":
     # Left open: an uncaught error's traceback is written at exit, into the log.

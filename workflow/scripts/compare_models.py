@@ -2,7 +2,7 @@
 
 import sys
 
-from showdown.compare import write_comparisons
+from showdown.analysis import write_comparisons
 
 if __name__ == "__main__":
     sys.stderr = open(snakemake.log[0], "w")

@@ -2,7 +2,7 @@
 
 import sys
 
-from showdown.claims import write_ledger
+from showdown.analysis import write_ledger
 
 if __name__ == "__main__":
     sys.stderr = open(snakemake.log[0], "w")

@@ -2,7 +2,7 @@
 
 import sys
 
-from showdown.applicability import write_not_applicable
+from showdown.sweep import write_not_applicable
 
 if __name__ == "__main__":
     sys.stderr = open(snakemake.log[0], "w")

@@ -2,7 +2,7 @@
 
 import sys
 
-from showdown.rounds import write_plan
+from showdown.sweep import write_plan
 
 if __name__ == "__main__":
     sys.stderr = open(snakemake.log[0], "w")

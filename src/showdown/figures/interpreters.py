@@ -12,14 +12,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..interpreter_gaps import COLUMNS as GAP_COLUMNS
-from ..interpreter_gaps import SUBINTERPRETERS, THREADS
-from ..sizes import size_label
-from ..vocabulary import SERIAL
+from ..analysis import GAP_COLUMNS, SUBINTERPRETERS, THREADS
+from ..kernel import size_label
+from ..vocabulary import EQUIVALENT, SERIAL, UNDECIDED, WIN
 from .panels import SERIAL_STYLE, finish, no_data, ratio_label, workload_rank
 from .speedup import STARTUP
 from .theme import is_aa_twin, model_colour, model_order, themed
-from ..vocabulary import EQUIVALENT, UNDECIDED, WIN
 
 
 @themed
@@ -33,7 +31,7 @@ def draw_interpreters(
     given (a winner, or the models listed as equivalent or undecided), else the fastest
     point estimate; its bar is edged in black (no bar when serial is the fastest). Right: how far threads
     and subinterpreters are from processes under each interpreter: the time ratios with 95%
-    CIs of ``gaps`` (:func:`showdown.interpreter_gaps.interpreter_gaps`; below 1: faster
+    CIs of ``gaps`` (:func:`showdown.analysis.interpreter_gaps.interpreter_gaps`; below 1: faster
     than processes). An interpreter whose cells ran with the GIL off is labelled so.
     """
     title = "Interpreters: best model, and threads / subinterpreters against processes"

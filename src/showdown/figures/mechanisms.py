@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..sizes import size_label
+from ..kernel import size_label
 from .panels import (
     CI_NOTE,
     MIB,

@@ -20,8 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..kernel.catalogue import WORKLOADS
-from ..sizes import size_label
+from ..kernel import WORKLOADS, size_label
 from .theme import (
     REFERENCE_COLOUR,
     model_colour,

@@ -31,7 +31,7 @@ def draw_speedup(cells: pd.DataFrame) -> Figure:
     model with its CI, the ideal speedup and the serial level.
 
     The ideal is cells.tsv's ``ideal_speedup``, which aggregation computes per cell from
-    the CPUs of the machine that ran it (:func:`showdown.aggregate.ideal_speedup`).
+    the CPUs of the machine that ran it (:func:`showdown.analysis.aggregate.ideal_speedup`).
     """
     title = "Speedup over serial (error bars: 95% bootstrap CI)"
     if cells.empty:

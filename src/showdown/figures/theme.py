@@ -18,8 +18,7 @@ matplotlib.use("Agg")  # figures are written to files, often on nodes with no di
 import numpy as np
 import seaborn as sns
 
-from ..kernel.catalogue import MODEL_NAMES
-from ..kernel.models import MODELS
+from ..kernel import MODEL_NAMES, MODELS
 from ..vocabulary import AA_SUFFIX
 
 DPI = 120

@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.offsetbox import AnnotationBbox, TextArea, VPacker
 from matplotlib.patches import Patch, Rectangle
 
-from .panels import finish, no_data, payload_labels, setting_labels, workload_rank
 from ..vocabulary import ALL_FAILED, EQUIVALENT, NO_CONTEST, UNDECIDED, WIN
+from .panels import finish, no_data, payload_labels, setting_labels, workload_rank
 from .theme import EQUIVALENT_COLOUR, model_colour, model_order, themed
 
 # How the tile of each label that names no winner looks: (face colour, hatch).

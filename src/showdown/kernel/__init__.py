@@ -1,4 +1,25 @@
 """The measuring kernel: workloads, models, timing. Standard library only.
 
-Run as ``python -m showdown.kernel``; see ``__main__`` for the commands.
+Run as ``python -m showdown.kernel``; see ``__main__`` for the commands. The names the
+rest of the pipeline takes from the kernel are its door, below; they load on first use,
+because worker processes started with spawn or forkserver import this package to unpickle
+their tasks and must not pay for the whole catalogue.
 """
+
+_DOOR = {
+    "WORKLOADS": "catalogue", "MODEL_NAMES": "catalogue", "CPU_KINDS": "catalogue",
+    "LATENCY_KINDS": "catalogue", "GIL_HOLDING_KINDS": "catalogue", "applicability_table": "catalogue",
+    "not_applicable_reason": "catalogue", "MODELS": "models", "START_METHODS": "base",
+    "LABEL_PATTERN": "sizes", "parse_size": "sizes", "size_label": "sizes",
+}  # fmt: skip
+
+
+def __getattr__(name):
+    if name not in _DOOR:
+        raise AttributeError(f"module 'showdown.kernel' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_DOOR[name]}", __name__), name)
+
+
+__all__ = sorted(_DOOR)

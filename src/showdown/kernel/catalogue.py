@@ -32,6 +32,8 @@ WORKLOADS: Dict[str, Workload] = {
             description="pure-Python loop holding the GIL",
             defaults={"iterations": 20_000},
             scenario=PoolScenario,
+            bound="cores",
+            holds_gil=True,
         ),
         Workload(
             kind="cpu_gil_released",
@@ -42,6 +44,7 @@ WORKLOADS: Dict[str, Workload] = {
             description="hashlib.sha256 over payload-sized buffers (releases the GIL above 2 KiB)",
             defaults={"bytes_per_task": 1 << 20},
             scenario=PoolScenario,
+            bound="cores",
         ),
         Workload(
             kind="io_sleep",
@@ -52,6 +55,7 @@ WORKLOADS: Dict[str, Workload] = {
             description="a fixed latency per task (time.sleep, or asyncio.sleep on the event loop)",
             defaults={"latency_ms": 10.0, "tasks": 16},
             scenario=PoolScenario,
+            bound="latency",
         ),
         Workload(
             kind="startup",
@@ -72,6 +76,7 @@ WORKLOADS: Dict[str, Workload] = {
             defaults={"latency_ms": 20.0, "tasks": 64},
             scenario=NetScenario,
             accepts=NET_MODELS,
+            bound="latency",
         ),
         Workload(
             kind="io_disk",
@@ -122,6 +127,11 @@ WORKLOADS: Dict[str, Workload] = {
 
 
 
+
+# The families, by what bounds a speedup over serial: the rest of the pipeline reads these.
+CPU_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.bound == "cores")
+LATENCY_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.bound == "latency")
+GIL_HOLDING_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.holds_gil)
 
 # Every model name a config may use: the pool models and each workload's own mechanisms.
 MODEL_NAMES: Tuple[str, ...] = tuple(

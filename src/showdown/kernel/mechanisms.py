@@ -136,8 +136,8 @@ class Crew:
         for control, worker in zip(self.controls, self.workers):
             try:
                 control.send(_GO)
-            except OSError:
-                raise BatchFailed(f"{worker.name} died before a batch (exit code {_exitcode(worker)})")
+            except OSError as error:
+                raise BatchFailed(f"{worker.name} died before a batch (exit code {_exitcode(worker)})") from error
         return self._answers("running a batch")
 
     def _answers(self, what: str) -> List[Any]:
@@ -157,8 +157,8 @@ class Crew:
                 worker = self.workers[index]
                 try:
                     ok, detail = control.recv()
-                except (EOFError, OSError):
-                    raise BatchFailed(f"{worker.name} died while {what} (exit code {_exitcode(worker)})")
+                except (EOFError, OSError) as error:
+                    raise BatchFailed(f"{worker.name} died while {what} (exit code {_exitcode(worker)})") from error
                 if not ok:
                     raise BatchFailed(f"{worker.name} failed while {what}:\n{detail}")
                 answers[index] = detail
@@ -223,12 +223,12 @@ class CoroutineCrew:
             return self.loop.run_until_complete(
                 asyncio.wait_for(_gather_roles(self.roles), WAIT_TIMEOUT_SECONDS)
             )
-        except asyncio.TimeoutError:  # not yet the builtin TimeoutError before Python 3.11
+        except asyncio.TimeoutError as error:  # not yet the builtin TimeoutError before Python 3.11
             raise BatchFailed(
                 f"the coroutines did not finish within {WAIT_TIMEOUT_SECONDS:.0f} s: deadlock?"
-            )
-        except Exception:  # as a thread or process crew reports a failed role
-            raise BatchFailed(f"a coroutine failed:\n{traceback.format_exc()}")
+            ) from error
+        except Exception as error:  # as a thread or process crew reports a failed role
+            raise BatchFailed(f"a coroutine failed:\n{traceback.format_exc()}") from error
 
     def stop(self) -> None:
         if self.loop is not None:
@@ -476,7 +476,7 @@ class TransferScenario(MechanismScenario):
             # SharedMemory refuses size 0; a 0-byte payload moves through one spare byte.
             block = shared_memory.SharedMemory(create=True, size=max(1, self.capacity * self.payload_bytes))
         except (ImportError, AttributeError) as error:  # no working _posixshmem (PyPy)
-            raise NotApplicable(f"multiprocessing.shared_memory does not work here: {error!r}")
+            raise NotApplicable(f"multiprocessing.shared_memory does not work here: {error!r}") from error
         self.resources.callback(_release_block, block)
         return _SharedMemoryChannel(
             block, self.capacity, self.payload_bytes,

@@ -17,8 +17,15 @@ from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Type
 
-from .base import BARRIER_TIMEOUT_SECONDS, LIVENESS_POLL_SECONDS, START_METHODS, STOP_TIMEOUT_SECONDS, Model, NotApplicable
-from .workloads import Workload, startup_task
+from .base import (
+    BARRIER_TIMEOUT_SECONDS,
+    LIVENESS_POLL_SECONDS,
+    START_METHODS,
+    STOP_TIMEOUT_SECONDS,
+    Model,
+    NotApplicable,
+)
+from .workloads import startup_task
 
 # The barrier each worker meets on start-up; set by the pool initializer in every worker.
 _barrier: Any = None
@@ -253,10 +260,10 @@ class _QueueWorkers(Model):
         while True:
             try:
                 return self.results.get(timeout=LIVENESS_POLL_SECONDS)
-            except queue.Empty:
+            except queue.Empty as empty:
                 dead = sum(not worker.is_alive() for worker in self.spawned)
                 if dead:
-                    raise BrokenProcessPool(f"{dead} of {self.workers} workers died during a batch")
+                    raise BrokenProcessPool(f"{dead} of {self.workers} workers died during a batch") from empty
 
     def stop(self):
         if not self.spawned:
@@ -443,5 +450,5 @@ def make_model(name: str, workers: int) -> Model:
     try:
         factory = MODELS[name]
     except KeyError:
-        raise NotApplicable(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
+        raise NotApplicable(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}") from None
     return factory(workers)

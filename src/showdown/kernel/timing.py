@@ -12,8 +12,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Dict, List
 
 from . import cputime, speedprobe
-from .models import NotApplicable
 from .catalogue import WORKLOADS
+from .models import NotApplicable
 from .workloads import BatchFailed, CheckFailed
 
 

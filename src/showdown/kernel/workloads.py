@@ -103,6 +103,11 @@ class Workload:
     scenario: Optional[Callable[..., Any]] = None
     # The models (mechanisms) it accepts; None: every pool model of ``models.MODELS``.
     accepts: Optional[Tuple[str, ...]] = None
+    # Its family, by what bounds a speedup over serial: "cores" (CPU work), "latency"
+    # (tasks waiting in waves), or None (no simple bound).
+    bound: Optional[str] = None
+    # Pure-Python work: one GIL lets one thread run it at a time.
+    holds_gil: bool = False
 
     def args(self, tasks: int, payload_bytes: int, params: Dict[str, Any]) -> List[tuple]:
         """The arguments of one batch; every task shares one payload object."""

@@ -7,8 +7,17 @@ get their intervals and noise flags from their rounds (:mod:`.cells`).
 
 from .cells import cell_estimates, spread_test
 from .decide import (
-    PAIR_FIELDS, TESTS, VERDICT_FIELDS, aa_control, aa_spread, claim_p, claim_p_against, effective_margin,
-    false_win_rate, holm, verdicts,
+    PAIR_FIELDS,
+    TESTS,
+    VERDICT_FIELDS,
+    aa_control,
+    aa_spread,
+    claim_p,
+    claim_p_against,
+    effective_margin,
+    false_win_rate,
+    holm,
+    verdicts,
 )  # fmt: skip
 from .estimates import MIN_ROUNDS, band, estimate_pairs, paired_log_ratios, ratio_ci, round_medians, t_estimates
 

@@ -30,7 +30,15 @@ import pandas as pd
 from scipy import stats as _scipy
 
 from ..vocabulary import (
-    AA_SUFFIX, EQUIVALENT, GROUP_KEY, NO_CONTEST, SERIAL, SERIAL_KEY, UNDECIDED, WIN, is_aa_twin,
+    AA_SUFFIX,
+    EQUIVALENT,
+    GROUP_KEY,
+    NO_CONTEST,
+    SERIAL,
+    SERIAL_KEY,
+    UNDECIDED,
+    WIN,
+    is_aa_twin,
 )  # fmt: skip
 from .estimates import MIN_ROUNDS, band, estimate_pairs, p_above, p_below, paired_log_ratios, round_medians
 

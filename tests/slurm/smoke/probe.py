@@ -1,4 +1,6 @@
-import json, os, socket
+import json
+import os
+import socket
 
 # SLURM_JOB_ID is in the job's environment (the jobstep plugin keeps it for the srun
 # step that runs this script); absent for localrules.

@@ -10,7 +10,7 @@ from typing import Dict, List
 
 import pandas as pd
 
-from .kernel.catalogue import applicability_table
+from ..kernel import applicability_table
 
 CELL_COLUMNS = ["machine", "interpreter", "workload", "model", "workers", "payload_bytes"]
 

@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import showdown
 
-from . import SCHEMA_VERSION
+from .. import SCHEMA_VERSION
 from .interpreters import Interpreter, resolve
 from .record import to_table, write_atomic, write_json_atomic
 from .supervisor import Outcome, run_supervised

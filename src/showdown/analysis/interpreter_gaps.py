@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .stats import ratio_ci
+from ..stats import ratio_ci
 
 THREADS, SUBINTERPRETERS = "threads", "subinterpreters"
 # The process model the gaps are measured against, in order of preference.

@@ -17,11 +17,10 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import jsonschema
 import yaml
 
-from . import SCHEMA_VERSION
-from .interpreters import Interpreter, check_interpreter, default_interpreter_name
-from .kernel.catalogue import MODEL_NAMES, WORKLOADS
-from .sizes import parse_size
-from .vocabulary import AA_SUFFIX, base_model
+from .. import SCHEMA_VERSION
+from ..cell import Interpreter, check_interpreter, default_interpreter_name
+from ..kernel import MODEL_NAMES, WORKLOADS, parse_size
+from ..vocabulary import AA_SUFFIX, base_model
 
 INTERPRETER_CHECK_SECONDS = 30
 # Keys of a workload entry that change what its cells measure (beside the coordinates).
@@ -44,7 +43,7 @@ def load_schema() -> Dict[str, Any]:
     One source of truth: a workload or model added to the kernel's catalogue is allowed
     in the config at once, and the error messages list it.
     """
-    text = resources.files("showdown").joinpath("schemas/config.schema.yaml").read_text()
+    text = resources.files("showdown.sweep").joinpath("schemas/config.schema.yaml").read_text()
     schema = yaml.safe_load(text)
     entry = schema["properties"]["workloads"]["additionalProperties"]["properties"]
     entry["kind"]["enum"] = sorted(WORKLOADS)

@@ -7,9 +7,9 @@ so that claims use the same. Groups whose cells all failed get a label that says
 
 import pandas as pd
 
-from . import stats
+from .. import stats
+from ..vocabulary import ALL_FAILED, GROUP_KEY
 from .aggregate import failed_groups
-from .vocabulary import ALL_FAILED, GROUP_KEY
 
 
 def write_comparisons(

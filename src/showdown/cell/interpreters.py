@@ -4,7 +4,7 @@ Light on purpose (standard library only): every cell job imports it before it st
 the kernel, and every import there is time the sweep waits.
 
 Also here: finding the interpreters of this machine (``showdown-interpreters``, or
-``python -m showdown.interpreters``), and building the private virtual environment of an
+``python -m showdown.cell.interpreters``), and building the private virtual environment of an
 interpreter whose config entry lists ``packages`` (the ``build_interpreter_env`` rule).
 """
 
@@ -111,7 +111,7 @@ def identify(command: Sequence[str], env: Optional[Mapping[str, str]] = None) ->
         )
         implementation, version, gil, threaded = json.loads(done.stdout)
     except (OSError, ValueError, subprocess.TimeoutExpired) as error:
-        raise ValueError(f"{resolved} did not answer as a Python interpreter ({type(error).__name__})")
+        raise ValueError(f"{resolved} did not answer as a Python interpreter ({type(error).__name__})") from error
     return Identity(implementation, tuple(version), bool(gil), bool(threaded))
 
 

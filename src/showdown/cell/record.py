@@ -3,7 +3,10 @@
 One row per repetition (warm-ups included and flagged), never pre-averaged. Every row
 carries its provenance. A file is written under a temporary name and renamed into place,
 so an interrupted job leaves either the old file or the new one, never half of one.
-Files carry ``schema_version``; files of another version are refused, not misread.
+Files carry ``schema_version``; files of another version are refused, not misread. Older
+files can be carried forward for analysis only (:func:`migrate_table`, and
+``python -m showdown.cell.migrate``): the renames and additions of every version since are
+in :data:`MIGRATIONS` and in CHANGELOG.md.
 """
 
 import io
@@ -16,7 +19,7 @@ import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from . import SCHEMA_VERSION
+from .. import SCHEMA_VERSION
 
 STATUSES = ("ok", "timeout", "crashed", "broken_pool", "failed", "not_applicable")
 FAILED_STATUSES = ("timeout", "crashed", "broken_pool", "failed")
@@ -77,6 +80,14 @@ SCHEMA = pa.schema(
 COLUMNS = SCHEMA.names
 
 
+# What changed in the round file at each schema version, for carrying older files forward:
+# columns renamed (old name -> new name); columns added since come back as nulls.
+MIGRATIONS: Dict[int, Dict[str, str]] = {
+    2: {},  # load_average added
+    3: {},  # the package laid out as the pipeline: the kernel's files (and so its hash) changed
+}
+
+
 class SchemaMismatch(ValueError):
     """A result file written by another schema version: rerun it, do not misread it."""
 
@@ -124,6 +135,26 @@ def write_json_atomic(document, path: str) -> None:
     os.replace(temporary, path)
 
 
+def migrate_table(table: pa.Table, version: int) -> pa.Table:
+    """A table of schema ``version`` as the current schema reads it: renamed, nulls added.
+
+    For analysis only: the measurements stay what they were (a migrated file is never
+    written over the one measured), and a column the old kernel did not record is null.
+    """
+    if not 1 <= version <= SCHEMA_VERSION:
+        raise SchemaMismatch(f"schema version {version} is unknown; known: 1 to {SCHEMA_VERSION}")
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        renames = MIGRATIONS.get(step, {})
+        table = table.rename_columns([renames.get(name, name) for name in table.column_names])
+    for name in COLUMNS:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(len(table), SCHEMA.field(name).type))
+    table = table.set_column(
+        table.column_names.index("schema_version"), "schema_version", pa.array([SCHEMA_VERSION] * len(table))
+    )
+    return table.select(COLUMNS).cast(SCHEMA)
+
+
 def read_round_file(path: str) -> pa.Table:
     """A round file's rows; SchemaMismatch if it was written by another schema version."""
     table = pq.read_table(path)
@@ -131,7 +162,8 @@ def read_round_file(path: str) -> pa.Table:
     if versions != {SCHEMA_VERSION}:
         raise SchemaMismatch(
             f"{path} has schema version {sorted(map(str, versions))}, this showdown reads "
-            f"version {SCHEMA_VERSION}: rerun the cell with `snakemake {path} --force --cores all`"
+            f"version {SCHEMA_VERSION}: rerun the cell with `snakemake {path} --force --cores all`, or carry "
+            "it forward for analysis only with `python -m showdown.cell.migrate`"
         )
     return table.select(COLUMNS).cast(SCHEMA)
 

@@ -1,4 +1,4 @@
-"""``python -m showdown.run_cell OUTPUT REQUEST``: the run_cell rule's command.
+"""``python -m showdown.cell.run OUTPUT REQUEST``: the run_cell rule's command.
 
 A command rather than a Snakemake ``script:``, which imports Snakemake and unpickles its job
 object first: a quarter of a second of every cell job. For the same reason NumPy is kept
@@ -13,11 +13,11 @@ sys.modules.setdefault("numpy", None)  # an import of numpy now fails fast, as i
 import argparse  # noqa: E402
 import json  # noqa: E402
 
-from showdown.cell import run_cell_job  # noqa: E402
+from showdown.cell.job import run_cell_job  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m showdown.run_cell", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m showdown.cell.run", description=__doc__.splitlines()[0])
     parser.add_argument("output", help="the round file to write")
     parser.add_argument("request", type=json.loads, help="the job as JSON, built by cell_request")
     args = parser.parse_args()

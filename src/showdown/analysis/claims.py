@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import stats
-from .vocabulary import DEPENDS, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
+from .. import stats
+from ..vocabulary import DEPENDS, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
 
 TESTS = stats.TESTS
 # Metrics per sample; cpu_seconds_per_task is the CPU of the whole process tree per task.

@@ -10,10 +10,17 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from . import stats
-from .record import read_round_files
-from .vocabulary import (
-    AA_SUFFIX, CELL_KEY, CPU_KINDS, GIL_HOLDING_KINDS, GROUP_KEY, LATENCY_KINDS, SERIAL, shares_one_interpreter,
+from .. import stats
+from ..cell import read_round_files
+from ..vocabulary import (
+    AA_SUFFIX,
+    CELL_KEY,
+    CPU_KINDS,
+    GIL_HOLDING_KINDS,
+    GROUP_KEY,
+    LATENCY_KINDS,
+    SERIAL,
+    shares_one_interpreter,
 )  # fmt: skip
 
 

@@ -11,8 +11,8 @@ from typing import Dict, List
 
 import pandas as pd
 
-from . import stats
-from .record import read_round_files, write_json_atomic
+from .. import stats
+from ..cell import read_round_files, write_json_atomic
 
 
 def cell_precisions(samples: pd.DataFrame) -> pd.DataFrame:

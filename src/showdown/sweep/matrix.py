@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
+from .. import kernel
+from ..vocabulary import base_model
 from .config import ConfigError, Sweep
-from .vocabulary import base_model
-from .kernel import catalogue
-from .kernel.models import START_METHODS
-from .sizes import parse_size, size_label
 
 # One layout for every path, used by the rules and the code alike.
 CELL = "results/cells/{machine}/{interpreter}/{workload}/{model}/w{workers}_p{payload}/r{round}.parquet"
@@ -41,7 +39,7 @@ class Cell:
 
     @property
     def payload_bytes(self) -> int:
-        return parse_size(self.payload)
+        return kernel.parse_size(self.payload)
 
     @property
     def base_model(self) -> str:
@@ -69,11 +67,11 @@ class Cell:
 
 def not_applicable_reason(sweep: Sweep, kind: str, model: str, workers: int) -> Optional[str]:
     """Why this (kind, model, workers) is not measured, or None if it is."""
-    reason = catalogue.not_applicable_reason(kind, base_model(model))
+    reason = kernel.not_applicable_reason(kind, base_model(model))
     if reason:
         return reason
     cap = sweep["process_workers_cap"]
-    if base_model(model).rsplit("-", 1)[-1] in START_METHODS and workers > cap:
+    if base_model(model).rsplit("-", 1)[-1] in kernel.START_METHODS and workers > cap:
         return f"{workers} processes exceed process_workers_cap ({cap})"
     return None
 
@@ -87,7 +85,7 @@ def _candidates(sweep: Sweep):
                     counts = (1,) if model.split(".")[0] == "serial" else entry.workers
                     for workers in counts:
                         yield Cell(
-                            sweep.machine, interpreter, entry.label, model, workers, size_label(payload)
+                            sweep.machine, interpreter, entry.label, model, workers, kernel.size_label(payload)
                         ), entry.kind
 
 
@@ -127,13 +125,14 @@ class Schedule:
         for cell in self.cells:
             self.groups.setdefault(cell.work_group, []).append(cell)
 
-    @lru_cache(maxsize=None)
+    # One schedule lives as long as the workflow: caching on it holds nothing longer.
+    @lru_cache(maxsize=None)  # noqa: B019
     def order(self, group: Tuple[str, str, str, str], round: int) -> Tuple[Cell, ...]:
         cells = list(self.groups[group])
         random.Random(f"{self.seed}/{'/'.join(group)}/{round}").shuffle(cells)
         return tuple(cells)
 
-    @lru_cache(maxsize=None)
+    @lru_cache(maxsize=None)  # noqa: B019
     def _positions(self, group, round) -> Dict[Cell, int]:
         return {cell: index for index, cell in enumerate(self.order(group, round))}
 

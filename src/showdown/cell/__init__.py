@@ -1,0 +1,27 @@
+"""The cell job: one (cell, round) measured by the kernel in a fresh interpreter, kept as a round file.
+
+``job`` stages the kernel and runs it under supervision (``supervisor``: time limits, no
+process left behind), ``record`` owns the round file (its columns, schema version and
+atomic writes), ``interpreters`` finds and describes the Python that runs the kernel.
+Later stages take what they need from this door. Names load on first use: the cell job
+itself (``python -m showdown.cell.run``) keeps NumPy out and must not import more than it
+runs.
+"""
+
+_DOOR = {
+    "run_cell_job": "job", "kernel_hash": "job", "probe_interpreter": "job", "calibrate_work": "job",
+    "read_round_files": "record", "read_round_file": "record", "write_json_atomic": "record",
+    "Interpreter": "interpreters", "build_env": "interpreters", "check_interpreter": "interpreters",
+    "default_interpreter_name": "interpreters",
+}  # fmt: skip
+
+
+def __getattr__(name):
+    if name not in _DOOR:
+        raise AttributeError(f"module 'showdown.cell' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_DOOR[name]}", __name__), name)
+
+
+__all__ = sorted(_DOOR)

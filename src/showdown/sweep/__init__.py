@@ -1,0 +1,18 @@
+"""The sweep: the config, the matrix of cells and the order of their jobs, the rounds, what runs.
+
+``config`` validates a configuration against its schema (every problem named with its key
+and the allowed values), ``matrix`` expands it into cells and schedules their rounds,
+``rounds`` decides after each round which work groups get another, ``applicability``
+lists what does not run and why. The workflow takes everything from this door.
+"""
+
+from . import matrix
+from .applicability import write_applicability, write_not_applicable
+from .config import ConfigError, Sweep, load_schema, load_sweep, load_sweep_file
+from .matrix import Cell, Schedule, expand_cells, not_applicable_cells
+from .rounds import write_plan
+
+__all__ = [
+    "Cell", "ConfigError", "Schedule", "Sweep", "expand_cells", "load_schema", "load_sweep", "load_sweep_file",
+    "matrix", "not_applicable_cells", "write_applicability", "write_not_applicable", "write_plan",
+]  # fmt: skip
