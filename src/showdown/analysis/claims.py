@@ -39,7 +39,7 @@ TESTS = stats.TESTS
 # Metrics per sample; cpu_seconds_per_task is the CPU of the whole process tree per task.
 METRICS = ("wall_seconds", "peak_pss_bytes", "cpu_per_wall", "cpu_seconds_per_task")
 WHERE_KEYS = ("workers_min", "workers_max", "workload", "payload_bytes_min", "payload_bytes_max")
-POINT_KEY = ["machine", "interpreter", "payload_bytes", "workers"]
+POINT_KEY = ["machine", "interpreter", "workload", "payload_bytes", "workers"]
 ROW_KEY = ["claim", "machine", "interpreter"]
 # How a ratio below / above 1 reads, per metric.
 WORDS = {
@@ -196,7 +196,7 @@ def _boundary(points: pd.DataFrame, margin: float) -> bool:
 def _detail(points: pd.DataFrame) -> str:
     """Each point: models, workers, payload, ratio with CI and its own outcome."""
     return "; ".join(
-        f"{p.model_a} vs {p.model_b} at {p.workers} workers, {p.payload_bytes} B: "
+        f"{p.model_a} vs {p.model_b} on {p.workload} at {p.workers} workers, {p.payload_bytes} B: "
         f"{p.ratio:.3f} [{p.ci_low:.3f}, {p.ci_high:.3f}] {p.outcome}"
         for p in points.itertuples()
     )
