@@ -1,0 +1,76 @@
+"""The comparison writer: labels, pairs, the A/A control and its margin, failed groups, flagged rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from showdown.analysis import write_comparisons
+
+KEY = {"machine": "m", "interpreter": "py", "config_hash": "h", "kind": "cpu_pure", "payload_bytes": 64}
+
+
+def rows(workload, model, workers, levels, *, status="ok", flagged=()):
+    """Two repetitions per round at ``levels[r]`` seconds; ``flagged`` names flagged rounds."""
+    return [
+        {**KEY, "workload": workload, "model": model, "workers": workers, "round": r + 1, "status": status,
+         "wall_seconds": level * (1 + 0.001 * rep), "measured": status == "ok", "flagged": r + 1 in flagged}
+        for r, level in enumerate(levels) for rep in range(2)
+    ]  # fmt: skip
+
+
+def write(tmp_path, *parts, margin=0.05):
+    samples = pd.DataFrame([row for part in parts for row in part])
+    samples.to_parquet(tmp_path / "samples.parquet")
+    out = {name: str(tmp_path / f"{name}.tsv") for name in ("verdicts", "pairs", "aa", "false_win")}
+    verdicts = write_comparisons(
+        str(tmp_path / "samples.parquet"), verdicts_tsv=out["verdicts"], verdicts_parquet=str(tmp_path / "v.parquet"),
+        pairs_tsv=out["pairs"], aa_tsv=out["aa"], false_win_tsv=out["false_win"], alpha=0.05, margin=margin,
+    )  # fmt: skip
+    return verdicts, {name: pd.read_csv(path, sep="\t") for name, path in out.items()}
+
+
+DRIFT = np.array([1.0, 1.3, 0.9, 1.1, 1.2])
+
+
+def test_labels_pairs_and_a_failed_group(tmp_path):
+    verdicts, files = write(
+        tmp_path,
+        rows("cpu", "serial", 1, 2.0 * DRIFT), rows("cpu", "threads", 2, 1.0 * DRIFT),
+        rows("cpu", "asyncio", 2, 2.0 * DRIFT * [1.0, 1.01, 0.99, 1.0, 1.02]),
+        rows("broken", "threads", 2, [np.nan] * 5, status="crashed"),
+    )  # fmt: skip
+    by = verdicts.set_index("workload")
+    assert by.loc["cpu", "label"] == "win" and by.loc["cpu", "winner"] == "threads"
+    assert by.loc["cpu", "ratio_to_runner_up"] == pytest.approx(0.5, rel=0.01)
+    assert by.loc["broken", "label"] == "all cells failed"
+    pairs = files["pairs"]
+    assert sorted(pairs["model_b"]) == ["asyncio", "serial"] and (pairs["model_a"] == "threads").all()
+    assert files["verdicts"]["label"].tolist() == verdicts["label"].tolist()
+
+
+def test_the_aa_spread_widens_the_margin_and_is_written_beside_the_rate(tmp_path):
+    # The twin runs 12% away from its model: wider than the configured 5%.
+    verdicts, files = write(
+        tmp_path,
+        rows("cpu", "serial", 1, 2.0 * DRIFT), rows("cpu", "threads", 2, 1.0 * DRIFT),
+        rows("cpu", "threads.aa", 2, 1.12 * DRIFT), rows("cpu", "asyncio", 2, 1.1 * DRIFT),
+    )  # fmt: skip
+    rate = files["false_win"].iloc[0]
+    assert rate["configured_margin"] == 0.05 and rate["aa_spread"] == pytest.approx(1 - 1 / 1.12, rel=1e-6)
+    assert rate["margin"] == pytest.approx(rate["aa_spread"])
+    assert (rate["k"], rate["n"]) == (1, 1)  # judged at the configured margin: a false win
+    # threads beat asyncio by 10% (1/1.1): beyond 5%, but not beyond the 10.7% the twins show.
+    row = verdicts.iloc[0]
+    assert row["margin"] == pytest.approx(rate["margin"]) and row["label"] != "win"
+    assert files["aa"][["model", "twin", "called_different"]].values.tolist() == [["threads", "threads.aa", True]]
+
+
+def test_a_label_that_depends_on_flagged_rows_says_so(tmp_path):
+    # Without the two flagged rounds, threads has three rounds left against serial's five.
+    levels = 1.0 * DRIFT * [1.0, 1.0, 1.0, 3.0, 3.0]
+    verdicts, _ = write(tmp_path, rows("cpu", "serial", 1, 2.0 * DRIFT),
+                        rows("cpu", "threads", 2, levels, flagged=(4, 5)))  # fmt: skip
+    row = verdicts.iloc[0]
+    assert row["n_flagged"] == 4
+    assert (row["label"], row["label_without_flagged"]) == ("undecided", "win")
+    assert row["winner_without_flagged"] == "threads"
