@@ -17,10 +17,8 @@ from showdown.analysis.claims import (
     LEDGER_COLUMNS,
     Claim,
     claim_contrasts,
-    judge_points,
-    ledger,
+    judge,
     load_claims,
-    pooled_estimates,
 )  # fmt: skip
 
 ALPHA, MARGIN = 0.05, 0.05
@@ -54,15 +52,12 @@ def frame(*cells):
     return pd.DataFrame([row for rows in cells for row in rows])
 
 
-def judge(claims, data, margin=MARGIN):
-    points = judge_points(claims, data, alpha=ALPHA, margin=margin)
-    pooled = pooled_estimates(claims, data, alpha=ALPHA, margin=margin)
-    table = ledger(claims, data, points, pooled, alpha=ALPHA, margin=margin)
-    return table, points
+def judge_all(claims, data, margin=MARGIN):
+    return judge(claims, data, alpha=ALPHA, margin=margin)
 
 
 def verdict(claim, data):
-    table, _ = judge([claim], data)
+    table, _ = judge_all([claim], data)
     assert len(table) == 1, table
     return table.iloc[0]["verdict"]
 
@@ -80,7 +75,7 @@ def claim(test, *, id="c", a=("a",), b=("b",), kind="cpu_pure", **options):
 
 def test_lower_supported_when_a_is_clearly_lower_refuted_otherwise():
     lower = claim("lower")
-    table, points = judge([lower], pair(1.0, 2.0))
+    table, points = judge_all([lower], pair(1.0, 2.0))
     row = table.iloc[0]
     assert row["verdict"] == "supported"
     d = np.log(0.5 * np.array(STEADY))  # the per-round log ratios: drift cancels
@@ -118,7 +113,7 @@ def test_not_slower_supported_within_the_margin_or_faster_refuted_when_much_slow
 
 def test_equivalent_is_tost_both_ways():
     equivalent = claim("equivalent")
-    table, _ = judge([equivalent], pair(1.0, 1.0))
+    table, _ = judge_all([equivalent], pair(1.0, 1.0))
     row = table.iloc[0]
     assert row["verdict"] == "supported"
     d = np.log(np.array(STEADY))
@@ -153,10 +148,10 @@ def test_metrics_other_than_wall_time():
     data = frame(cell("io_net", "a", 4, 1.0, pss=5e7, cpu_share=0.25), cell("io_net", "b", 4, 1.0, wobble=(1.0,) * 5))
     assert verdict(claim("lower", kind="io_net"), data) == "refuted"
     for metric, ratio in (("peak_pss_bytes", 0.5), ("cpu_seconds_per_task", 0.25), ("cpu_per_wall", 0.25)):
-        table, _ = judge([claim("lower", kind="io_net", metric=metric)], data)
+        table, _ = judge_all([claim("lower", kind="io_net", metric=metric)], data)
         assert table.iloc[0]["verdict"] == "supported", metric
         assert table.iloc[0]["ratio"] == pytest.approx(ratio, rel=0.02), metric
-    table, _ = judge([claim("lower", kind="io_net", metric="peak_pss_bytes")], data)
+    table, _ = judge_all([claim("lower", kind="io_net", metric="peak_pss_bytes")], data)
     assert "less memory (PSS) than" in table.iloc[0]["reading"]
 
 
@@ -170,11 +165,11 @@ def test_baseline_at_a_fixed_worker_count_and_where_filters():
     gil = claim("not_faster", a=("threads",), b=("serial",), b_workers=1, where={"workers_min": 2, "workers_max": 4})
     contrasts = claim_contrasts(gil, data)
     assert sorted(contrasts["workers"].unique()) == [2, 4] and len(contrasts) == 10
-    table, points = judge([gil], data)
+    table, points = judge_all([gil], data)
     assert table.iloc[0]["verdict"] == "supported" and table.iloc[0]["points"] == 2
     assert sorted(points["workers"]) == [2, 4] and (points["model_b"] == "serial").all()
     everything = claim("not_faster", a=("threads",), b=("serial",), b_workers=1, where={"workers_min": 2})
-    table, points = judge([everything], data)
+    table, points = judge_all([everything], data)
     assert sorted(points["workers"]) == [2, 4, 8]
     assert points.set_index("workers").loc[8, "outcome"] == "refuted"  # 0.3x: threads do beat serial there
     # Only one direction is beyond the margin: not "depends"; the pooled effect refutes.
@@ -188,7 +183,7 @@ def test_pooled_effect_is_the_per_round_mean_over_points():
         cell("cpu_pure", "a", 4, 0.9, wobble=SHAKY), cell("cpu_pure", "b", 4, 1.0, wobble=(1.0,) * 5),
     )  # fmt: skip
     lower = claim("lower")
-    table, points = judge([lower], data)
+    table, points = judge_all([lower], data)
     outcomes = points.set_index("workers")["outcome"]
     assert outcomes[2] == "supported" and outcomes[4] == "undecided"
     row = table.iloc[0]
@@ -205,7 +200,7 @@ def test_depends_only_when_two_points_are_beyond_the_margin_in_opposite_directio
         cell("cpu_pure", "a", 2, 0.5), cell("cpu_pure", "b", 2, 1.0, wobble=(1.0,) * 5),
         cell("cpu_pure", "a", 8, 2.0), cell("cpu_pure", "b", 8, 1.0, wobble=(1.0,) * 5),
     )  # fmt: skip
-    table, points = judge([claim("lower")], data)
+    table, points = judge_all([claim("lower")], data)
     row = table.iloc[0]
     assert row["verdict"] == "depends"
     assert "a vs b on cpu_pure at 2 workers" in row["detail"] and "supported" in row["detail"]
@@ -220,7 +215,7 @@ def test_depends_only_when_two_points_are_beyond_the_margin_in_opposite_directio
 
 def test_not_measured_when_the_sweep_has_no_cells_for_the_claim():
     locks = claim("lower", id="locks", a=("threading_lock",), b=("mp_value-fork",), kind="lock_contention")
-    table, points = judge([locks], pair(1.0, 2.0))
+    table, points = judge_all([locks], pair(1.0, 2.0))
     row = table.iloc[0]
     assert row["verdict"] == "not measured" and points.empty
     assert "no lock_contention cells" in row["detail"] and row["reading"].startswith("not measured")
@@ -232,13 +227,13 @@ def test_not_measured_when_the_sweep_has_no_cells_for_the_claim():
 def test_works_needs_every_cell_ok():
     talk = Claim("talk", "processes can communicate", "works", "ipc_transfer", ("pipe-fork", "mp_queue-fork"))
     data = frame(cell("ipc_transfer", "pipe-fork", 2, 0.1), cell("ipc_transfer", "mp_queue-fork", 2, 0.2))
-    table, _ = judge([talk], data)
+    table, _ = judge_all([talk], data)
     row = table.iloc[0]
     assert row["verdict"] == "supported"
     assert "mp_queue-fork, pipe-fork" in row["detail"] and "5 rounds" in row["detail"]
     broken = data.copy()
     broken.loc[(broken["model"] == "mp_queue-fork") & (broken["round"] == 3), "status"] = "timeout"
-    row = judge([talk], broken)[0].iloc[0]
+    row = judge_all([talk], broken)[0].iloc[0]
     assert row["verdict"] == "refuted" and "mp_queue-fork: timeout" in row["detail"]
     assert row["detail"].count("timeout") == 1  # one failed round, reported once
     assert verdict(talk, frame(cell("cpu_pure", "pipe-fork", 2, 0.1))) == "not measured"
@@ -257,13 +252,13 @@ def test_holm_runs_across_ledger_rows():
     data = pair(1.0, 1.0, a_wobble=tuple(np.exp(d)))
     assert scipy_stats.ttest_1samp(d, -DELTA, alternative="less").pvalue == pytest.approx(0.03)
     first, second = claim("lower", id="first"), claim("lower", id="second")
-    alone, _ = judge([first], data)
+    alone, _ = judge_all([first], data)
     assert alone.iloc[0]["verdict"] == "supported"
     assert alone.iloc[0]["p_adjusted"] == pytest.approx(alone.iloc[0]["p_value"]) == pytest.approx(0.03)
 
     strong = claim("lower", id="strong", kind="io_net")
     data = pd.concat([data, pair(0.5, 1.0, kind="io_net")], ignore_index=True)
-    table, _ = judge([first, second, strong], data)
+    table, _ = judge_all([first, second, strong], data)
     table = table.set_index("claim")
     assert (table["p_adjusted"] >= table["p_value"]).all()
     assert table["p_adjusted"].to_numpy() == pytest.approx(stats.holm(table["p_value"].to_numpy()))
@@ -275,7 +270,7 @@ def test_holm_runs_across_ledger_rows():
 def test_one_row_per_machine_and_the_reading_states_factor_interval_and_verdict():
     data = pd.concat([pair(1.0, 2.0), frame(cell("cpu_pure", "a", 2, 2.0, machine="n"),
                                             cell("cpu_pure", "b", 2, 1.0, wobble=(1.0,) * 5, machine="n"))])
-    table, _ = judge([claim("lower")], data)
+    table, _ = judge_all([claim("lower")], data)
     assert list(table.columns) == LEDGER_COLUMNS
     table = table.set_index("machine")
     assert table.loc["m", "verdict"] == "supported" and table.loc["n", "verdict"] == "refuted"
@@ -346,5 +341,5 @@ def test_the_project_claims_file_loads_and_every_claim_is_judgeable():
     assert all(c.b for c in claims if c.test != "works")
     # An empty sweep: every claim is "not measured", none crashes the ledger.
     empty = frame(cell("nothing", "x", 1, 1.0))
-    table, _ = judge(claims, empty)
+    table, _ = judge_all(claims, empty)
     assert len(table) == len(claims) and (table["verdict"] == "not measured").all()

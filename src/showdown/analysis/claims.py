@@ -147,44 +147,47 @@ def _outcomes(test: str, estimates: pd.DataFrame, margin: float, alpha: float) -
     return np.where(supported, SUPPORTED, np.where(refuted, REFUTED, UNDECIDED))
 
 
-def judge_points(claims: Sequence[Claim], measured: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
-    """One row per comparison point of every comparative claim, with its own outcome."""
-    columns = ["claim", "test", "metric", *POINT_KEY, "model_a", "model_b", "ratio", "ci_low", "ci_high",
-               "n_rounds", "p_value", "outcome"]  # fmt: skip
-    tables = []
+POINT_COLUMNS = ["claim", "test", "metric", *POINT_KEY, "model_a", "model_b", "ratio", "ci_low", "ci_high",
+                 "n_rounds", "p_value", "outcome"]  # fmt: skip
+
+
+def _points(claim: Claim, contrasts: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
+    """One row per comparison point of a claim, with the point's own outcome."""
+    estimates = stats.estimate_pairs(contrasts, [*POINT_KEY, "model_a", "model_b"], confidence=1 - alpha)
+    return estimates.assign(
+        claim=claim.id, test=claim.test, metric=claim.metric,
+        ratio=np.exp(estimates["mean"]), ci_low=np.exp(estimates["low"]), ci_high=np.exp(estimates["high"]),
+        p_value=stats.claim_p(claim.test, estimates, margin),
+        outcome=_outcomes(claim.test, estimates, margin, alpha),
+    )[POINT_COLUMNS]  # fmt: skip
+
+
+def _pooled(claim: Claim, contrasts: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
+    """Per (machine, interpreter): the per-round mean of the points' log ratios, over rounds."""
+    per_round = contrasts.groupby(["machine", "interpreter", "round"], as_index=False)["d"].mean()
+    estimates = stats.estimate_pairs(per_round, ["machine", "interpreter"], confidence=1 - alpha)
+    return estimates.assign(
+        claim=claim.id,
+        p_value=stats.claim_p(claim.test, estimates, margin),
+        p_against=stats.claim_p_against(claim.test, estimates, margin),
+    )
+
+
+def judge(claims: Sequence[Claim], samples: pd.DataFrame, *, alpha: float, margin: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ledger and every point behind it: each claim's contrasts computed once."""
+    measured = samples[samples["measured"]]
+    points, pooled = [], []
     for claim in claims:
         if claim.test == "works":
             continue
         contrasts = claim_contrasts(claim, measured)
         if contrasts.empty:
             continue
-        estimates = stats.estimate_pairs(contrasts, [*POINT_KEY, "model_a", "model_b"], confidence=1 - alpha)
-        tables.append(estimates.assign(
-            claim=claim.id, test=claim.test, metric=claim.metric,
-            ratio=np.exp(estimates["mean"]), ci_low=np.exp(estimates["low"]), ci_high=np.exp(estimates["high"]),
-            p_value=stats.claim_p(claim.test, estimates, margin),
-            outcome=_outcomes(claim.test, estimates, margin, alpha),
-        ))  # fmt: skip
-    return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)
-
-
-def pooled_estimates(claims: Sequence[Claim], measured: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
-    """Per (claim, machine, interpreter): the per-round mean of its points' log ratios, over rounds."""
-    tables = []
-    for claim in claims:
-        if claim.test == "works":
-            continue
-        contrasts = claim_contrasts(claim, measured)
-        if contrasts.empty:
-            continue
-        per_round = contrasts.groupby(["machine", "interpreter", "round"], as_index=False)["d"].mean()
-        estimates = stats.estimate_pairs(per_round, ["machine", "interpreter"], confidence=1 - alpha)
-        tables.append(estimates.assign(
-            claim=claim.id,
-            p_value=stats.claim_p(claim.test, estimates, margin),
-            p_against=stats.claim_p_against(claim.test, estimates, margin),
-        ))  # fmt: skip
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+        points.append(_points(claim, contrasts, alpha=alpha, margin=margin))
+        pooled.append(_pooled(claim, contrasts, alpha=alpha, margin=margin))
+    points = pd.concat(points, ignore_index=True) if points else pd.DataFrame(columns=POINT_COLUMNS)
+    pooled = pd.concat(pooled, ignore_index=True) if pooled else pd.DataFrame()
+    return ledger(claims, samples, points, pooled, alpha=alpha, margin=margin), points
 
 
 def _boundary(points: pd.DataFrame, margin: float) -> bool:
@@ -282,10 +285,7 @@ def write_ledger(claims_path: str, samples_path: str, false_win_path: str, *, le
     claims = load_claims(claims_path)
     samples = pd.read_parquet(samples_path)
     margin = float(pd.read_csv(false_win_path, sep="\t")["margin"].iloc[0])
-    measured = samples[samples["measured"]]
-    points = judge_points(claims, measured, alpha=alpha, margin=margin)
-    pooled = pooled_estimates(claims, measured, alpha=alpha, margin=margin)
-    table = ledger(claims, samples, points, pooled, alpha=alpha, margin=margin)
+    table, points = judge(claims, samples, alpha=alpha, margin=margin)
     table.to_csv(ledger_tsv, sep="\t", index=False)
     points.to_csv(points_tsv, sep="\t", index=False)
     return table

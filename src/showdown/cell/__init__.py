@@ -8,6 +8,8 @@ itself (``python -m showdown.cell.run``) keeps NumPy out and must not import mor
 runs.
 """
 
+from .. import lazy_door
+
 _DOOR = {
     "run_cell_job": "job", "kernel_hash": "job", "probe_interpreter": "job", "calibrate_work": "job",
     "read_round_files": "record", "read_round_file": "record", "write_json_atomic": "record",
@@ -16,12 +18,6 @@ _DOOR = {
 }  # fmt: skip
 
 
-def __getattr__(name):
-    if name not in _DOOR:
-        raise AttributeError(f"module 'showdown.cell' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f".{_DOOR[name]}", __name__), name)
-
+__getattr__ = lazy_door(__name__, _DOOR)
 
 __all__ = sorted(_DOOR)

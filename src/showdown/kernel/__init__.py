@@ -6,6 +6,8 @@ because worker processes started with spawn or forkserver import this package to
 their tasks and must not pay for the whole catalogue.
 """
 
+from .. import lazy_door
+
 _DOOR = {
     "WORKLOADS": "catalogue", "MODEL_NAMES": "catalogue", "CPU_KINDS": "catalogue",
     "LATENCY_KINDS": "catalogue", "GIL_HOLDING_KINDS": "catalogue", "applicability_table": "catalogue",
@@ -14,12 +16,6 @@ _DOOR = {
 }  # fmt: skip
 
 
-def __getattr__(name):
-    if name not in _DOOR:
-        raise AttributeError(f"module 'showdown.kernel' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f".{_DOOR[name]}", __name__), name)
-
+__getattr__ = lazy_door(__name__, _DOOR)
 
 __all__ = sorted(_DOOR)
