@@ -240,10 +240,20 @@ def all_round_files(wildcards):
     return files
 
 
+def user_functions():
+    """Each callable workload's function, by label: the report names the user's code."""
+    return {
+        label: entry.params_dict()["function"]
+        for label, entry in SWEEP.workloads.items()
+        if entry.user_code
+    }
+
+
 def final_outputs():
     return [
         "results/claims/ledger.tsv",
         "results/stats/verdicts.tsv",
+        *(["results/stats/user_workloads.tsv"] if user_functions() else []),
         "results/stats/aa_control.tsv",
         "results/matrix/not_applicable.tsv",
         "results/matrix/applicability.tsv",

@@ -343,7 +343,15 @@ def check_workload(interpreter: Dict[str, Any], label: str, spec: Dict[str, Any]
 
 
 def calibrate_work(interpreter: Dict[str, Any], spec: Dict[str, Any], output: str) -> Dict[str, Any]:
-    answer = _kernel_answer(resolve(Interpreter.from_params(interpreter))[0], "calibrate", spec)
+    resolved = resolve(Interpreter.from_params(interpreter))[0]
+    try:
+        answer = _kernel_answer(resolved, "calibrate", spec)
+    except RuntimeError as error:
+        if spec["workload"] != "callable":
+            raise
+        # The user's function raised, hung or crashed: one task per worker, so that every
+        # cell runs it and records its own failure, with the traceback, like any other.
+        answer = {"status": "failed", "tasks": max(spec.get("workers") or [1]), "message": str(error)}
     answer["spec"] = spec
     write_json_atomic(answer, output)
     return answer
