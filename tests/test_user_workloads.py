@@ -5,7 +5,7 @@ from the config's `path`.
 """
 
 import re
-from pathlib import Path
+import shutil
 
 import pandas as pd
 import pytest
@@ -94,11 +94,22 @@ USER_SWEEP = {
 }
 
 
+# The fixture runs from a copy of the package, at a path relative to the sweep's folder.
 @pytest.fixture(scope="module")
 def user_sweep(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("user_sweep")
-    run_snakemake(workdir, config=tiny_sweep(**USER_SWEEP))
+    shutil.copytree(USER_CODE, workdir / "user_code", ignore=shutil.ignore_patterns("__pycache__"))
+    run_snakemake(workdir, config=user_sweep_config())
     return workdir
+
+
+def user_sweep_config():
+    """USER_SWEEP with the copied package's relative path in every callable entry."""
+    workloads = {
+        label: dict(entry, path="user_code") if entry.get("kind") == "callable" else entry
+        for label, entry in USER_SWEEP["workloads"].items()
+    }
+    return tiny_sweep(rounds=USER_SWEEP["rounds"], workloads=workloads)
 
 
 def test_user_function_runs_under_every_model_that_can(user_sweep):
@@ -146,9 +157,11 @@ def test_verdicts_and_report_table_show_the_user_function(user_sweep):
 
 
 def test_an_edit_to_user_code_reruns_its_cells_and_nothing_else(user_sweep):
-    source = Path(USER_CODE, "showdown_testwork", "work.py")
-    source.touch()
-    done = run_snakemake(user_sweep, "--dry-run", config=tiny_sweep(**USER_SWEEP))
+    untouched = run_snakemake(user_sweep, "--dry-run", config=user_sweep_config())
+    assert "Nothing to be done" in untouched.stdout
+    with open(user_sweep / "user_code" / "showdown_testwork" / "work.py", "a") as source:
+        source.write("# an edit\n")
+    done = run_snakemake(user_sweep, "--dry-run", config=user_sweep_config())
     planned = set(re.findall(r"workload=(\w+)", done.stdout))
     assert "check_workload" in done.stdout
     assert {"mine", "unpicklable", "raises"} <= planned

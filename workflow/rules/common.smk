@@ -112,6 +112,11 @@ def workload_check_inputs(wildcards):
     }
 
 
+def workload_source_hash(wildcards):
+    """The user's files, hashed: an edit reruns the check even where file times mislead."""
+    return SWEEP.workloads[wildcards.workload].source_hash()
+
+
 def workload_checks(wildcards):
     """Every callable workload's check under this interpreter."""
     return [
@@ -125,9 +130,14 @@ def workload_checks(wildcards):
 
 def calibration_inputs(wildcards):
     """The probe and, for the user's code, its check: a calibration runs that code."""
-    inputs = {"probe": matrix.PROBE.format(**dict(wildcards.items())), **interpreter_env(wildcards)}
+    inputs = {
+        "probe": matrix.PROBE.format(**dict(wildcards.items())),
+        **interpreter_env(wildcards),
+    }
     if SWEEP.workloads[wildcards.workload].user_code:
-        inputs["workload_check"] = matrix.WORKLOAD_CHECK.format(**dict(wildcards.items()))
+        inputs["workload_check"] = matrix.WORKLOAD_CHECK.format(
+            **dict(wildcards.items())
+        )
     return inputs
 
 
@@ -155,7 +165,9 @@ def cell_inputs(wildcards):
     else:
         # The first job of a chain waits, order only, for every user workload's check, so
         # bad user code is refused before any cell runs, and its edit reruns no other chain.
-        inputs["workload_checks"] = [ancient(path) for path in workload_checks(wildcards)]
+        inputs["workload_checks"] = [
+            ancient(path) for path in workload_checks(wildcards)
+        ]
     return inputs
 
 

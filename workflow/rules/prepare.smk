@@ -50,6 +50,7 @@ rule check_workload:
         interpreter=interpreter_params,
         spec=workload_check_spec,
         kernel_hash=KERNEL_HASH,
+        source_hash=workload_source_hash,
     script:
         "../scripts/check_workload.py"
 

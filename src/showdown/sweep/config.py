@@ -186,6 +186,19 @@ class WorkloadEntry:
             if name.endswith(".py")
         )
 
+    def source_hash(self) -> Optional[str]:
+        """Hash of :meth:`source_files` (read, never imported): a rule parameter, so that an
+        edit reruns the check and the workload's cells even where file times mislead."""
+        files = self.source_files()
+        if not files:
+            return None
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(path.encode())
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+        return digest.hexdigest()[:12]
+
 
 @dataclass(frozen=True)
 class Sweep:
