@@ -134,18 +134,23 @@ def _source_files(module: Any) -> List[str]:
     )
 
 
-def code_hash(params: Dict[str, Any]) -> str:
-    """Hash of the user's source files: an edit to them changes what the cells measure."""
+def hash_files(paths: List[str]) -> str:
+    """Hash of files' names and contents: the one fingerprint of the user's code."""
     digest = hashlib.sha256()
-    files = set()
-    for key in CODE_KEYS:
-        if params.get(key):
-            files.update(_source_files(sys.modules[params[key].partition(":")[0]]))
-    for path in sorted(files):
+    for path in sorted(paths):
         digest.update(path.encode())
         with open(path, "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()[:12]
+
+
+def code_hash(params: Dict[str, Any]) -> str:
+    """Hash of the user's source files: an edit to them changes what the cells measure."""
+    files = set()
+    for key in CODE_KEYS:
+        if params.get(key):
+            files.update(_source_files(sys.modules[params[key].partition(":")[0]]))
+    return hash_files(sorted(files))
 
 
 def _pickling_problem(what: str, value: Any) -> Optional[str]:

@@ -20,7 +20,7 @@ import yaml
 
 from .. import SCHEMA_VERSION
 from ..cell import Interpreter, check_interpreter, default_interpreter_name
-from ..kernel import MODEL_NAMES, WORKLOADS, parse_size
+from ..kernel import MODEL_NAMES, WORKLOADS, hash_files, parse_size
 from ..vocabulary import AA_SUFFIX, base_model
 
 INTERPRETER_CHECK_SECONDS = 30
@@ -190,14 +190,7 @@ class WorkloadEntry:
         """Hash of :meth:`source_files` (read, never imported): a rule parameter, so that an
         edit reruns the check and the workload's cells even where file times mislead."""
         files = self.source_files()
-        if not files:
-            return None
-        digest = hashlib.sha256()
-        for path in files:
-            digest.update(path.encode())
-            with open(path, "rb") as handle:
-                digest.update(handle.read())
-        return digest.hexdigest()[:12]
+        return hash_files(files) if files else None
 
 
 @dataclass(frozen=True)
