@@ -80,6 +80,28 @@ rule compare_interpreters:
         "../scripts/compare_interpreters.py"
 
 
+rule summarize_user_workloads:
+    input:
+        cells="results/aggregate/cells.tsv",
+        samples="results/aggregate/samples.parquet",
+        verdicts="results/stats/verdicts.tsv",
+    output:
+        report(
+            "results/stats/user_workloads.tsv",
+            caption="../../report/captions/user_workloads.rst",
+            category="2. Verdicts",
+        ),
+    log:
+        "results/logs/summarize_user_workloads.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        functions=user_functions(),
+    script:
+        "../scripts/summarize_user_workloads.py"
+
+
 rule list_not_applicable:
     input:
         samples="results/aggregate/samples.parquet",

@@ -98,11 +98,58 @@ def calibration_params(wildcards):
     }
 
 
+def workload_check_spec(wildcards):
+    entry = SWEEP.workloads[wildcards.workload]
+    return {"params": entry.params_dict(), "payloads": list(entry.payloads)}
+
+
+def workload_check_inputs(wildcards):
+    """The probe, and the user's source files: an edit to them reruns the check."""
+    return {
+        "probe": matrix.PROBE.format(**dict(wildcards.items())),
+        "sources": SWEEP.workloads[wildcards.workload].source_files(),
+        **interpreter_env(wildcards),
+    }
+
+
+def workload_source_hash(wildcards):
+    """The user's files, hashed: an edit reruns the check even where file times mislead."""
+    return SWEEP.workloads[wildcards.workload].source_hash()
+
+
+def workload_checks(wildcards):
+    """Every callable workload's check under this interpreter."""
+    return [
+        matrix.WORKLOAD_CHECK.format(
+            machine=wildcards.machine, interpreter=wildcards.interpreter, workload=label
+        )
+        for label, entry in SWEEP.workloads.items()
+        if entry.user_code
+    ]
+
+
+def calibration_inputs(wildcards):
+    """The probe and, for the user's code, its check: a calibration runs that code."""
+    inputs = {
+        "probe": matrix.PROBE.format(**dict(wildcards.items())),
+        **interpreter_env(wildcards),
+    }
+    if SWEEP.workloads[wildcards.workload].user_code:
+        inputs["workload_check"] = matrix.WORKLOAD_CHECK.format(
+            **dict(wildcards.items())
+        )
+    return inputs
+
+
 def cell_preparations(cell):
-    """The files a cell reads: its interpreter's probe and, if calibrated, its group's work."""
+    """The files a cell reads: its interpreter's probe, if calibrated its group's work, if
+    the user's code the check of that code."""
     paths = {"probe": matrix.PROBE.format(**cell.wildcards())}
-    if SWEEP.workloads[cell.workload].calibrated:
+    entry = SWEEP.workloads[cell.workload]
+    if entry.calibrated:
         paths["calibration"] = matrix.CALIBRATION.format(**cell.wildcards())
+    if entry.user_code:
+        paths["workload_check"] = matrix.WORKLOAD_CHECK.format(**cell.wildcards())
     return paths
 
 
@@ -115,6 +162,12 @@ def cell_inputs(wildcards):
     if previous is not None:
         # Order only: a rerun of the previous job must not make this one out of date.
         inputs["previous"] = ancient(previous)
+    else:
+        # The first job of a chain waits, order only, for every user workload's check, so
+        # bad user code is refused before any cell runs, and its edit reruns no other chain.
+        inputs["workload_checks"] = [
+            ancient(path) for path in workload_checks(wildcards)
+        ]
     return inputs
 
 
@@ -199,10 +252,20 @@ def all_round_files(wildcards):
     return files
 
 
+def user_functions():
+    """Each callable workload's function, by label: the report names the user's code."""
+    return {
+        label: entry.params_dict()["function"]
+        for label, entry in SWEEP.workloads.items()
+        if entry.user_code
+    }
+
+
 def final_outputs():
     return [
         "results/claims/ledger.tsv",
         "results/stats/verdicts.tsv",
+        *(["results/stats/user_workloads.tsv"] if user_functions() else []),
         "results/stats/aa_control.tsv",
         "results/matrix/not_applicable.tsv",
         "results/matrix/applicability.tsv",

@@ -36,10 +36,28 @@ rule probe_interpreter:
         "../scripts/probe_interpreter.py"
 
 
+rule check_workload:
+    input:
+        unpack(workload_check_inputs),
+    output:
+        matrix.WORKLOAD_CHECK,
+    log:
+        "results/logs/workloads/{machine}/{interpreter}/{workload}.log",
+    conda:
+        "../../environment.yml"
+    threads: workflow.cores
+    params:
+        interpreter=interpreter_params,
+        spec=workload_check_spec,
+        kernel_hash=KERNEL_HASH,
+        source_hash=workload_source_hash,
+    script:
+        "../scripts/check_workload.py"
+
+
 rule calibrate_work:
     input:
-        unpack(interpreter_env),
-        probe=matrix.PROBE,
+        unpack(calibration_inputs),
     output:
         matrix.CALIBRATION,
     log:

@@ -58,15 +58,26 @@ def staged_kernel() -> Iterator[Path]:
         yield Path(root)
 
 
+def user_path(params: Dict[str, Any]) -> Optional[str]:
+    """The folder a callable workload's code is imported from, made absolute (the job runs
+    elsewhere); None for every other workload and for code installed in the environment."""
+    return str(Path(params["path"]).resolve()) if params.get("path") else None
+
+
 def run_kernel(
     interpreter: Interpreter, command: str, spec: Dict[str, Any], timeout: float
 ) -> Tuple[Outcome, Optional[Dict[str, Any]]]:
-    """Run ``python -m showdown.kernel COMMAND SPEC`` under supervision; (outcome, answer)."""
+    """Run ``python -m showdown.kernel COMMAND SPEC`` under supervision; (outcome, answer).
+
+    A callable workload's ``path`` joins the kernel on PYTHONPATH, after it, so that its
+    workers (processes, subinterpreters) import the user's module from there as well.
+    """
+    extra = user_path(spec.get("params", {}))
     with staged_kernel() as root:
         env = {
             **os.environ,
             **interpreter.environment(),
-            "PYTHONPATH": str(root / "path"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "path"), extra])),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         # Snakemake limits threads of libraries in jobs; the kernel must see the real machine.
@@ -123,6 +134,8 @@ class CellJob:
     provenance: Dict[str, Any] = field(default_factory=dict)  # config_hash, seed, position, git
     # Why the interpreter's own venv is missing (it then runs bare), or None.
     environment_failure: Optional[str] = None
+    # A callable workload's check (check_workload): code hash, and why process models cannot run it.
+    workload_check: Optional[Dict[str, Any]] = None
 
     def spec(self) -> Dict[str, Any]:
         return {
@@ -155,6 +168,7 @@ def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict
         "kernel_hash": kernel_hash(),
         "started_at": started_at,
         "schema_version": SCHEMA_VERSION,
+        "code_hash": (job.workload_check or {}).get("code_hash"),
         **job.provenance,
     }
 
@@ -191,14 +205,32 @@ def cell_rows(job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]],
             message=None,
             start_method=answer.get("start_method"),
             pool_start_seconds=answer.get("pool_start_seconds"),
+            import_seconds=answer.get("import_seconds"),
         ))
     return rows
+
+
+def _pickles(model: str) -> bool:
+    """Whether a model hands tasks to its workers pickled: processes and subinterpreters."""
+    from ..kernel import START_METHODS
+
+    return model == "subinterpreters" or model.rsplit("-", 1)[-1] in START_METHODS
+
+
+def _not_run(reason: str) -> Tuple[Outcome, Dict[str, Any]]:
+    """The outcome and answer of a cell the workload check ruled out: no kernel started."""
+    outcome = Outcome(0, "", "", False, 0.0, None, None, None, 0)
+    return outcome, {"status": "not_applicable", "message": reason}
 
 
 def run_cell(job: CellJob, output: str, fallback_meta: Dict[str, Any]) -> List[Dict[str, Any]]:
     """Measure one (cell, round) and write its round file atomically; return its rows."""
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
-    outcome, answer = run_kernel(job.interpreter, "run", job.spec(), job.timeout_seconds)
+    unpicklable = (job.workload_check or {}).get("unpicklable")
+    if unpicklable and _pickles(job.base_model):
+        outcome, answer = _not_run(f"{job.base_model} pickles each task, and {unpicklable}")
+    else:
+        outcome, answer = run_kernel(job.interpreter, "run", job.spec(), job.timeout_seconds)
     if outcome.stderr.strip():
         print(outcome.stderr, file=sys.stderr)
     rows = cell_rows(job, outcome, answer, fallback_meta, started_at)
@@ -219,6 +251,10 @@ def run_cell_job(output: str, request: Dict[str, Any]) -> List[Dict[str, Any]]:
             tasks = json.load(handle)["tasks"]
     else:
         tasks = job["fixed_tasks"]
+    workload_check = None
+    if request.get("workload_check"):
+        with open(request["workload_check"]) as handle:
+            workload_check = json.load(handle)
     commit, dirty = git_state(str(PACKAGE_DIR))
     resolved, environment_failure = resolve(Interpreter.from_params(interpreter))
     cell_job = CellJob(
@@ -244,6 +280,7 @@ def run_cell_job(output: str, request: Dict[str, Any]) -> List[Dict[str, Any]]:
             "git_dirty": dirty,
         },
         environment_failure=environment_failure,
+        workload_check=workload_check,
     )
     return run_cell(cell_job, output, fallback_meta)
 
@@ -251,11 +288,13 @@ def run_cell_job(output: str, request: Dict[str, Any]) -> List[Dict[str, Any]]:
 PREPARE_TIMEOUT_SECONDS = 600
 
 
-def _kernel_answer(interpreter: Interpreter, command: str, spec: Dict[str, Any]) -> Dict[str, Any]:
-    """The kernel's answer to a preparation command; RuntimeError (and a failed job) if none."""
+def _kernel_answer(interpreter: Interpreter, command: str, spec: Dict[str, Any],
+                   accept: Tuple[str, ...] = ("ok",)) -> Dict[str, Any]:
+    """The kernel's answer to a preparation command; RuntimeError (and a failed job) if
+    none, or if its status is not one of ``accept``."""
     outcome, answer = run_kernel(interpreter, command, spec, PREPARE_TIMEOUT_SECONDS)
     failure = outcome.failure()
-    if failure or answer is None or answer.get("status") != "ok":
+    if failure or answer is None or answer.get("status") not in accept:
         reason = failure[1] if failure else (answer or {}).get("message", outcome.stderr_tail())
         raise RuntimeError(f"{command} failed under {interpreter.name} ({' '.join(interpreter.command)}): {reason}")
     answer["interpreter"] = interpreter.to_params()
@@ -285,8 +324,34 @@ def probe_interpreter(interpreter: Dict[str, Any], output: str) -> Dict[str, Any
     return answer
 
 
+def check_workload(interpreter: Dict[str, Any], label: str, spec: Dict[str, Any], output: str) -> Dict[str, Any]:
+    """Check a callable workload's code in the interpreter under test, before any cell.
+
+    Code that cannot be used at all (a module that does not import, a name that is not
+    callable, a factory with the wrong signature) fails this job, naming the config key
+    and what was found; code that only cannot be pickled rules out the process models,
+    each of whose cells then records why.
+    """
+    resolved = resolve(Interpreter.from_params(interpreter))[0]
+    answer = _kernel_answer(resolved, "inspect", spec, accept=("ok", "refused"))
+    if answer["status"] == "refused":
+        problems = [f"workloads.{label}.{key}: {found}" for key, found in answer["problems"]]
+        raise ValueError(f"workload {label!r} under {resolved.name}:\n" + "\n".join(problems))
+    answer["spec"] = spec
+    write_json_atomic(answer, output)
+    return answer
+
+
 def calibrate_work(interpreter: Dict[str, Any], spec: Dict[str, Any], output: str) -> Dict[str, Any]:
-    answer = _kernel_answer(resolve(Interpreter.from_params(interpreter))[0], "calibrate", spec)
+    resolved = resolve(Interpreter.from_params(interpreter))[0]
+    try:
+        answer = _kernel_answer(resolved, "calibrate", spec)
+    except RuntimeError as error:
+        if spec["workload"] != "callable":
+            raise
+        # The user's function raised, hung or crashed: one task per worker, so that every
+        # cell runs it and records its own failure, with the traceback, like any other.
+        answer = {"status": "failed", "tasks": max(spec.get("workers") or [1]), "message": str(error)}
     answer["spec"] = spec
     write_json_atomic(answer, output)
     return answer

@@ -43,6 +43,9 @@ SCHEMA = pa.schema(
         ("cpu_user_seconds", pa.float64()),
         ("cpu_system_seconds", pa.float64()),
         ("pool_start_seconds", pa.float64()),
+        # Callable workloads: seconds the measured interpreter took to import the user's
+        # module (and input factory, check), once per job, before and apart from every batch.
+        ("import_seconds", pa.float64()),
         ("probe_pure_seconds", pa.float64()),
         ("probe_released_seconds", pa.float64()),
         ("tree_rss_bytes", pa.int64()),  # the tree's RSS right after this batch, from /proc
@@ -70,6 +73,8 @@ SCHEMA = pa.schema(
         ("git_commit", pa.string()),
         ("git_dirty", pa.bool_()),
         ("config_hash", pa.string()),
+        # Callable workloads: hash of the user's source files as check_workload read them.
+        ("code_hash", pa.string()),
         ("seed", pa.int64()),
         ("position", pa.int64()),  # place of this job in its round's shuffled order
         ("started_at", pa.string()),  # UTC, ISO 8601

@@ -12,7 +12,7 @@ _DOOR = {
     "WORKLOADS": "catalogue", "MODEL_NAMES": "catalogue", "CPU_KINDS": "catalogue",
     "LATENCY_KINDS": "catalogue", "GIL_HOLDING_KINDS": "catalogue", "applicability_table": "catalogue",
     "not_applicable_reason": "catalogue", "MODELS": "models", "START_METHODS": "base",
-    "LABEL_PATTERN": "sizes", "parse_size": "sizes", "size_label": "sizes",
+    "LABEL_PATTERN": "sizes", "parse_size": "sizes", "size_label": "sizes", "hash_files": "usercode",
 }  # fmt: skip
 
 

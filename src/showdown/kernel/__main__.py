@@ -4,6 +4,7 @@ Commands:
   run        time one (cell, round) and print its samples
   calibrate  time serial tasks and print the task count that fills the target time
   probe      print what this interpreter can do (start methods, GIL, subinterpreters, ...)
+  inspect    check a callable workload's code here: imports, signatures, pickling
 
 The answer is one JSON document on stdout. Failures the kernel understands (not
 applicable, a failed check, a broken pool) are answers too, with a ``status``; anything
@@ -16,7 +17,7 @@ Standard library only (see ``showdown/__init__.py``).
 import json
 import sys
 
-from . import calibration, capabilities, environment, faults, timing
+from . import calibration, capabilities, environment, faults, timing, usercode
 
 
 def _run(spec):
@@ -37,6 +38,7 @@ COMMANDS = {
     "run": _run,
     "calibrate": calibration.calibrate,
     "probe": lambda spec: capabilities.probe(),
+    "inspect": usercode.inspect,
 }
 
 

@@ -10,6 +10,7 @@ from .mechanisms import LockScenario, SwitchScenario, TransferScenario
 from .models import MODELS
 from .netio import NET_MODELS, NetScenario, io_net_coroutine, io_net_task
 from .scenarios import PoolScenario, StartupScenario
+from .usercode import CallableScenario, CallableWorkload, callable_task
 from .workloads import (
     Workload,
     cpu_gil_released_task,
@@ -121,6 +122,18 @@ WORKLOADS: Dict[str, Workload] = {
             defaults={"tasks": 1000},
             scenario=SwitchScenario,
             accepts=SwitchScenario.model_names(),
+        ),
+        # The user's own function (usercode.py): calibrated like CPU work, but with no
+        # known bound and no assumed GIL state; the cells measure both.
+        CallableWorkload(
+            kind="callable",
+            task=callable_task,
+            coroutine=None,
+            make_unit=None,  # CallableWorkload builds its own arguments
+            calibrated=True,
+            description="the user's function (config: function, path, input, check)",
+            defaults={"function": None, "path": None, "input": None, "check": None},
+            scenario=CallableScenario,
         ),
     )
 }

@@ -7,6 +7,7 @@ as a ``ConfigError`` that lists them all at once.
 import copy
 import hashlib
 import json
+import os
 import re
 import socket
 import sys
@@ -19,12 +20,14 @@ import yaml
 
 from .. import SCHEMA_VERSION
 from ..cell import Interpreter, check_interpreter, default_interpreter_name
-from ..kernel import MODEL_NAMES, WORKLOADS, parse_size
+from ..kernel import MODEL_NAMES, WORKLOADS, hash_files, parse_size
 from ..vocabulary import AA_SUFFIX, base_model
 
 INTERPRETER_CHECK_SECONDS = 30
 # Keys of a workload entry that change what its cells measure (beside the coordinates).
 WORK_KEYS = ("iterations", "bytes_per_task", "latency_ms", "tasks", "increments", "capacity")
+# Keys of a callable workload: the user's code and where it is imported from.
+CODE_KEYS = ("function", "path", "input", "check")
 
 
 class ConfigError(ValueError):
@@ -164,6 +167,31 @@ class WorkloadEntry:
     def params_dict(self) -> Dict[str, Any]:
         return dict(self.params)
 
+    @property
+    def user_code(self) -> bool:
+        """A callable workload: the user's code, checked per interpreter before its cells."""
+        return self.kind == "callable"
+
+    def source_files(self) -> List[str]:
+        """The user's Python files under ``path``: the workflow reruns the check (and so the
+        workload's cells) when one changes, and nothing else."""
+        path = self.params_dict().get("path")
+        if not (self.user_code and path):
+            return []
+        return sorted(
+            os.path.join(folder, name)
+            for folder, folders, names in os.walk(path)
+            if "__pycache__" not in folder
+            for name in names
+            if name.endswith(".py")
+        )
+
+    def source_hash(self) -> Optional[str]:
+        """Hash of :meth:`source_files` (read, never imported): a rule parameter, so that an
+        edit reruns the check and the workload's cells even where file times mislead."""
+        files = self.source_files()
+        return hash_files(files) if files else None
+
 
 @dataclass(frozen=True)
 class Sweep:
@@ -196,6 +224,19 @@ class Sweep:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def _code_problems(key: str, kind: str, work: Dict[str, Any]) -> List[str]:
+    """What the config alone shows wrong with a callable workload; importing is the kernel's."""
+    if kind != "callable":
+        return []
+    problems = []
+    if "function" not in work:
+        problems.append(f"{key}.function: required for kind 'callable' (package.module:function); found none")
+    path = work.get("path")
+    if path is not None and not os.path.isdir(path):
+        problems.append(f"{key}.path: {path!r} is not a folder (relative to {os.getcwd()})")
+    return problems
+
+
 def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
     entries, problems = {}, []
     for label, entry in config["workloads"].items():
@@ -214,7 +255,8 @@ def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
                     f"{key}.models: the A/A twin {model!r} needs its model "
                     f"{base_model(model)!r} in the same list"
                 )
-        work = {name: entry[name] for name in WORK_KEYS if name in entry}
+        work = {name: entry[name] for name in (*WORK_KEYS, *CODE_KEYS) if entry.get(name) is not None}
+        problems += _code_problems(key, kind, work)
         known = set(WORKLOADS[kind].defaults)
         for name in sorted(set(work) - known):
             problems.append(

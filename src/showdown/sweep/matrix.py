@@ -20,6 +20,8 @@ CELL = "results/cells/{machine}/{interpreter}/{workload}/{model}/w{workers}_p{pa
 CELL_LOG = "results/logs/cells/{machine}/{interpreter}/{workload}/{model}/w{workers}_p{payload}/r{round}.log"
 CALIBRATION = "results/calibration/{machine}/{interpreter}/{workload}/p{payload}.json"
 PROBE = "results/probe/{machine}/{interpreter}.json"
+# A callable workload's code, checked once per interpreter before any of its cells.
+WORKLOAD_CHECK = "results/workloads/{machine}/{interpreter}/{workload}.json"
 ROUND_PLAN = "results/rounds/after_r{round}.json"
 
 # Which (workload kind, model) pairs run is the kernel catalogue's applicability table.

@@ -1,0 +1,168 @@
+"""The user's own function as a workload: refused when unusable, measured like any other.
+
+The function lives in tests/user_code/showdown_testwork, a package showdown knows only
+from the config's `path`.
+"""
+
+import re
+import shutil
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, run_snakemake, tiny_sweep
+from showdown.cell import check_workload
+from showdown.sweep import ConfigError, load_sweep
+
+USER_CODE = str(REPO / "tests" / "user_code")
+MODULE = "showdown_testwork.work"
+
+
+def callable_entry(**keys):
+    entry = {"kind": "callable", "function": f"{MODULE}:crunch", "path": USER_CODE,
+             "models": ["serial"], "workers": [1], "payloads": ["64B"]}
+    entry.update(keys)
+    return entry
+
+
+def sweep_of(**workloads):
+    return load_sweep(tiny_sweep(workloads=workloads))
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({"function": None}, r"workloads\.mine\.function: required for kind 'callable'"),
+        ({"path": "/no/such/folder"}, r"workloads\.mine\.path: '/no/such/folder' is not a folder"),
+        ({"function": "crunch"}, r"workloads\.mine\.function: 'crunch' does not match"),
+    ],
+)
+def test_config_refuses_a_callable_it_can_judge_without_importing(keys, expected):
+    with pytest.raises(ConfigError, match=expected):
+        sweep_of(mine=callable_entry(**keys))
+
+
+def test_code_keys_do_not_apply_to_built_in_kinds():
+    entry = {"models": ["serial"], "workers": [1], "payloads": ["64B"], "function": f"{MODULE}:crunch"}
+    with pytest.raises(ConfigError, match=r"workloads\.cpu_pure\.function: does not apply to kind 'cpu_pure'"):
+        sweep_of(cpu_pure=entry)
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        ({"function": "no_such_package.work:crunch"},
+         r"workloads\.mine\.function: 'no_such_package\.work' does not import \(ModuleNotFoundError"),
+        ({"function": f"{MODULE}:NOT_CALLABLE"}, r"workloads\.mine\.function: '.*:NOT_CALLABLE' is a int, not callable"),
+        ({"function": f"{MODULE}:missing"}, r"workloads\.mine\.function: '.*' has no attribute 'missing'"),
+        ({"input": f"{MODULE}:make_input_wrong"},
+         r"workloads\.mine\.input: signature make_input_wrong\(payload_bytes\) cannot be called with "
+         r"\(payload_bytes, index\)"),
+        ({"path": str(REPO / "tests")}, r"workloads\.mine\.function: 'showdown_testwork\.work' does not import"),
+    ],
+)
+def test_check_refuses_code_that_cannot_run(tmp_path, keys, expected):
+    sweep = sweep_of(mine=callable_entry(**keys))
+    interpreter = next(iter(sweep.interpreters.values())).to_params()
+    spec = {"params": sweep.workloads["mine"].params_dict(), "payloads": [64]}
+    with pytest.raises(ValueError, match=expected):
+        check_workload(interpreter, "mine", spec, str(tmp_path / "check.json"))
+    assert not (tmp_path / "check.json").exists()
+
+
+def test_check_reads_import_gil_hash_and_pickling(tmp_path):
+    sweep = sweep_of(mine=callable_entry(function=f"{MODULE}:by_lambda", input=f"{MODULE}:make_input"))
+    interpreter = next(iter(sweep.interpreters.values())).to_params()
+    spec = {"params": sweep.workloads["mine"].params_dict(), "payloads": [64]}
+    answer = check_workload(interpreter, "mine", spec, str(tmp_path / "check.json"))
+    assert "by_lambda cannot be pickled" in answer["unpicklable"]
+    assert answer["import_seconds"] > 0
+    assert answer["gil_enabled"] in (True, False)
+    assert re.fullmatch(r"[0-9a-f]{12}", answer["code_hash"])
+
+
+USER_SWEEP = {
+    "rounds": {"base": 2, "max": 2},
+    "workloads": {
+        "mine": callable_entry(input=f"{MODULE}:make_input", check=f"{MODULE}:check",
+                               models=["serial", "threads", "processes-fork"], workers=[2], payloads=["1KiB"]),
+        "unpicklable": callable_entry(function=f"{MODULE}:by_lambda", models=["serial", "processes-fork"],
+                                      workers=[2]),
+        "raises": callable_entry(function=f"{MODULE}:fails"),
+        "cpu_pure": {"models": ["serial"], "workers": [1], "payloads": ["64B"]},
+    },
+}
+
+
+# The fixture runs from a copy of the package, at a path relative to the sweep's folder.
+@pytest.fixture(scope="module")
+def user_sweep(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("user_sweep")
+    shutil.copytree(USER_CODE, workdir / "user_code", ignore=shutil.ignore_patterns("__pycache__"))
+    run_snakemake(workdir, config=user_sweep_config())
+    return workdir
+
+
+def user_sweep_config():
+    """USER_SWEEP with the copied package's relative path in every callable entry."""
+    workloads = {
+        label: dict(entry, path="user_code") if entry.get("kind") == "callable" else entry
+        for label, entry in USER_SWEEP["workloads"].items()
+    }
+    return tiny_sweep(rounds=USER_SWEEP["rounds"], workloads=workloads)
+
+
+def test_user_function_runs_under_every_model_that_can(user_sweep):
+    cells = pd.read_csv(user_sweep / "results/aggregate/cells.tsv", sep="\t")
+    mine = cells[cells["workload"] == "mine"].set_index("model")
+    assert set(mine.index) == {"serial", "threads", "processes-fork"}
+    assert (mine["rounds"] == 2).all() and (mine["speedup"] > 0).all()
+    samples = pd.read_parquet(user_sweep / "results/aggregate/samples.parquet")
+    ran = samples[(samples["workload"] == "mine") & (samples["status"] == "ok")]
+    assert (ran["import_seconds"] > 0).all() and ran["code_hash"].nunique() == 1
+    assert samples.loc[samples["workload"] == "cpu_pure", "code_hash"].isna().all()
+    # Calibrated like CPU work: every model of the group did the same number of tasks.
+    assert ran["tasks"].nunique() == 1
+
+
+def test_unpicklable_function_rules_out_process_models_with_the_reason(user_sweep):
+    failed = pd.read_csv(user_sweep / "results/aggregate/failed.tsv", sep="\t")
+    ruled_out = failed[failed["workload"] == "unpicklable"]
+    assert set(ruled_out["model"]) == {"processes-fork"}
+    assert (ruled_out["status"] == "not_applicable").all()
+    assert ruled_out["message"].str.contains("pickles each task, and the function .*by_lambda cannot be pickled").all()
+
+
+def test_a_function_that_raises_is_a_failed_cell_with_its_traceback(user_sweep):
+    failed = pd.read_csv(user_sweep / "results/aggregate/failed.tsv", sep="\t")
+    raised = failed[failed["workload"] == "raises"]
+    assert len(raised) == 2 and (raised["status"] == "crashed").all()
+    assert raised["message"].str.contains("ValueError: user code refused 64 bytes").all()
+
+
+def test_verdicts_and_report_table_show_the_user_function(user_sweep):
+    verdicts = pd.read_csv(user_sweep / "results/stats/verdicts.tsv", sep="\t")
+    assert verdicts.loc[verdicts["workload"] == "mine", "label"].tolist() == ["undecided"]  # 2 rounds < 3
+    table = pd.read_csv(user_sweep / "results/stats/user_workloads.tsv", sep="\t")
+    assert set(table["workload"]) == {"mine", "unpicklable"}  # raises measured nothing
+    assert set(table["function"]) == {f"{MODULE}:crunch", f"{MODULE}:by_lambda"}
+    threads = table[(table["workload"] == "mine") & (table["model"] == "threads")].iloc[0]
+    cells = pd.read_csv(user_sweep / "results/aggregate/cells.tsv", sep="\t")
+    measured = cells[(cells["workload"] == "mine") & (cells["model"] == "threads")].iloc[0]
+    assert threads["cpu_per_wall"] == pytest.approx(measured["cpu_per_wall"])
+    # crunch is a pure-Python loop: under a GIL its threads cannot keep two cores busy.
+    if threads["gil_enabled"]:
+        assert threads["gil_reading"].startswith(("held", "waits"))
+    assert table.loc[table["model"] == "serial", "gil_reading"].isna().all()
+
+
+def test_an_edit_to_user_code_reruns_its_cells_and_nothing_else(user_sweep):
+    untouched = run_snakemake(user_sweep, "--dry-run", config=user_sweep_config())
+    assert "Nothing to be done" in untouched.stdout
+    with open(user_sweep / "user_code" / "showdown_testwork" / "work.py", "a") as source:
+        source.write("# an edit\n")
+    done = run_snakemake(user_sweep, "--dry-run", config=user_sweep_config())
+    planned = set(re.findall(r"workload=(\w+)", done.stdout))
+    assert "check_workload" in done.stdout
+    assert {"mine", "unpicklable", "raises"} <= planned
+    assert "cpu_pure" not in planned

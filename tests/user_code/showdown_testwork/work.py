@@ -1,0 +1,36 @@
+"""Functions a user might point a callable workload at, good and bad ones.
+
+Not part of showdown: the tests name these in a config (function, input, check) and the
+kernel imports them only inside the interpreter under test.
+"""
+
+def crunch(data: bytes) -> int:
+    """Pure-Python work over the input: holds the GIL."""
+    total = 0
+    for byte in data:
+        total = (total * 31 + byte) & 0xFFFFFFFF
+    return total
+
+
+def make_input(payload_bytes: int, index: int) -> bytes:
+    """Each task's own input: different bytes per task, of the configured size."""
+    return bytes((index + i) % 256 for i in range(payload_bytes))
+
+
+def check(results) -> bool:
+    return all(isinstance(value, int) for value in results)
+
+
+# A function process pools cannot pickle by reference (its name is not its qualname).
+by_lambda = lambda data: len(data)  # noqa: E731
+
+NOT_CALLABLE = 42
+
+
+def fails(data: bytes) -> int:
+    raise ValueError(f"user code refused {len(data)} bytes")
+
+
+def make_input_wrong(payload_bytes):
+    """A factory missing the index argument."""
+    return bytes(payload_bytes)
