@@ -4,17 +4,21 @@
 (round-level intervals, speedup, limits, noise); ``compare`` labels every comparison
 group and judges the A/A pairs; ``claims`` holds the article's claims against the
 samples; ``interpreter_gaps`` compares threads and subinterpreters with processes under
-each interpreter. The statistics themselves are :mod:`showdown.stats`.
+each interpreter; ``guide`` names the kinds of work a reader asks about and which model
+wins each; ``findings`` writes the report's front page from all of these. The statistics themselves are :mod:`showdown.stats`.
 """
 
 from .aggregate import SUMMARY_COLUMNS, cell_summary, ideal_speedup, model_limit, noisy_cells, write_aggregate
 from .claims import load_claims, write_ledger
 from .compare import write_comparisons
+from .findings import DOES_IT_HOLD, findings_rst, readable_ledger, write_findings
+from .guide import GUIDE_ROW, KINDS_OF_WORK, guide, kind_of_work, with_kind_of_work
 from .interpreter_gaps import COLUMNS as GAP_COLUMNS
 from .interpreter_gaps import SUBINTERPRETERS, THREADS, interpreter_gaps, write_interpreter_gaps
 
 __all__ = [
-    "GAP_COLUMNS", "SUBINTERPRETERS", "SUMMARY_COLUMNS", "THREADS", "cell_summary", "ideal_speedup",
-    "interpreter_gaps", "load_claims", "model_limit", "noisy_cells", "write_aggregate", "write_comparisons",
-    "write_interpreter_gaps", "write_ledger",
+    "DOES_IT_HOLD", "GAP_COLUMNS", "GUIDE_ROW", "KINDS_OF_WORK", "SUBINTERPRETERS", "SUMMARY_COLUMNS", "THREADS",
+    "cell_summary", "findings_rst", "guide", "ideal_speedup", "interpreter_gaps", "kind_of_work", "load_claims",
+    "model_limit", "noisy_cells", "readable_ledger", "with_kind_of_work", "write_aggregate", "write_comparisons",
+    "write_findings", "write_interpreter_gaps", "write_ledger",
 ]  # fmt: skip
