@@ -204,7 +204,8 @@ def findings_rst(
         lines.append("")
     lines += ["Which model for my work?", "~~~~~~~~~~~~~~~~~~~~~~~~", ""]
     lines += ["The answer per kind of work (rows) and machine · interpreter (columns), also in ``guide.tsv``:", ""]
-    lines += [*_list_table(guide_table), ""]
+    # A list-table needs a body row: a run without verdicts says so instead.
+    lines += [*_list_table(guide_table), ""] if len(guide_table) else ["No comparison groups yet.", ""]
     lines += ["How far to trust these numbers", "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", ""]
     lines += [f"- {machine_line(described, cells, machine, interpreter)}" for machine, interpreter in settings]
     lines += [
