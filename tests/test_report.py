@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from cdp import Browser
 from conftest import REPO, run_snakemake, skip_or_fail
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -50,6 +51,47 @@ def test_report_renders_in_chromium_without_errors(report, tmp_path):
     shot = subprocess.run([*common, f"--screenshot={screenshot}", report.as_uri()],
                           capture_output=True, text=True, timeout=180)
     assert shot.returncode == 0 and screenshot.stat().st_size > 10_000, shot.stderr[-2000:]
+
+
+# A reader's first screen: a laptop-sized window, before any scrolling.
+FIRST_SCREEN = {"width": 1400, "height": 900}
+
+
+def on_first_screen(box) -> bool:
+    return (box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= FIRST_SCREEN["width"]
+            and box["y"] + box["height"] <= FIRST_SCREEN["height"])  # fmt: skip
+
+
+@pytest.mark.slow
+def test_first_screen_shows_the_findings_and_the_winner_map(report, tmp_path):
+    """Where elements are, as Chromium lays them out: text in the DOM can still be off-screen."""
+    flags = [flag for flag in CHROMIUM_FLAGS if not flag.startswith(("--virtual-time-budget", "--window-size"))]
+    page = Browser(chromium(), [*flags, f"--user-data-dir={tmp_path / 'profile'}"], **FIRST_SCREEN)
+    try:
+        page.open(report.as_uri(), ready="document.querySelector('#findings img.winner-map')?.complete === true")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(ARTIFACTS / "report-first-screen.png")
+        heading = page.boxes("#findings > h1")  # docutils numbers section headings from h1
+        lines = page.boxes("#findings li")
+        winner_map = page.boxes("#findings img.winner-map")
+        first_line = page.evaluate("document.querySelector('#findings li').innerText")
+        map_pixels = page.evaluate("document.querySelector('#findings img.winner-map').naturalWidth")
+        # Nothing drawn over the map (the side bar, the job graph): the topmost element at its centre.
+        map_on_top = page.evaluate(
+            "(() => { const m = document.querySelector('#findings img.winner-map').getBoundingClientRect();"
+            " return document.elementFromPoint(m.x + m.width / 2, m.y + m.height / 2)?.classList.contains('winner-map'); })()"
+        )
+        messages = page.evaluate("document.body.innerText.includes('System Message')")
+    finally:
+        page.close()
+    assert heading and on_first_screen(heading[0]), heading
+    # The first kind of work of the tiny sweep, with its answer and where it holds.
+    assert lines and on_first_screen(lines[0]), lines[:1]
+    assert first_line.startswith("pure-Python CPU:") and "2 workers" in first_line, first_line
+    assert len(winner_map) == 1 and on_first_screen(winner_map[0]), winner_map
+    assert winner_map[0]["width"] >= 400 and map_pixels > 0 and map_on_top
+    assert winner_map[0]["y"] > lines[0]["y"]  # after the findings' lines, as the page reads
+    assert not messages  # docutils' complaints (a failed include) would show as "System Message"
 
 
 def test_report_is_self_contained(report):

@@ -264,6 +264,8 @@ def user_functions():
 def final_outputs():
     return [
         "results/claims/ledger.tsv",
+        # The front page: workflow.rst includes it (the guide and the readable ledger come along).
+        "results/report/findings.rst",
         "results/stats/verdicts.tsv",
         *(["results/stats/user_workloads.tsv"] if user_functions() else []),
         "results/stats/aa_control.tsv",

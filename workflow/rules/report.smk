@@ -1,7 +1,9 @@
 # The figures of the report: one rule per entry of the registry in showdown.figures, all
 # served by one script; `snakemake --report` gathers them. A new figure is a draw
 # function, a registry entry and a caption: nothing here changes.
-from showdown.figures import FIGURES
+from pathlib import Path
+
+from showdown.figures import BY_NAME, FIGURES
 
 for figure in FIGURES:
 
@@ -27,3 +29,39 @@ for figure in FIGURES:
             figure=figure.name,
         script:
             "../scripts/plot_figure.py"
+
+
+# The report's front page: workflow.rst sees only the config, so the findings made from the
+# results are written here, as rst that workflow.rst includes (with the winner map embedded).
+rule write_findings:
+    input:
+        verdicts_tsv="results/stats/verdicts.tsv",
+        cells_tsv="results/aggregate/cells.tsv",
+        ledger_tsv="results/claims/ledger.tsv",
+        false_win_tsv="results/stats/false_win_rate.tsv",
+        samples_parquet="results/aggregate/samples.parquet",
+        winner_map=BY_NAME["winners"].output,
+    output:
+        findings="results/report/findings.rst",
+        guide=report(
+            "results/guide.tsv",
+            caption="../../report/captions/guide.rst",
+            category="1. Claim ledger",
+            labels={"table": "which model for my work"},
+        ),
+        readable_ledger=report(
+            "results/claims/readable_ledger.tsv",
+            caption="../../report/captions/readable_ledger.rst",
+            category="1. Claim ledger",
+            labels={"table": "the ledger, readable"},
+        ),
+    log:
+        "results/logs/write_findings.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        # The report's link targets are the figures' file names.
+        figure_targets={entry.name: Path(entry.output).name for entry in FIGURES},
+    script:
+        "../scripts/write_findings.py"

@@ -1,0 +1,174 @@
+"""The front page's findings and the guide, from synthetic tables: no sweep needed."""
+
+import math
+
+import pandas as pd
+import pytest
+from docutils.core import publish_parts
+
+from showdown.analysis import DOES_IT_HOLD, findings_rst, guide, readable_ledger, with_kind_of_work
+from showdown.vocabulary import EQUIVALENT, NOT_MEASURED, SUPPORTED, UNDECIDED, WIN
+
+MAP = "data:image/png;base64," + "A" * 300  # a long URI: it must be split for docutils
+
+
+def verdict(interpreter, workload, workers, label, *, payload=1024, winner=None, fastest, runner_up=None,
+            ratio=math.nan, ci=(math.nan, math.nan), unbeaten=None, note=""):  # fmt: skip
+    return {
+        "machine": "vm", "interpreter": interpreter, "config_hash": "h", "workload": workload,
+        "payload_bytes": payload, "workers": workers, "label": label, "winner": winner, "fastest": fastest,
+        "unbeaten": unbeaten, "runner_up": runner_up, "ratio_to_runner_up": ratio, "ci_low": ci[0],
+        "ci_high": ci[1], "n_rounds": 5, "note": note,
+    }  # fmt: skip
+
+
+KINDS = pd.DataFrame({
+    "workload": ["cpu_pure", "cpu_gil_released", "cpu_gil_held", "io_net", "io_net_many", "startup", "my_json"],
+    "kind": ["cpu_pure", "cpu_gil_released", "cpu_gil_released", "io_net", "io_net", "startup", "callable"],
+})  # fmt: skip
+
+
+def verdicts_of(*interpreters):
+    rows = []
+    for interpreter in interpreters:
+        rows += [
+            verdict(interpreter, "cpu_pure", 2, WIN, winner="processes-fork", fastest="processes-fork",
+                    runner_up="threads", ratio=0.5, ci=(0.4, 0.625)),
+            verdict(interpreter, "cpu_pure", 4, WIN, winner="processes-fork", fastest="processes-fork",
+                    runner_up="serial", ratio=0.25, ci=(0.2, 0.3125)),
+            verdict(interpreter, "cpu_gil_released", 2, WIN, payload=65536, winner="threads", fastest="threads",
+                    runner_up="serial", ratio=0.8, ci=(0.7, 0.9)),
+            verdict(interpreter, "cpu_gil_held", 2, UNDECIDED, fastest="serial", unbeaten="serial,threads",
+                    runner_up="threads", ratio=0.98, ci=(0.9, 1.1)),
+            verdict(interpreter, "io_net", 4, EQUIVALENT, fastest="threads", unbeaten="asyncio,threads",
+                    runner_up="asyncio", ratio=0.99, ci=(0.97, 1.01)),
+            verdict(interpreter, "io_net_many", 256, WIN, payload=64, winner="asyncio", fastest="asyncio",
+                    runner_up="threads", ratio=0.5, ci=(0.45, 0.55)),
+            verdict(interpreter, "startup", 2, UNDECIDED, fastest="threads", unbeaten="threads",
+                    note="2 shared rounds: at least 3 decide"),
+        ]  # fmt: skip
+    rows.append(verdict(interpreters[0], "my_json", 2, WIN, winner="processes-fork", fastest="processes-fork",
+                        runner_up="threads", ratio=0.5, ci=(0.45, 0.55)))  # fmt: skip
+    return with_kind_of_work(pd.DataFrame(rows), KINDS)
+
+
+def ledger_of(*interpreters):
+    base = {"test": "lower", "metric": "wall_seconds", "margin": 0.05, "figure": "speedup", "p_value": 0.01,
+            "p_adjusted": 0.01}  # fmt: skip
+    rows = [{**base, "claim": "processes_win_cpu_bound", "machine": "vm", "interpreter": interpreters[0],
+             "text": "Multiprocessing beats *threading* on CPU_bound_ work.", "verdict": SUPPORTED,
+             "reading": "processes-fork 2.00x faster than threads on cpu_pure [1.60, 2.50]: supported",
+             "ratio": 0.5, "ci_low": 0.4, "ci_high": 0.625, "points": 2, "n_rounds": 5,
+             "cells": "processes-fork; threads", "detail": "processes-fork vs threads at 2 workers: 0.5"}]  # fmt: skip
+    rows.append({**base, "claim": "thread_locks_cheaper", "machine": math.nan, "interpreter": math.nan,
+                 "text": "Thread locks are cheaper than process locks.", "verdict": NOT_MEASURED,
+                 "reading": "not measured: this sweep has no lock_contention cells", "figure": "locks",
+                 "detail": "this sweep has no lock_contention cells"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+FALSE_WIN = pd.Series({"k": 1, "n": 20, "rate": 0.05, "ci_low": 0.001, "ci_high": 0.249, "configured_margin": 0.05,
+                       "aa_spread": 0.075, "margin": 0.075})  # fmt: skip
+
+
+def described_of(*interpreters):
+    return pd.DataFrame([{"machine": "vm", "interpreter": i, "cpu_model": "AMD EPYC", "logical_cpus": 2,
+                          "affinity_cpus": 2, "python_implementation": "CPython", "python_version": "3.13.5",
+                          "gil_enabled": not i.endswith("t")} for i in interpreters])  # fmt: skip
+
+
+def cells_of(*interpreters):
+    return pd.DataFrame([{"machine": "vm", "interpreter": i, "noisy": n == 0, "above_limit": False}
+                         for i in interpreters for n in range(3)])  # fmt: skip
+
+
+def front_page(*interpreters):
+    verdicts = verdicts_of(*interpreters)
+    return findings_rst(verdicts, ledger_of(*interpreters), guide(verdicts), FALSE_WIN, described_of(*interpreters),
+                        cells_of(*interpreters), winner_map=MAP, figure_targets={"speedup": "speedup.png"})  # fmt: skip
+
+
+def html(rst: str) -> str:
+    """The rst as the report renders it; any docutils warning fails (it would show on the page)."""
+    # The report defines a link target per result file; here, the one the findings link to.
+    page = rst + "\n\n.. _speedup.png: javascript:void(0)\n"
+    return publish_parts(page, writer="html", settings_overrides={"halt_level": 2, "report_level": 2})["body"]
+
+
+def test_guide_for_one_interpreter_names_winners_factors_and_the_users_workload():
+    table = guide(verdicts_of("py311")).set_index("kind of work")["vm · py311"]
+    assert list(table.index) == [
+        "pure-Python CPU", "GIL-releasing C code", "slow I/O, few connections", "slow I/O, many connections",
+        "tiny tasks where start-up dominates", "cpu_gil_held", "my_json",
+    ]  # fmt: skip
+    # Two worker counts, one winner: the factors as a range, each runner-up, where.
+    assert table["pure-Python CPU"] == "processes-fork 2.00-4.00x faster than threads, serial (2 workers; 4 workers)"
+    assert table["GIL-releasing C code"] == "threads 1.25x faster than serial"
+    assert table["slow I/O, few connections"] == "any of asyncio, threads"
+    assert table["slow I/O, many connections"] == "asyncio 2.00x faster than threads"
+    assert table["cpu_gil_held"] == "undecided between serial, threads"  # 1 KiB: not GIL-releasing
+    assert table["my_json"] == "processes-fork 2.00x faster than threads"  # a user's workload, by its name
+
+
+def test_guide_for_two_interpreters_has_a_column_each_and_says_not_measured():
+    table = guide(verdicts_of("py3135", "py3135t")).set_index("kind of work")
+    assert list(table.columns) == ["vm · py3135", "vm · py3135t"]
+    assert table.loc["my_json", "vm · py3135"].startswith("processes-fork")
+    assert table.loc["my_json", "vm · py3135t"] == NOT_MEASURED
+
+
+def test_findings_give_the_factor_with_its_interval_and_where_it_holds():
+    rst = front_page("py311")
+    lines = rst.splitlines()
+    pure = next(line for line in lines if line.startswith("- *pure-Python CPU*"))
+    assert "processes-fork 2.00x faster than threads [1.60, 2.50] at 2 workers" in pure
+    assert "processes-fork 4.00x faster than serial [3.20, 5.00] at 4 workers" in pure
+    startup = next(line for line in lines if "start-up dominates" in line)
+    assert "2 shared rounds: at least 3 decide" in startup
+    # The map after the lines per kind of work, the claims after the map.
+    assert lines.index(pure) < lines.index(f".. image:: {MAP[:76]}") < next(
+        i for i, line in enumerate(lines) if "Multiprocessing beats" in line)
+    trust = rst[rst.index("How far to trust these numbers"):]
+    assert "1 of 20 pairs" in trust and "95% CI 0-25%" in trust and "7.5% here (configured 5.0%" in trust
+    assert "1 of 3 cells noisy" in trust and "AMD EPYC, 2 logical CPUs; CPython 3.13.5, GIL on" in trust
+
+
+def test_findings_for_two_interpreters_judge_each_and_say_where_a_claim_was_not_measured():
+    rst = front_page("py3135", "py3135t")
+    blocks = rst.split("the article's claims:")
+    assert len(blocks) == 3  # one claims block per interpreter
+    first, second = blocks[1], blocks[2]
+    assert "processes-fork 2.00x faster than threads on cpu\\_pure" in first
+    assert "not measured: this sweep has cells for it only under vm · py3135" in second
+    assert "GIL off" in rst[rst.index("How far to trust"):]  # the free-threaded twin, as measured
+
+
+def test_a_claim_with_no_cells_reads_not_measured_under_every_setting():
+    rst = front_page("py3135", "py3135t")
+    assert rst.count("not measured: this sweep has no lock\\_contention cells") == 2
+    readable = readable_ledger(ledger_of("py3135", "py3135t"), [("vm", "py3135"), ("vm", "py3135t")])
+    locks = readable[readable["claim"] == "Thread locks are cheaper than process locks."]
+    assert list(locks["does it hold?"]) == [DOES_IT_HOLD[NOT_MEASURED]] * 2
+    assert list(locks["ratio A/B [95% CI]"]) == ["", ""]
+    held = readable[readable["does it hold?"] == "yes"].iloc[0]
+    assert held["ratio A/B [95% CI]"] == "0.500 [0.400, 0.625]" and held["points"].startswith("2 points, 5 rounds")
+    assert held["figure"] == "speedup"
+
+
+@pytest.mark.parametrize("interpreters", [("py311",), ("py3135", "py3135t")])
+def test_findings_render_as_the_report_renders_them(interpreters):
+    body = html(front_page(*interpreters))
+    # The claim's own asterisks and underscores are text, not markup; the guide is a table.
+    assert "Multiprocessing beats *threading* on CPU_bound_ work." in body
+    assert body.count("<table") == 1 and "Which model for my work?" in body
+    assert f'src="{MAP}"' in body  # the long URI joined again
+    assert 'href="javascript:void(0)">speedup.png</a>' in body
+
+
+def test_no_verdicts_no_claims_still_a_page():
+    empty = with_kind_of_work(verdicts_of("py311").iloc[0:0], KINDS)
+    no_claims = ledger_of("py311").iloc[0:0]
+    rst = findings_rst(empty, no_claims, guide(empty), pd.Series({**FALSE_WIN, "n": 0, "k": 0}), described_of(), cells_of(),
+                       winner_map=MAP, figure_targets={})  # fmt: skip
+    assert "no verdicts and no measured claims yet" in rst and "This run has no A/A twins" in rst
+    html(rst)
