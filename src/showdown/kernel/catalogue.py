@@ -73,7 +73,9 @@ WORKLOADS: Dict[str, Workload] = {
             make_unit=lambda payload_bytes, params: None,  # the server's address, known in start
             calibrated=False,
             description="requests to a loopback server that answers after a fixed latency",
-            defaults={"latency_ms": 20.0, "tasks": 64},
+            # 1 request per connection and 1 server process: the first design, kept as the default
+            # so that configs that set neither measure what they did.
+            defaults={"latency_ms": 20.0, "tasks": 64, "requests_per_connection": 1, "server_processes": 1},
             scenario=NetScenario,
             accepts=NET_MODELS,
             bound="latency",
