@@ -135,6 +135,10 @@ CPU_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.bound ==
 LATENCY_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.bound == "latency")
 GIL_HOLDING_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.holds_gil)
 
+# ipc_transfer's channels by where their two sides live (mechanisms.WITHIN_PROCESS or
+# BETWEEN_PROCESSES): a reference handed over is never compared with bytes moved.
+TRANSFER_SCOPES: Dict[str, str] = TransferScenario.scopes()
+
 # Every model name a config may use: the pool models and each workload's own mechanisms.
 MODEL_NAMES: Tuple[str, ...] = tuple(
     sorted(set(MODELS).union(*(w.accepts or () for w in WORKLOADS.values())))
