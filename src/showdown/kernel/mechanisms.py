@@ -187,23 +187,31 @@ class Crew:
         return [answers[index] for index in range(len(self.controls))]
 
     def stop(self) -> None:
-        for control in self.controls:
-            try:
-                control.send(None)
-            except OSError:
-                pass  # that worker is gone already
-        for worker in self.workers:
-            worker.join(STOP_TIMEOUT_SECONDS)
-            # A stuck thread cannot be killed; it is a daemon, so it cannot keep the kernel up.
-            if self.context is not None and worker.is_alive():
-                worker.terminate()
-                worker.join(STOP_TIMEOUT_SECONDS)
-                if worker.is_alive():
-                    worker.kill()
-                    worker.join()
-        for control in self.controls:
-            control.close()
+        stop_workers(self.controls, self.workers, processes=self.context is not None)
         self.workers, self.controls = [], []
+
+
+def stop_workers(controls: Sequence[Any], workers: Sequence[Any], *, processes: bool) -> None:
+    """Tell each worker to stop (None on its control link), join it, and close the links.
+
+    A process that does not stop in time is terminated, then killed. A stuck thread cannot be
+    killed; it is a daemon, so it cannot keep the kernel up.
+    """
+    for control in controls:
+        try:
+            control.send(None)
+        except OSError:
+            pass  # that worker is gone already
+    for worker in workers:
+        worker.join(STOP_TIMEOUT_SECONDS)
+        if processes and worker.is_alive():
+            worker.terminate()
+            worker.join(STOP_TIMEOUT_SECONDS)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+    for control in controls:
+        control.close()
 
 
 def _exitcode(worker) -> Optional[int]:

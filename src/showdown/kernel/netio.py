@@ -34,7 +34,7 @@ import time
 import traceback
 from typing import Any, List, Tuple
 
-from .mechanisms import STOP_TIMEOUT_SECONDS, WAIT_TIMEOUT_SECONDS, require_model
+from .mechanisms import WAIT_TIMEOUT_SECONDS, require_model, stop_workers
 from .models import MODELS, START_METHODS, NotApplicable
 from .scenarios import PoolScenario
 from .workloads import _rotate, make_payload
@@ -221,21 +221,7 @@ class LoopbackServer:
         return sum(self._answer(control, "reporting its CPU time") for control in self.controls)
 
     def stop(self) -> None:
-        for control in self.controls:
-            try:
-                control.send(None)
-            except OSError:
-                pass  # it is gone already
-        for process in self.processes:
-            process.join(STOP_TIMEOUT_SECONDS)
-            if process.is_alive():
-                process.terminate()
-                process.join(STOP_TIMEOUT_SECONDS)
-                if process.is_alive():
-                    process.kill()
-                    process.join()
-        for control in self.controls:
-            control.close()
+        stop_workers(self.controls, self.processes, processes=True)
         self.processes, self.controls = [], []
 
 
