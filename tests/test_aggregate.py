@@ -16,7 +16,11 @@ COLUMNS = [
     "q3_seconds", "level_seconds", "ci_low_seconds", "ci_high_seconds", "relative_half_width",
     "precision_met", "round_spread", "spread_ratio", "noisy", "noise_reference",
     "speedup", "speedup_ci_low", "speedup_ci_high", "ideal_speedup", "efficiency", "above_limit",
+    "per_second", "per_second_ci_low", "per_second_ci_high", "latency_seconds", "ideal_per_second",
+    "server_cpu_seconds", "server_cpu_per_wall", "server_share", "client_cpu_seconds_per_task", "harness_bound",
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
+    "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
+    "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds", "shared_cpu",
     "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled",
 ]  # fmt: skip
 KEY = {

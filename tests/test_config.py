@@ -76,6 +76,19 @@ BAD_CONFIGS = [
                                                              "workers": [2], "payloads": [0]}),
      ["workloads.gil.payloads", "at least 1 byte"]),
     ("bad machine label", with_change("machine", "my laptop"), ["machine", "does not match"]),
+    ("requests that fill no whole connection",
+     with_change("workloads.net", {"kind": "io_net", "models": ["threads"], "workers": [4], "payloads": [64],
+                                   "tasks": 10, "requests_per_connection": 4}),
+     ["workloads.net.tasks", "requests_per_connection (4)", "a multiple of it"]),
+    ("no server process", with_change("workloads.net", {"kind": "io_net", "models": ["threads"], "workers": [4],
+                                                        "payloads": [64], "server_processes": 0}),
+     ["workloads.net.server_processes", "minimum of 1"]),
+    ("keep-alive on another kind", with_change("workloads.cpu_pure.requests_per_connection", 2),
+     ["workloads.cpu_pure.requests_per_connection", "allowed here: iterations"]),
+    ("handoff and transfer in one comparison",
+     with_change("workloads.ipc", {"kind": "ipc_transfer", "models": ["queue_threads", "pipe-fork"], "workers": [2],
+                                   "payloads": [64]}),
+     ["workloads.ipc.models", "within one process", "between processes", "queue_threads", "pipe-fork"]),
 ]
 
 

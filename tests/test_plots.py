@@ -21,13 +21,13 @@ from matplotlib.text import Text
 from PIL import Image
 
 from conftest import REPO, run_snakemake
-from showdown.analysis.aggregate import ideal_speedup
+from showdown.analysis.aggregate import ideal_speedup, latency_bound
 from showdown.figures import FIGURES, draw, draw_function, plot
 from showdown.figures.drift import SLOW_PHASE, draw_drift
 from showdown.figures.files import read_tsv
 from showdown.figures.io import draw_io
 from showdown.figures.mechanisms import draw_ipc, draw_locks, draw_switch
-from showdown.figures.memory import draw_memory
+from showdown.figures.memory import draw_memory, draw_memory_per_worker
 from showdown.figures.speedup import draw_speedup, draw_startup
 from showdown.figures.theme import EQUIVALENT_COLOUR, KNOWN_MODELS, model_colour, model_marker
 from showdown.figures.winners import OUTCOMES, draw_winners
@@ -659,9 +659,12 @@ def test_ipc_leaves_out_zero_byte_payloads_and_says_so():
 
 
 def switch_table():
+    """Round trips of ``micro`` µs on average, single round trips at p50/p90/p99 of 0.8x/2x/5x it."""
     rows = []
     for model, micro in {"thread_event": 40, "pipe_processes-fork": 30, "asyncio_event": 6}.items():
-        rows += timed_rows("switch_latency", "switch_latency", model, tasks=1000, median=1000 * micro * 1e-6)
+        rows += timed_rows("switch_latency", "switch_latency", model, tasks=1000, median=1000 * micro * 1e-6,
+                           round_trip_p50_seconds=0.8 * micro * 1e-6, round_trip_p90_seconds=2 * micro * 1e-6,
+                           round_trip_p99_seconds=5 * micro * 1e-6, shared_cpu=model == "asyncio_event")  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -686,6 +689,44 @@ def test_switch_shows_microseconds_per_round_trip_fastest_first(switch_figure):
     assert ax.get_yscale() == "log"
     assert ax.get_ylabel().startswith("µs per round trip")
     assert "2 workers" in axis_lines(switch_figure)
+
+
+def test_switch_shows_the_percentiles_of_single_round_trips_from_cells_tsv(switch_figure):
+    (ax,) = switch_figure.axes
+    table = switch_table()
+    for model in table["model"]:
+        row = table[table["model"] == model].iloc[0]
+        for name in ("p50", "p90", "p99"):
+            (marker,) = [line for line in ax.get_lines() if line.get_gid() == f"{model}:{name}"]
+            assert marker.get_ydata()[0] == pytest.approx(row[f"round_trip_{name}_seconds"] * 1e6)
+    low, high = ax.get_ylim()
+    assert low < 0.8 * 6 and high > 5 * 40  # every percentile inside the axis
+
+
+def test_ipc_gives_each_scope_its_own_row():
+    table = ipc_table()
+    table.loc[table["model"] == "queue_threads", "workload"] = "ipc_handoff"
+    figure = draw_ipc(table)
+    titles = [ax.get_title(loc="left") for ax in figure.axes if ax.get_title(loc="left")]
+    assert titles == ["ipc_handoff (within one process)", "ipc_transfer (between processes)"]
+
+
+def test_memory_per_worker_draws_slopes_and_fixed_costs_from_the_table():
+    figure = draw_memory_per_worker(memory_table())
+    slope_ax, fixed_ax = figure.axes
+    assert [t.get_text() for t in slope_ax.get_yticklabels()] == ["processes-fork", "threads"]  # model order
+    assert containers_of(slope_ax)["processes-fork"].lines[0].get_xdata()[0] == pytest.approx(10.1)
+    assert error_bar_ends_x(containers_of(slope_ax)["threads"])[0] == pytest.approx((0.08, 0.12))
+    assert containers_of(fixed_ax)["threads"].lines[0].get_xdata()[0] == pytest.approx(20.0)
+    assert "MiB per added worker" in slope_ax.get_xlabel()
+    assert "(workers 2-8)" in slope_ax.get_title(loc="left")
+    assert "no data" in all_text(draw_memory_per_worker(memory_table().iloc[:0]))
+
+
+def error_bar_ends_x(container):
+    """(low, high) x ends of each horizontal error bar of a container."""
+    (bars,) = container.lines[2]
+    return [(min(s[0][0], s[1][0]), max(s[0][0], s[1][0])) for s in bars.get_segments()]
 
 
 def test_switch_points_take_the_models_colours(switch_figure):
@@ -733,26 +774,50 @@ LATENCY = 0.01
 
 
 def io_table():
-    """io_net (with serial) and io_net_many (without): ``IO_TASKS`` requests of ``LATENCY``."""
+    """io_net (with serial) and io_net_many (without, harness-bound): ``IO_TASKS`` requests of
+    ``LATENCY``, the latency the kernel recorded; throughput and bound as cells.tsv has them."""
     rows = timed_rows("io_net", "io_net", "serial", workers=(1,), tasks=IO_TASKS, median=IO_TASKS * LATENCY)
     for model in ("threads", "asyncio"):
         rows += timed_rows("io_net", "io_net", model, workers=WORKERS, tasks=IO_TASKS,
                            median=lambda w, _: math.ceil(IO_TASKS / w) * LATENCY * 1.25)  # fmt: skip
-        rows += timed_rows("io_net_many", "io_net", model, workers=(64, 256), tasks=256, median=0.05)
-    rows += timed_rows("io_disk", "io_disk", "threads", workers=(4,), tasks=32, median=0.1)
+        rows += timed_rows("io_net_many", "io_net", model, workers=(64, 256), tasks=256, median=0.05,
+                           harness_bound=True)  # fmt: skip
+    table = pd.DataFrame(rows).assign(latency_seconds=LATENCY)
+    table = pd.concat([table, pd.DataFrame(timed_rows("io_disk", "io_disk", "threads", workers=(4,), tasks=32,
+                                                      median=0.1))], ignore_index=True)  # fmt: skip
+    table["harness_bound"] = table["harness_bound"].fillna(False).astype(bool)
+    return table.assign(**latency_bound(table))
+
+
+def memory_table():
+    """memory_slopes.tsv: per worker on cpu_pure, per connection on io_net_many."""
+    rows = []
+    for workload, kind, per, memory, models in (
+        ("cpu_pure", "cpu_pure", "worker", "batch_pss_bytes", ("threads", "processes-fork")),
+        ("io_net_many", "io_net", "connection", "peak_pss_bytes", ("threads", "asyncio")),
+    ):
+        for i, model in enumerate(models):
+            slope = 0.05 * (i + 1) if per == "connection" else 0.1 + 10 * i
+            rows.append({
+                "machine": MACHINE, "interpreter": INTERPRETER, "config_hash": "0123abcd", "workload": workload,
+                "kind": kind, "model": model, "payload_bytes": 1024, "memory": memory, "per": per,
+                "workers_min": 2, "workers_max": 8, "n_rounds": 5, "slope_mib": slope,
+                "slope_ci_low_mib": 0.8 * slope, "slope_ci_high_mib": 1.2 * slope, "fixed_mib": 20.0 + i,
+                "fixed_ci_low_mib": 19.0 + i, "fixed_ci_high_mib": 21.0 + i,
+            })  # fmt: skip
     return pd.DataFrame(rows)
 
 
 @pytest.fixture(scope="module")
 def io_figure():
-    return draw_io(io_table())
+    return draw_io(io_table(), memory_table())
 
 
 def test_io_has_a_panel_per_workload_label_and_a_line_per_model(io_figure):
     titles = [ax.get_title() for ax in io_figure.axes]
     assert titles == ["io_net · payload 1KiB", "io_disk · payload 1KiB", "io_net_many · payload 1KiB"]
     assert sorted(containers_of(io_figure.axes[0])) == ["asyncio", "serial", "threads"]
-    assert legend_labels(io_figure, "model") == ["asyncio", "serial", "threads", "ideal (latency bound from serial)"]
+    assert legend_labels(io_figure, "model") == ["asyncio", "serial", "threads", "ideal (latency bound)"]
 
 
 def test_io_draws_units_per_second_on_log_scales(io_figure):
@@ -767,14 +832,26 @@ def test_io_draws_units_per_second_on_log_scales(io_figure):
     assert containers_of(many)["asyncio"].lines[0].get_ydata()[0] == pytest.approx(256 / 0.05)
 
 
-def test_io_ideal_is_the_latency_bound_from_serial_and_only_where_serial_ran(io_figure):
+def test_io_ideal_lines_equal_cells_tsv(io_figure):
+    """The ideal drawn is cells.tsv's ideal_per_second (the latency bound), where a latency was recorded."""
+    table = io_table()
+    net, disk, many = io_figure.axes
+    for ax, workload in ((net, "io_net"), (many, "io_net_many")):
+        (ideal,) = [line for line in ax.get_lines() if line.get_label().startswith("ideal")]
+        expected = table[table["workload"] == workload].groupby("workers")["ideal_per_second"].max()
+        assert list(ideal.get_xdata()) == list(expected.index)
+        assert list(ideal.get_ydata()) == pytest.approx(expected.to_list())
+    assert list(expected) == pytest.approx([256 / (4 * LATENCY), 256 / LATENCY])  # 4 waves at 64, 1 at 256
+    assert not [line for line in disk.get_lines() if line.get_label().startswith("ideal")]
+    assert "no latency recorded:\nno ideal line" in [t.get_text() for t in disk.texts]
+
+
+def test_io_marks_harness_bound_work_and_lists_memory_per_connection(io_figure):
     net, _disk, many = io_figure.axes
-    (ideal,) = [line for line in net.get_lines() if line.get_label().startswith("ideal")]
-    assert list(ideal.get_xdata()) == [1, *WORKERS[1:]]
-    expected = [IO_TASKS / (math.ceil(IO_TASKS / w) * LATENCY) for w in (1, *WORKERS[1:])]
-    assert list(ideal.get_ydata()) == pytest.approx(expected)  # 100, 200, 400, 600 per second
-    assert not [line for line in many.get_lines() if line.get_label().startswith("ideal")]
-    assert "no serial cell:\nno ideal line" in [t.get_text() for t in many.texts]
+    assert "harness-bound" in [t.get_text() for t in many.texts]
+    assert "harness-bound" not in [t.get_text() for t in net.texts]
+    (note,) = [t.get_text() for t in many.texts if t.get_text().startswith("PSS per connection")]
+    assert "asyncio: 102 KiB [81.9, 123]" in note and "threads: 51.2 KiB" in note
 
 
 # Empty inputs and files
@@ -816,7 +893,9 @@ def gaps_table():
 def every_input():
     """A table for every input name of the registry, with something for every figure to draw."""
     cells = pd.concat([cells_table(), ipc_table(), io_table(), switch_table(), locks_table()], ignore_index=True)
-    return {"cells": cells, "verdicts": verdicts_table(), "samples": samples_table(), "gaps": gaps_table()}
+    cells = cells.assign(**latency_bound(cells))  # throughput of every cell, as cells.tsv has it
+    return {"cells": cells, "verdicts": verdicts_table(), "samples": samples_table(), "gaps": gaps_table(),
+            "memory": memory_table()}  # fmt: skip
 
 
 @pytest.mark.parametrize("entry", FIGURES, ids=lambda entry: entry.name)

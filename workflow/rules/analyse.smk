@@ -21,6 +21,11 @@ rule aggregate_cells:
             caption="../../report/captions/noisy.rst",
             category="5. Failed, noisy and not applicable",
         ),
+        memory=report(
+            "results/aggregate/memory_slopes.tsv",
+            caption="../../report/captions/memory_slopes.rst",
+            category="6. Data",
+        ),
     log:
         "results/logs/aggregate_cells.log",
     localrule: True

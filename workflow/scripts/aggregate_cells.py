@@ -12,5 +12,6 @@ if __name__ == "__main__":
         cells_out=snakemake.output.cells,
         failed_out=snakemake.output.failed,
         noisy_out=snakemake.output.noisy,
+        memory_out=snakemake.output.memory,
         **dict(snakemake.params.items()),
     )

@@ -1,7 +1,8 @@
 """Analysis: round files into samples and cell summaries, then verdicts, the A/A control and claims.
 
 ``aggregate`` reads every round file into one table of samples and one row per cell
-(round-level intervals, speedup, limits, noise); ``compare`` labels every comparison
+(round-level intervals, speedup, limits, the latency bound and whether the harness set
+it, noise); ``memory`` fits memory per added worker or connection; ``compare`` labels every comparison
 group and judges the A/A pairs; ``claims`` holds the article's claims against the
 samples; ``interpreter_gaps`` compares threads and subinterpreters with processes under
 each interpreter; ``user_workloads`` shows how every model ran the user's own functions
@@ -10,18 +11,30 @@ which model wins each; ``findings`` writes the report's front page from all of t
 statistics themselves are :mod:`showdown.stats`.
 """
 
-from .aggregate import SUMMARY_COLUMNS, cell_summary, ideal_speedup, model_limit, noisy_cells, write_aggregate
+from .aggregate import (
+    HARNESS_BOUND,
+    SUMMARY_COLUMNS,
+    cell_summary,
+    harness_bound_groups,
+    ideal_speedup,
+    model_limit,
+    noisy_cells,
+    write_aggregate,
+)  # fmt: skip
 from .claims import load_claims, write_ledger
 from .compare import write_comparisons
 from .findings import DOES_IT_HOLD, findings_rst, readable_ledger, write_findings
 from .guide import GUIDE_ROW, KINDS_OF_WORK, guide, kind_of_work, with_kind_of_work
 from .interpreter_gaps import COLUMNS as GAP_COLUMNS
 from .interpreter_gaps import SUBINTERPRETERS, THREADS, interpreter_gaps, write_interpreter_gaps
+from .memory import COLUMNS as MEMORY_COLUMNS
+from .memory import memory_slopes
 from .user_workloads import user_workload_table, write_user_workloads
 
 __all__ = [
-    "DOES_IT_HOLD", "GAP_COLUMNS", "GUIDE_ROW", "KINDS_OF_WORK", "SUBINTERPRETERS", "SUMMARY_COLUMNS", "THREADS",
-    "cell_summary", "findings_rst", "guide", "ideal_speedup", "interpreter_gaps", "kind_of_work", "load_claims",
-    "model_limit", "noisy_cells", "readable_ledger", "user_workload_table", "with_kind_of_work", "write_aggregate",
-    "write_comparisons", "write_findings", "write_interpreter_gaps", "write_ledger", "write_user_workloads",
+    "DOES_IT_HOLD", "GAP_COLUMNS", "GUIDE_ROW", "HARNESS_BOUND", "KINDS_OF_WORK", "MEMORY_COLUMNS", "SUBINTERPRETERS",
+    "SUMMARY_COLUMNS", "THREADS", "cell_summary", "findings_rst", "guide", "harness_bound_groups", "ideal_speedup",
+    "interpreter_gaps", "kind_of_work", "load_claims", "memory_slopes", "model_limit", "noisy_cells",
+    "readable_ledger", "user_workload_table", "with_kind_of_work", "write_aggregate", "write_comparisons",
+    "write_findings", "write_interpreter_gaps", "write_ledger", "write_user_workloads",
 ]  # fmt: skip

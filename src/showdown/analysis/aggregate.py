@@ -22,6 +22,7 @@ from ..vocabulary import (
     SERIAL,
     shares_one_interpreter,
 )  # fmt: skip
+from .memory import memory_slopes
 
 
 class MixedMachines(ValueError):
@@ -72,9 +73,108 @@ SUMMARY_COLUMNS = [
     "median_seconds", "q1_seconds", "q3_seconds", "level_seconds", "ci_low_seconds", "ci_high_seconds",
     "relative_half_width", "precision_met", "round_spread", "spread_ratio", "noisy", "noise_reference",
     "speedup", "speedup_ci_low", "speedup_ci_high", "ideal_speedup", "efficiency", "above_limit",
+    "per_second", "per_second_ci_low", "per_second_ci_high", "latency_seconds", "ideal_per_second",
+    "server_cpu_seconds", "server_cpu_per_wall", "server_share", "client_cpu_seconds_per_task", "harness_bound",
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
+    "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
+    "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds", "shared_cpu",
     "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled",
 ]  # fmt: skip
+# Columns a cell takes as the median of its repetitions (null where the kernel recorded none).
+MEDIAN_COLUMNS = (
+    "latency_seconds", "server_cpu_seconds", "server_cpu_per_wall", "server_share", "client_cpu_seconds_per_task",
+    "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
+    "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds",
+)  # fmt: skip
+
+# A comparison is harness-bound when its best model stays under this share of the latency
+# bound while the loopback server used at least this many cores (DESIGN-NOTES, section 8):
+# the server, not the models, set the pace.
+HARNESS_EFFICIENCY = 0.8
+HARNESS_SERVER_CORES = 0.9
+HARNESS_BOUND = "harness-bound"
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column of the samples, or nulls where an older (or hand-made) table lacks it."""
+    return frame[name].astype(float) if name in frame else pd.Series(np.nan, index=frame.index)
+
+
+def derived_samples(measured: pd.DataFrame) -> pd.DataFrame:
+    """Per repetition, the server's part of it: CPU per wall second, share of the machine
+    (over its logical CPUs) and the clients' own CPU per task (the tree minus the server)."""
+    server = _column(measured, "server_cpu_seconds")
+    wall = measured["wall_seconds"]
+    cpu = measured["cpu_user_seconds"] + measured["cpu_system_seconds"]
+    derived = {
+        "server_cpu_per_wall": server / wall,
+        "server_share": server / (wall * _column(measured, "logical_cpus")),
+        "client_cpu_seconds_per_task": (cpu - server) / measured["tasks"],
+    }
+    missing = {name: _column(measured, name) for name in MEDIAN_COLUMNS if name not in measured}
+    return measured.assign(**{**missing, **derived})
+
+
+def latency_bound(cells: pd.DataFrame) -> pd.DataFrame:
+    """Throughput (units per second, with the CI of the cell's time) and, where the kernel
+    recorded the latency, the latency bound: ``tasks`` overlapping fully on ``workers``
+    (connections for io_net) take at best ceil(tasks / workers) latencies, so
+    ``ideal_per_second`` = tasks / (ceil(tasks / workers) x latency)."""
+    tasks = cells["tasks"].astype(float)
+    waves = np.ceil(tasks / cells["workers"])
+    latency = _column(cells, "latency_seconds").where(cells["kind"].isin(LATENCY_KINDS))
+    return pd.DataFrame(
+        {
+            "per_second": tasks / cells["median_seconds"],
+            "per_second_ci_low": tasks / cells["ci_high_seconds"],
+            "per_second_ci_high": tasks / cells["ci_low_seconds"],
+            "ideal_per_second": tasks / (waves * latency),
+        },
+        index=cells.index,
+    )
+
+
+def harness_bound(cells: pd.DataFrame) -> pd.Series:
+    """Per cell: is its comparison group harness-bound? Its best model (highest efficiency)
+    under :data:`HARNESS_EFFICIENCY` of the bound while the server used at least
+    :data:`HARNESS_SERVER_CORES` cores in that model's cell. Cells without a server: False."""
+    key = list(GROUP_KEY)
+    ranked = cells.assign(_order=cells["efficiency"].fillna(-np.inf)).sort_values("_order", ascending=False)
+    best = ranked.drop_duplicates(key)
+    bound = (best["efficiency"] < HARNESS_EFFICIENCY) & (best["server_cpu_per_wall"] >= HARNESS_SERVER_CORES)
+    flags = best[key].assign(harness_bound=bound.to_numpy())
+    merged = cells[key].merge(flags, on=key, how="left")
+    return pd.Series(merged["harness_bound"].fillna(False).astype(bool).to_numpy(), index=cells.index)
+
+
+def harness_bound_groups(measured: pd.DataFrame) -> pd.DataFrame:
+    """The comparison groups (:data:`GROUP_KEY`) that are harness-bound, from the samples:
+    what verdicts and claims flag. The same rule and the same columns as cells.tsv's."""
+    key = list(CELL_KEY)
+    if measured.empty:
+        return pd.DataFrame(columns=[*GROUP_KEY, "harness_bound"])
+    samples = derived_samples(measured)
+    grouped = samples.groupby(key, sort=True, observed=True)
+    cells = pd.DataFrame(
+        {
+            "tasks": grouped["tasks"].first(),
+            "median_seconds": grouped["wall_seconds"].median(),
+            "latency_seconds": grouped["latency_seconds"].median(),
+            "server_cpu_per_wall": grouped["server_cpu_per_wall"].median(),
+        }
+    ).reset_index()
+    cells = cells.assign(ci_low_seconds=np.nan, ci_high_seconds=np.nan)
+    cells["efficiency"] = efficiency(cells.assign(speedup=np.nan, ideal_speedup=np.nan))
+    flagged = cells.assign(harness_bound=harness_bound(cells))
+    return flagged[flagged["harness_bound"]][[*GROUP_KEY, "harness_bound"]].drop_duplicates()
+
+
+def efficiency(cells: pd.DataFrame) -> pd.Series:
+    """Against the physical bound: throughput over the latency bound where the latency is
+    recorded (serial's own time per task is no latency bound: its overheads count), else
+    the speedup over its ideal."""
+    bound = latency_bound(cells)
+    return (bound["per_second"] / bound["ideal_per_second"]).fillna(cells["speedup"] / cells["ideal_speedup"])
 
 
 def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
@@ -88,7 +188,7 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
     if measured.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     key = list(CELL_KEY)
-    grouped = measured.assign(
+    grouped = derived_samples(measured).assign(
         cpu=(measured["cpu_user_seconds"] + measured["cpu_system_seconds"]) / measured["wall_seconds"]
     ).groupby(key, sort=True, observed=True)
     wall = grouped["wall_seconds"]
@@ -107,6 +207,9 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
             "pool_start_seconds": grouped["pool_start_seconds"].median(),
             **{name: grouped[name].max() for name in ("peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
                                                        "load_average")},
+            **{name: grouped[name].median() for name in MEDIAN_COLUMNS},
+            # Pinned once per cell: every repetition ran in the same placement.
+            "shared_cpu": grouped["shared_cpu"].first() if "shared_cpu" in measured else np.nan,
             "probe_drift": probe.max() / probe.min(),
             "logical_cpus": first["logical_cpus"],
             "host": grouped["host"].agg(lambda hosts: ",".join(sorted(set(hosts.dropna())))),
@@ -118,7 +221,9 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
     summary["precision_met"] = summary["relative_half_width"] <= precision
     summary = pd.concat([summary, stats.spread_test(summary)], axis=1)
     summary["ideal_speedup"] = ideal_speedup(summary)
-    summary["efficiency"] = summary["speedup"] / summary["ideal_speedup"]
+    summary = summary.assign(**latency_bound(summary))
+    summary["efficiency"] = efficiency(summary)
+    summary["harness_bound"] = harness_bound(summary)
     # A speedup whose whole interval lies above what its model can reach is implausible.
     summary["above_limit"] = (summary["speedup_ci_low"] > model_limit(summary)).fillna(False).astype(bool)
     return summary[SUMMARY_COLUMNS]
@@ -189,14 +294,17 @@ def write_aggregate(
     cells_out: str,
     failed_out: str,
     noisy_out: str,
+    memory_out: str,
     slow_phase_factor: float,
     precision: float,
 ) -> pd.DataFrame:
-    """The aggregate_cells rule: all samples (Parquet), cell summaries and failures (TSV)."""
+    """The aggregate_cells rule: all samples (Parquet), cell summaries, memory slopes and
+    failures (TSV)."""
     samples = load_samples(paths, slow_phase_factor)
     samples.to_parquet(samples_out, index=False)
     cells = cell_summary(samples, precision=precision)
     cells.to_csv(cells_out, sep="\t", index=False)
+    memory_slopes(samples[samples["measured"]]).to_csv(memory_out, sep="\t", index=False)
     noisy_cells(cells).to_csv(noisy_out, sep="\t", index=False)
     failed_cells(samples).to_csv(failed_out, sep="\t", index=False)
     return samples

@@ -33,9 +33,12 @@ import pandas as pd
 import yaml
 
 from .. import stats
-from ..vocabulary import DEPENDS, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
+from ..vocabulary import DEPENDS, GROUP_KEY, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
+from .aggregate import HARNESS_BOUND, harness_bound_groups
 
 TESTS = stats.TESTS
+# A point (or a whole claim) whose cells' server set the pace: a flag that reads as the verdict.
+HARNESS_NOT_MEASURED = f"{NOT_MEASURED}: {HARNESS_BOUND}"
 # Metrics per sample; cpu_seconds_per_task is the CPU of the whole process tree per task.
 METRICS = ("wall_seconds", "peak_pss_bytes", "cpu_per_wall", "cpu_seconds_per_task")
 WHERE_KEYS = ("workers_min", "workers_max", "workload", "payload_bytes_min", "payload_bytes_max")
@@ -121,11 +124,23 @@ def _select(samples: pd.DataFrame, claim: Claim) -> pd.DataFrame:
     return rows
 
 
-def claim_contrasts(claim: Claim, measured: pd.DataFrame) -> pd.DataFrame:
-    """Per point and shared round: log(A) - log(B) of the round medians of the claim's metric."""
+def _harness_bound_rows(rows: pd.DataFrame, bound_groups: pd.DataFrame | None) -> pd.Series:
+    """True for the samples of a harness-bound comparison group (:func:`harness_bound_groups`)."""
+    if bound_groups is None or bound_groups.empty or rows.empty:
+        return pd.Series(False, index=rows.index)
+    key = list(GROUP_KEY)
+    merged = rows[key].merge(bound_groups[[*key, "harness_bound"]], on=key, how="left")
+    return pd.Series(merged["harness_bound"].fillna(False).astype(bool).to_numpy(), index=rows.index)
+
+
+def claim_contrasts(claim: Claim, measured: pd.DataFrame, bound_groups: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per point and shared round: log(A) - log(B) of the round medians of the claim's metric,
+    and whether either side of the point was harness-bound."""
     rows = _select(measured, claim)
-    rows = rows.assign(value=_metric(rows, claim.metric))
+    rows = rows.assign(value=_metric(rows, claim.metric), harness_bound=_harness_bound_rows(rows, bound_groups))
     medians = stats.round_medians(rows, [*POINT_KEY, "model"], "value")
+    bound = rows.groupby([*POINT_KEY, "model", "round"], observed=True)["harness_bound"].any().reset_index()
+    medians = medians.merge(bound, on=[*POINT_KEY, "model", "round"], how="left")
     found = []
     for a in claim.a:
         for b in claim.b:
@@ -136,8 +151,10 @@ def claim_contrasts(claim: Claim, measured: pd.DataFrame) -> pd.DataFrame:
                 b_rows = b_rows[b_rows["workers"] == claim.b_workers].drop(columns="workers")
                 on = [k for k in POINT_KEY if k != "workers"]
             merged = stats.paired_log_ratios(a_rows, b_rows, on=on)
-            found.append(merged.assign(model_a=a, model_b=b)[[*POINT_KEY, "model_a", "model_b", "round", "d"]])
-    columns = [*POINT_KEY, "model_a", "model_b", "round", "d"]
+            merged["harness_bound"] = merged["harness_bound_a"].fillna(False) | merged["harness_bound_b"].fillna(False)
+            found.append(merged.assign(model_a=a, model_b=b)[[*POINT_KEY, "model_a", "model_b", "round", "d",
+                                                              "harness_bound"]])  # fmt: skip
+    columns = [*POINT_KEY, "model_a", "model_b", "round", "d", "harness_bound"]
     return pd.concat(found, ignore_index=True)[columns] if found else pd.DataFrame(columns=columns)
 
 
@@ -147,23 +164,28 @@ def _outcomes(test: str, estimates: pd.DataFrame, margin: float, alpha: float) -
     return np.where(supported, SUPPORTED, np.where(refuted, REFUTED, UNDECIDED))
 
 
-POINT_COLUMNS = ["claim", "test", "metric", *POINT_KEY, "model_a", "model_b", "ratio", "ci_low", "ci_high",
-                 "n_rounds", "p_value", "outcome"]  # fmt: skip
+POINT = [*POINT_KEY, "model_a", "model_b"]
+POINT_COLUMNS = ["claim", "test", "metric", *POINT, "ratio", "ci_low", "ci_high", "n_rounds", "p_value", "outcome"]
 
 
 def _points(claim: Claim, contrasts: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
-    """One row per comparison point of a claim, with the point's own outcome."""
-    estimates = stats.estimate_pairs(contrasts, [*POINT_KEY, "model_a", "model_b"], confidence=1 - alpha)
+    """One row per comparison point of a claim, with the point's own outcome; a point over a
+    harness-bound cell reads "not measured: harness-bound" (the server was compared)."""
+    estimates = stats.estimate_pairs(contrasts, POINT, confidence=1 - alpha)
+    bound = estimates[POINT].merge(contrasts.groupby(POINT, as_index=False)["harness_bound"].any(), on=POINT)
+    outcome = _outcomes(claim.test, estimates, margin, alpha)
     return estimates.assign(
         claim=claim.id, test=claim.test, metric=claim.metric,
         ratio=np.exp(estimates["mean"]), ci_low=np.exp(estimates["low"]), ci_high=np.exp(estimates["high"]),
         p_value=stats.claim_p(claim.test, estimates, margin),
-        outcome=_outcomes(claim.test, estimates, margin, alpha),
+        outcome=np.where(bound["harness_bound"].to_numpy(bool), HARNESS_NOT_MEASURED, outcome),
     )[POINT_COLUMNS]  # fmt: skip
 
 
 def _pooled(claim: Claim, contrasts: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
-    """Per (machine, interpreter): the per-round mean of the points' log ratios, over rounds."""
+    """Per (machine, interpreter): the per-round mean of the points' log ratios, over rounds.
+    Harness-bound points measured the server, not the claim: they stay out."""
+    contrasts = contrasts[~contrasts["harness_bound"].astype(bool)]
     per_round = contrasts.groupby(["machine", "interpreter", "round"], as_index=False)["d"].mean()
     estimates = stats.estimate_pairs(per_round, ["machine", "interpreter"], confidence=1 - alpha)
     return estimates.assign(
@@ -176,11 +198,12 @@ def _pooled(claim: Claim, contrasts: pd.DataFrame, *, alpha: float, margin: floa
 def judge(claims: Sequence[Claim], samples: pd.DataFrame, *, alpha: float, margin: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ledger and every point behind it: each claim's contrasts computed once."""
     measured = samples[samples["measured"]]
+    bound_groups = harness_bound_groups(measured)
     points, pooled = [], []
     for claim in claims:
         if claim.test == "works":
             continue
-        contrasts = claim_contrasts(claim, measured)
+        contrasts = claim_contrasts(claim, measured, bound_groups)
         if contrasts.empty:
             continue
         points.append(_points(claim, contrasts, alpha=alpha, margin=margin))
@@ -238,6 +261,12 @@ def ledger(claims: Sequence[Claim], samples: pd.DataFrame, points: pd.DataFrame,
             rows.append({**base, **_works_row(claim, samples)})
             continue
         mine = pooled[pooled["claim"] == claim.id] if len(pooled) else pooled
+        bound = points[(points["claim"] == claim.id) & (points["outcome"] == HARNESS_NOT_MEASURED)]
+        if mine.empty and len(bound):
+            rows.append({**base, "verdict": NOT_MEASURED, "reading": HARNESS_NOT_MEASURED,
+                         "points": len(bound), "cells": "; ".join(sorted(set(bound["model_a"]) | set(bound["model_b"]))),
+                         "detail": f"every point is harness-bound (the loopback server set the pace): {_detail(bound)}"})  # fmt: skip
+            continue
         if mine.empty:
             wanted = ", ".join(claim.a + claim.b)
             why = f"this sweep has no {claim.kind} cells of both {wanted} at a common point"
@@ -246,7 +275,7 @@ def ledger(claims: Sequence[Claim], samples: pd.DataFrame, points: pd.DataFrame,
         for estimate in mine.itertuples():
             at = points[(points["claim"] == claim.id) & (points["machine"] == estimate.machine)
                         & (points["interpreter"] == estimate.interpreter)]  # fmt: skip
-            if _boundary(at, margin):
+            if _boundary(at[at["outcome"] != HARNESS_NOT_MEASURED], margin):
                 verdict = DEPENDS
             elif estimate.p_adjusted < alpha:
                 verdict = SUPPORTED

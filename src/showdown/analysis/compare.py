@@ -1,5 +1,8 @@
 """The compare_models rule: verdicts per comparison group, all pairs, the A/A control.
 
+Each verdict carries ``flags`` beside its label (never changing it): "harness-bound" where
+the loopback server, not the models, capped the group's throughput.
+
 The A/A pairs are judged first, with the configured margin: their spread sets the margin
 every verdict uses (never below the configured one), written beside the false-win rate
 so that claims use the same. Groups whose cells all failed get a label that says so.
@@ -9,7 +12,7 @@ import pandas as pd
 
 from .. import stats
 from ..vocabulary import ALL_FAILED, GROUP_KEY
-from .aggregate import failed_groups
+from .aggregate import HARNESS_BOUND, failed_groups, harness_bound_groups
 
 
 def write_comparisons(
@@ -42,10 +45,19 @@ def write_comparisons(
     )  # fmt: skip
     failed = failed_groups(samples).drop(columns="verdict").assign(label=ALL_FAILED, note="every cell of the group failed")
     verdicts = pd.concat([verdicts, failed], ignore_index=True)
+    verdicts["flags"] = _flags(measured, verdicts)
     verdicts.to_csv(verdicts_tsv, sep="\t", index=False)
     verdicts.to_parquet(verdicts_parquet, index=False)
     pairs.to_csv(pairs_tsv, sep="\t", index=False)
     return verdicts
+
+
+def _flags(measured, verdicts) -> pd.Series:
+    """Beside each label, never changing it: "harness-bound" where the server set the pace."""
+    key = list(GROUP_KEY)
+    bound = harness_bound_groups(measured).assign(flags=HARNESS_BOUND)[[*key, "flags"]]
+    merged = verdicts[key].merge(bound, on=key, how="left")
+    return pd.Series(merged["flags"].fillna("").to_numpy(), index=verdicts.index)
 
 
 def _without_flagged(measured, verdicts, *, alpha, margin) -> pd.DataFrame:

@@ -52,6 +52,27 @@ SCHEMA = pa.schema(
         ("peak_rss_bytes", pa.int64()),
         ("peak_uss_bytes", pa.int64()),
         ("peak_pss_bytes", pa.int64()),
+        # Memory read by the kernel itself (smaps_rollup; null where the platform has none):
+        # PSS and USS summed over every process of its tree and how many processes were read,
+        # right after the start barrier (every pool worker alive, before any batch) and right
+        # after this batch's clock stopped (a start-up batch's workers still alive).
+        ("started_pss_bytes", pa.int64()),
+        ("started_uss_bytes", pa.int64()),
+        ("started_processes", pa.int64()),
+        ("batch_pss_bytes", pa.int64()),
+        ("batch_uss_bytes", pa.int64()),
+        ("batch_processes", pa.int64()),
+        # Latency workloads: the latency each task was given (seconds), what the kernel was asked.
+        ("latency_seconds", pa.float64()),
+        # io_net: CPU seconds (user + system) the loopback server processes used in this batch;
+        # already inside the CPU columns, which count the whole tree.
+        ("server_cpu_seconds", pa.float64()),
+        # switch_latency: percentiles of this batch's round-trip times (seconds, nearest rank),
+        # and whether the two workers ran on one CPU (pinned; null where the OS cannot pin).
+        ("round_trip_p50_seconds", pa.float64()),
+        ("round_trip_p90_seconds", pa.float64()),
+        ("round_trip_p99_seconds", pa.float64()),
+        ("shared_cpu", pa.bool_()),
         ("kernel_seconds", pa.float64()),  # the kernel process's life, seen from outside
         ("checksum", pa.string()),
         ("status", pa.string()),
@@ -90,6 +111,8 @@ COLUMNS = SCHEMA.names
 MIGRATIONS: Dict[int, Dict[str, str]] = {
     2: {},  # load_average added
     3: {},  # the package laid out as the pipeline: the kernel's files (and so its hash) changed
+    # next (the integrator numbers it): started_/batch_ pss, uss and processes, latency_seconds,
+    # server_cpu_seconds, round_trip_p50/p90/p99_seconds and shared_cpu added; none renamed.
 }
 
 

@@ -1,13 +1,12 @@
-"""I/O throughput against workers: a line per model, and the latency bound from serial."""
+"""I/O throughput against workers: a line per model, and the latency bound from cells.tsv."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..vocabulary import SERIAL
+from ..analysis import HARNESS_BOUND
 from .panels import (
     CI_NOTE,
     IDEAL_STYLE,
@@ -31,59 +30,65 @@ IO_KINDS = ("io_sleep", "io_net", "io_disk")
 UNITS = {"io_sleep": "tasks", "io_net": "requests", "io_disk": "files"}
 
 
-def io_throughput(cells: pd.DataFrame) -> pd.DataFrame:
-    """Per cell: units of work per second (``tasks / median_seconds``) with its CI."""
-    tasks = cells["tasks"].astype(float)
-    return cells.assign(
-        per_second=tasks / cells["median_seconds"],
-        per_second_low=tasks / cells["ci_high_seconds"],
-        per_second_high=tasks / cells["ci_low_seconds"],
-    )
-
-
-def ideal_throughput(facet: pd.DataFrame) -> pd.Series | None:
-    """The latency bound of one work's throughput per worker count, from its serial cell.
-
-    Serial's time per task stands for the latency; ``tasks`` tasks on ``w`` workers then
-    take at best ceil(tasks / w) latencies: tasks / (ceil(tasks / w) x latency) per second.
-    None where the work has no serial cell.
-    """
-    serial = facet[facet["model"] == SERIAL]
-    if serial.empty:
+def ideal_line(facet: pd.DataFrame) -> pd.Series | None:
+    """cells.tsv's latency bound (``ideal_per_second``) of one work, per worker count; None
+    where its cells recorded no latency."""
+    ideal = facet.dropna(subset=["ideal_per_second"]) if "ideal_per_second" in facet else facet.iloc[:0]
+    if ideal.empty:
         return None
-    latency = float(serial["median_seconds"].iloc[0] / serial["tasks"].iloc[0])
-    workers = np.sort(facet["workers"].unique())
-    tasks = facet.groupby("workers")["tasks"].max().reindex(workers).astype(float)
-    return (tasks / (np.ceil(tasks / workers) * latency)).rename("ideal")
+    return ideal.groupby("workers")["ideal_per_second"].max().sort_index().rename("ideal")
+
+
+def per_connection_note(memory: pd.DataFrame | None, facet: pd.DataFrame) -> str:
+    """memory_slopes.tsv's PSS per added connection of one io_net work, a model per line."""
+    if memory is None or memory.empty or facet["kind"].iloc[0] != "io_net":
+        return ""
+    key = ["machine", "interpreter", "workload", "payload_bytes"]
+    work = facet[key].drop_duplicates()
+    rows = memory[memory["per"] == "connection"].merge(work, on=key)
+    lines = [
+        f"{r.model}: {r.slope_mib * 1024:.3g} KiB [{r.slope_ci_low_mib * 1024:.3g}, {r.slope_ci_high_mib * 1024:.3g}]"
+        for r in rows.sort_values("model").itertuples()
+    ]
+    return "PSS per connection:\n" + "\n".join(lines) if lines else ""
 
 
 @themed
-def draw_io(cells: pd.DataFrame) -> Figure:
+def draw_io(cells: pd.DataFrame, memory: pd.DataFrame | None = None) -> Figure:
     """I/O work per second against workers: a panel per work (workload label and payload),
-    a line per model with its CI, and the latency bound where the work has a serial cell."""
+    a line per model with its CI, and the latency bound cells.tsv computed from the latency
+    the kernel was given. A work whose loopback server set the pace says "harness-bound";
+    io_net works measured at several connection counts list the PSS per added connection
+    (memory_slopes.tsv)."""
     title = "I/O throughput against workers"
     io = cells_of(cells, IO_KINDS)
     if io.empty:
         return no_cells_of(title, IO_KINDS, cells)
-    rates = io_throughput(io)
-    rates = rates.assign(panel=panel_labels(rates, name_the_work=True))
+    rates = io.assign(panel=panel_labels(io, name_the_work=True))
     rates["x"] = dodged(rates, "workers", "panel")
     grid = model_facets(rates, height=3.0, aspect=1.25, sharex=False, sharey=False)
     grid.map_dataframe(
-        facet_line_with_ci, x="x", y="per_second", low="per_second_low", high="per_second_high", markersize=6
+        facet_line_with_ci, x="x", y="per_second", low="per_second_ci_low", high="per_second_ci_high", markersize=6
     )
     references: dict[str, Line2D] = {}
-    label = "ideal (latency bound from serial)"
+    label = "ideal (latency bound)"
     for panel, ax in grid.axes_dict.items():
         facet = rates[rates["panel"] == panel]
-        ideal = ideal_throughput(facet)
+        ideal = ideal_line(facet)
         if ideal is not None:
             (references[label],) = ax.plot(
                 ideal.index, ideal.to_numpy(), label=label, **IDEAL_STYLE["latency"]
             )
         else:
-            ax.text(0.97, 0.04, "no serial cell:\nno ideal line", transform=ax.transAxes, ha="right",
+            ax.text(0.97, 0.04, "no latency recorded:\nno ideal line", transform=ax.transAxes, ha="right",
                     va="bottom", fontsize="small", color="0.4")  # fmt: skip
+        if "harness_bound" in facet and facet["harness_bound"].fillna(False).astype(bool).any():
+            ax.text(0.03, 0.96, HARNESS_BOUND, transform=ax.transAxes, ha="left", va="top",
+                    fontsize="small", color="firebrick", fontweight="bold")  # fmt: skip
+        connection = per_connection_note(memory, facet)
+        if connection:
+            ax.text(0.97, 0.96 if ideal is None else 0.3, connection, transform=ax.transAxes, ha="right",
+                    va="top", fontsize="x-small", color="0.3")  # fmt: skip
         log2_ticks(ax, facet["workers"])
         log2_padding(ax, facet["workers"])
         ax.set_yscale("log")
@@ -98,8 +103,12 @@ def draw_io(cells: pd.DataFrame) -> Figure:
     notes = [
         "Throughput = units per batch (tasks, requests or files) / batch time. " + CI_NOTE,
         (
-            "Ideal: serial's time per unit taken as the latency, tasks overlapping fully on the workers: "
+            "Ideal: the latency each task was given, tasks overlapping fully on the workers (connections): "
             "tasks / (ceil(tasks / workers) x latency)."
+        ),
+        (
+            f"{HARNESS_BOUND}: the best model stayed under 80% of the bound while the loopback server used "
+            "0.9 of a core or more: the server, not the models, set the pace (cells.tsv: server_cpu_per_wall)."
         ),
     ]
     return finish(grid.figure, title, io, notes=wrapped_notes(grid.figure, notes))

@@ -11,7 +11,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..kernel import size_label
+from ..kernel import TRANSFER_SCOPES, size_label
+from ..vocabulary import base_model
 from .panels import (
     CI_NOTE,
     MIB,
@@ -79,8 +80,12 @@ def draw_ipc(cells: pd.DataFrame) -> Figure:
             title, "every ipc_transfer cell has a 0-byte payload: nothing to place on a size axis", cells
         )
     rates = ipc_rates(placed)
-    # A row per machine and interpreter, and per workload label, where there are several.
-    rates = rates.assign(row=panel_labels(rates.assign(payload_bytes=0), name_the_work=False))
+    # A row per machine and interpreter, and per workload label, where there are several;
+    # each named with where its channels' two sides live (the kernel's scopes).
+    scope = rates.groupby("workload")["model"].transform(
+        lambda models: " & ".join(sorted({TRANSFER_SCOPES.get(base_model(m), "?") for m in models}))
+    )
+    rates = rates.assign(row=panel_labels(rates.assign(payload_bytes=0), name_the_work=False) + " (" + scope + ")")
     rates["x"] = dodged(rates, "payload_bytes", "row")
     rows = sorted(rates["row"].unique())
     models = model_order(rates["model"])
@@ -103,8 +108,7 @@ def draw_ipc(cells: pd.DataFrame) -> Figure:
             log_ticks(ax.yaxis)
             ax.set_xlabel("payload per message")
             ax.set_ylabel(label)
-        if row:
-            latency_ax.set_title(row, loc="left")
+        latency_ax.set_title(row.lstrip("\n "), loc="left")
     figure.tight_layout()
     figure.legend(
         handles=[model_handle(m) for m in models], title="channel", loc="center left", bbox_to_anchor=(1, 0.5)
@@ -115,6 +119,10 @@ def draw_ipc(cells: pd.DataFrame) -> Figure:
             "workers); latency = batch time / messages, building each message included."
         ),
         "Throughput = payload x messages / batch time (1 MiB = 2^20 bytes). " + CI_NOTE,
+        (
+            "Within one process a channel hands over references; between processes it copies or serialises every "
+            "byte: separate workloads, never one comparison. The consumer checks every byte after the clock stops."
+        ),
     ]
     if len(placed) < len(transfer):
         notes.append("Cells with a 0-byte payload are left out: a log axis has no place for them.")
@@ -130,16 +138,28 @@ def draw_switch(cells: pd.DataFrame) -> Figure:
     (a point with its CI, fastest first, log scale)."""
 
     def notes(times: pd.DataFrame) -> list[str]:
+        shared = times["shared_cpu"].dropna().astype(bool) if "shared_cpu" in times else pd.Series(dtype=bool)
+        placement = {
+            (True,): "the two workers shared one CPU",
+            (False,): "the two workers were pinned to two CPUs (coroutines share their one thread)",
+        }.get(tuple(sorted(set(shared))), "workers pinned to two CPUs where they are threads or processes; "
+                                          "coroutines share their one thread")
         return [
             (
                 f"{listed(times, 'workers')} workers pass a token back and forth ({listed(times, 'tasks')} "
-                "round trips per batch); a round trip is two hand-offs, each waking the other side."
+                "round trips per batch); a round trip is two hand-offs, each waking the other side; "
+                f"{placement}."
             ),
             "µs per round trip = batch time / round trips. " + CI_NOTE,
+            (
+                "Beside each point: the p50, p90 and p99 of the single round trips (each timed by the ping side; "
+                "the median over repetitions): two modes show as a p90 or p99 far above p50."
+            ),
         ]
 
     return _time_per_unit_figure(
-        cells, "switch_latency", "Switch latency: one round trip of a token", "µs per round trip", notes
+        cells, "switch_latency", "Switch latency: one round trip of a token", "µs per round trip", notes,
+        percentiles=PERCENTILES,
     )
 
 
@@ -171,19 +191,25 @@ def draw_locks(cells: pd.DataFrame) -> Figure:
     )
 
 
+# cells.tsv's percentiles of single round trips (seconds), and how each is marked.
+PERCENTILES = {"round_trip_p50_seconds": "_", "round_trip_p90_seconds": "1", "round_trip_p99_seconds": "2"}
+
+
 def _time_per_unit_figure(
-    cells: pd.DataFrame, kind: str, title: str, unit: str, notes: Callable[[pd.DataFrame], list[str]]
-) -> Figure:
-    """The cells of ``kind`` as µs per unit of work (:func:`per_unit`), a point per model."""
+    cells: pd.DataFrame, kind: str, title: str, unit: str, notes: Callable[[pd.DataFrame], list[str]],
+    percentiles: dict[str, str] | None = None,
+) -> Figure:  # fmt: skip
+    """The cells of ``kind`` as µs per unit of work (:func:`per_unit`), a point per model,
+    and beside it the ``percentiles`` columns (seconds) where the cells have them."""
     chosen = cells_of(cells, [kind])
     if chosen.empty:
         return no_cells_of(title, [kind], cells)
     times = per_unit(chosen, 1e6)
-    figure = _points_figure(times, f"{unit} (log scale)")
+    figure = _points_figure(times, f"{unit} (log scale)", {c: m for c, m in (percentiles or {}).items() if c in times})
     return finish(figure, title, chosen, notes=wrapped_notes(figure, notes(times)))
 
 
-def _points_figure(times: pd.DataFrame, ylabel: str) -> Figure:
+def _points_figure(times: pd.DataFrame, ylabel: str, percentiles: dict[str, str] | None = None) -> Figure:
     """A panel per machine, interpreter and work (where several), a point per model."""
     times = times.assign(panel=panel_labels(times, name_the_work=False))
     panels = sorted(times["panel"].unique())
@@ -191,7 +217,7 @@ def _points_figure(times: pd.DataFrame, ylabel: str) -> Figure:
     width = max(6.0, 1.5 + 1.0 * widest * times["workers"].nunique() ** 0.5)
     figure, axes = plt.subplots(1, len(panels), squeeze=False, figsize=(width * len(panels), 4.4))
     for ax, panel in zip(axes.flat, panels):
-        _points_per_model(ax, times[times["panel"] == panel], ylabel)
+        _points_per_model(ax, times[times["panel"] == panel], ylabel, percentiles or {})
         ax.set_title(panel)
     figure.tight_layout()
     if times["workers"].nunique() > 1:
@@ -208,9 +234,10 @@ def _points_figure(times: pd.DataFrame, ylabel: str) -> Figure:
     return figure
 
 
-def _points_per_model(ax: Axes, times: pd.DataFrame, ylabel: str) -> None:
+def _points_per_model(ax: Axes, times: pd.DataFrame, ylabel: str, percentiles: dict[str, str]) -> None:
     """A point with its CI per model (and worker count, side by side), fastest model first,
-    each labelled with its value."""
+    each labelled with its value; the ``percentiles`` columns (seconds, drawn in µs) as
+    markers on a thin line just left of the point."""
     models = list(times.groupby("model")["per_unit"].median().sort_values().index)
     workers = sorted(times["workers"].unique())
     slot = 0.6 / len(workers)
@@ -239,10 +266,25 @@ def _points_per_model(ax: Axes, times: pd.DataFrame, ylabel: str) -> None:
                 f"{row['per_unit']:.3g}", (position, row["per_unit"]), xytext=(7, 0),
                 textcoords="offset points", va="center", fontsize="small", color="0.2",
             )  # fmt: skip
+            spread = [(row[c] * 1e6, m, c) for c, m in percentiles.items() if pd.notna(row[c]) and row[c] > 0]
+            if spread:
+                side = position - 0.18
+                ax.plot([side] * len(spread), [v for v, _, _ in spread], color=model_colour(model),
+                        linewidth=0.8, alpha=0.6, zorder=2)  # fmt: skip
+                for value, mark, column in spread:
+                    name = column.replace("round_trip_", "").replace("_seconds", "")
+                    ax.plot([side], [value], marker=mark, markersize=9, color=model_colour(model), zorder=3,
+                            linestyle="none", gid=f"{model}:{name}")  # fmt: skip
+                    ax.annotate(name, (side, value), xytext=(-4, 0), textcoords="offset points", ha="right",
+                                va="center", fontsize="xx-small", color="0.35")  # fmt: skip
     ax.set_yscale("log")
     log_ticks(ax.yaxis)
     # Room above and below the points on a log axis, so a narrow range still reads.
     low, high = times["per_unit_low"].min(), times["per_unit_high"].max()
+    for column in percentiles:
+        values = times[column].dropna() * 1e6
+        if len(values):
+            low, high = min(low, values.min()), max(high, values.max())
     if low > 0 and high > 0:
         ax.set_ylim(low / 1.6, high * 1.6)
     ax.set_xticks(range(len(models)), models, rotation=25, ha="right")

@@ -1,7 +1,9 @@
-"""Peak memory of each cell's process tree against workers: a line per model."""
+"""Memory: peak memory of each cell's process tree against workers (a line per model), and
+the memory each added worker costs (a point per model)."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -17,10 +19,11 @@ from .panels import (
     model_facets,
     model_legend,
     no_data,
+    panel_labels,
     setting_labels,
     wrapped_notes,
 )
-from .theme import themed
+from .theme import model_colour, model_marker, model_marker_face, model_order, themed
 
 PSS, RSS = "PSS", "RSS"
 
@@ -101,3 +104,52 @@ def draw_memory(cells: pd.DataFrame) -> Figure:
         fallbacks = ", ".join(sorted(set(peaks.loc[peaks["measure"] == RSS, "model"])))
         notes.append(f"RSS (no PSS read) for: {fallbacks}.")
     return finish(grid.figure, title, memory, notes=wrapped_notes(grid.figure, notes))
+
+
+@themed
+def draw_memory_per_worker(memory: pd.DataFrame) -> Figure:
+    """What one more worker costs: memory_slopes.tsv's MiB per added worker (left) and the
+    fixed cost at one worker (right), a point per model with its round-level CI, a row per
+    work (machine, interpreter, workload, payload) measured at two or more worker counts."""
+    title = "Memory per added worker (PSS of the whole tree, read by the kernel after each batch)"
+    if memory.empty or "per" not in memory:
+        return no_data(title, "memory_slopes.tsv has no rows: no work was measured at two or more worker counts")
+    workers = memory[memory["per"] == "worker"]
+    if workers.empty:
+        return no_data(title, "no work was measured at two or more worker counts", memory)
+    workers = workers.assign(row=panel_labels(workers, name_the_work=True))
+    rows = sorted(workers["row"].unique())
+    figure, axes = plt.subplots(len(rows), 2, squeeze=False, figsize=(11, 0.6 + 0.45 * workers.groupby("row").size().max() * len(rows) + 1.2 * len(rows)))
+    panels = (("slope_mib", "slope_ci_low_mib", "slope_ci_high_mib", "MiB per added worker"),
+              ("fixed_mib", "fixed_ci_low_mib", "fixed_ci_high_mib", "MiB at one worker (fixed cost)"))  # fmt: skip
+    for (left, right), row in zip(axes, rows):
+        shown = workers[workers["row"] == row]
+        models = model_order(shown["model"])
+        for ax, (value, low, high, label) in zip((left, right), panels):
+            for y, model in enumerate(models):
+                point = shown[shown["model"] == model].iloc[0]
+                ax.errorbar(
+                    [point[value]], [y],
+                    xerr=[[max(point[value] - point[low], 0)], [max(point[high] - point[value], 0)]],
+                    color=model_colour(model), marker=model_marker(model), markerfacecolor=model_marker_face(model),
+                    linestyle="none", capsize=3, label=model,
+                )  # fmt: skip
+                ax.annotate(f"{point[value]:.3g}", (point[value], y), xytext=(0, 6), textcoords="offset points",
+                            ha="center", fontsize="x-small", color="0.2")  # fmt: skip
+            ax.set_yticks(range(len(models)), models)
+            ax.set_ylim(len(models) - 0.5, -0.5)
+            ax.axvline(0, color="0.6", linewidth=0.8, zorder=0)
+            ax.set_xlabel(label)
+        spans = shown[["workers_min", "workers_max"]].drop_duplicates()
+        counts = ", ".join(f"{int(a)}-{int(b)}" for a, b in spans.itertuples(index=False))
+        left.set_title(f"{row} (workers {counts})", loc="left")
+    figure.tight_layout()
+    notes = [
+        (
+            "Per round, a straight line through the median PSS of each worker count (PSS of every process of the "
+            "tree, read by the kernel right after the batch, every worker alive); slope and value at one worker "
+            "averaged over rounds. Error bars: 95% t-interval over rounds."
+        ),
+        "Threads and coroutines share their process: their slope is a stack and its objects, not a process.",
+    ]
+    return finish(figure, title, workers, notes=wrapped_notes(figure, notes))

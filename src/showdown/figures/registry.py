@@ -20,6 +20,7 @@ CELLS = "results/aggregate/cells.tsv"
 SAMPLES = "results/aggregate/samples.parquet"
 VERDICTS = "results/stats/verdicts.tsv"
 INTERPRETER_GAPS = "results/stats/interpreter_gaps.tsv"
+MEMORY_SLOPES = "results/aggregate/memory_slopes.tsv"
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,13 @@ FIGURES = (
         labels={"figure": "peak memory vs workers"},
     ),
     Entry(
+        name="memory_per_worker",
+        draw="memory.draw_memory_per_worker",
+        inputs={"memory": MEMORY_SLOPES},
+        category="3. Figures",
+        labels={"figure": "memory per added worker"},
+    ),
+    Entry(
         name="ipc",
         draw="mechanisms.draw_ipc",
         inputs={"cells": CELLS},
@@ -115,7 +123,7 @@ FIGURES = (
     Entry(
         name="io",
         draw="io.draw_io",
-        inputs={"cells": CELLS},
+        inputs={"cells": CELLS, "memory": MEMORY_SLOPES},
         category="3. Figures",
         labels={"figure": "I/O throughput vs workers"},
     ),

@@ -120,6 +120,10 @@ def _verdict_map(ax: Axes, verdicts: pd.DataFrame, workers: list[int]) -> None:
                 "multialignment": "center",
             }
             lines.append(TextArea(detail, textprops=small_print))
+        flags = getattr(verdict, "flags", "")
+        if isinstance(flags, str) and flags:
+            # A flag never changes the label; it says what the label is worth (harness-bound).
+            lines.append(TextArea(f"[{flags}]", textprops={"color": ink, "fontsize": "x-small", "style": "italic"}))
         block = VPacker(children=lines, align="center", pad=0, sep=1)
         ax.add_artist(AnnotationBbox(block, (x, y), frameon=False, box_alignment=(0.5, 0.5)))
         if flagged_matter:

@@ -11,7 +11,7 @@ from .. import lazy_door
 _DOOR = {
     "WORKLOADS": "catalogue", "MODEL_NAMES": "catalogue", "CPU_KINDS": "catalogue",
     "LATENCY_KINDS": "catalogue", "GIL_HOLDING_KINDS": "catalogue", "applicability_table": "catalogue",
-    "not_applicable_reason": "catalogue", "MODELS": "models", "START_METHODS": "base",
+    "not_applicable_reason": "catalogue", "TRANSFER_SCOPES": "catalogue", "MODELS": "models", "START_METHODS": "base",
     "LABEL_PATTERN": "sizes", "parse_size": "sizes", "size_label": "sizes", "hash_files": "usercode",
 }  # fmt: skip
 

@@ -74,7 +74,9 @@ WORKLOADS: Dict[str, Workload] = {
             make_unit=lambda payload_bytes, params: None,  # the server's address, known in start
             calibrated=False,
             description="requests to a loopback server that answers after a fixed latency",
-            defaults={"latency_ms": 20.0, "tasks": 64},
+            # 1 request per connection and 1 server process: the first design, kept as the default
+            # so that configs that set neither measure what they did.
+            defaults={"latency_ms": 20.0, "tasks": 64, "requests_per_connection": 1, "server_processes": 1},
             scenario=NetScenario,
             accepts=NET_MODELS,
             bound="latency",
@@ -145,6 +147,10 @@ WORKLOADS: Dict[str, Workload] = {
 CPU_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.bound == "cores")
 LATENCY_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.bound == "latency")
 GIL_HOLDING_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.holds_gil)
+
+# ipc_transfer's channels by where their two sides live (mechanisms.WITHIN_PROCESS or
+# BETWEEN_PROCESSES): a reference handed over is never compared with bytes moved.
+TRANSFER_SCOPES: Dict[str, str] = TransferScenario.scopes()
 
 # Every model name a config may use: the pool models and each workload's own mechanisms.
 MODEL_NAMES: Tuple[str, ...] = tuple(

@@ -4,12 +4,16 @@
 workers live across repetitions, so live descendants are read from /proc (Linux). Their
 resolution is the clock tick (usually 10 ms): good enough for batches of 0.2 s and more.
 
+Memory at known moments (:func:`tree_memory`): PSS and USS of every process of the tree,
+from ``/proc/<pid>/smaps_rollup`` (Linux 4.14+), read by the kernel itself when it knows its
+workers are alive; the supervisor's sampling from outside stays the peak.
+
 Standard library only (see ``showdown/__init__.py``).
 """
 
 import os
 import resource
-from typing import Dict, Iterator, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -32,21 +36,73 @@ def _proc_stats() -> Iterator[Tuple[int, int, float, float, int]]:
                int(fields[21]) * _PAGE)
 
 
+def _descendants(stats) -> Dict[int, list]:
+    children: Dict[int, list] = {}
+    for stat in stats:
+        children.setdefault(stat[1], []).append(stat)
+    return children
+
+
+def _tree_pids() -> List[int]:
+    """This process and every live descendant."""
+    children = _descendants(_proc_stats())
+    pids, pending = [], [os.getpid()]
+    while pending:
+        pid = pending.pop()
+        pids.append(pid)
+        pending.extend(child[0] for child in children.get(pid, ()))
+    return pids
+
+
+def _smaps_rollup(pid: int) -> Optional[Tuple[int, int]]:
+    """(PSS, USS) bytes of one process, or None if it is gone or the file is missing.
+
+    USS is the process's private pages (Private_Clean + Private_Dirty): what ending it frees.
+    """
+    try:
+        with open(f"{_PROC}/{pid}/smaps_rollup", "rb") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    fields = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition(b":")
+        if name in (b"Pss", b"Private_Clean", b"Private_Dirty"):
+            fields[name] = int(rest.split()[0]) * 1024  # kB
+    if b"Pss" not in fields:
+        return None
+    return fields[b"Pss"], fields.get(b"Private_Clean", 0) + fields.get(b"Private_Dirty", 0)
+
+
+def tree_memory() -> Tuple[Optional[int], Optional[int], Optional[int]]:
+    """PSS and USS bytes summed over this process tree, and how many processes were read.
+
+    (None, None, None) where there is no smaps_rollup (not Linux, or Linux before 4.14).
+    PSS splits a page shared by n processes as 1/n to each, so the sum over the tree counts
+    every page once: a forked worker costs what it has made its own, not its parent's pages.
+    """
+    if not os.path.exists(f"{_PROC}/self/smaps_rollup"):
+        return None, None, None
+    pss = uss = processes = 0
+    for pid in _tree_pids():
+        read = _smaps_rollup(pid)
+        if read is not None:
+            pss, uss, processes = pss + read[0], uss + read[1], processes + 1
+    return pss, uss, processes
+
+
 def _live_tree() -> Tuple[float, float, int]:
     """User and system seconds of the live descendants, and the RSS of the whole live tree."""
     if not os.path.isdir(_PROC):
         return 0.0, 0.0, 0
-    children: Dict[int, list] = {}
-    own_rss = 0
-    for pid, ppid, user, system, rss in _proc_stats():
-        children.setdefault(ppid, []).append((pid, user, system, rss))
-        if pid == os.getpid():
-            own_rss = rss
+    stats = list(_proc_stats())
+    children = _descendants(stats)
+    own_rss = next((stat[4] for stat in stats if stat[0] == os.getpid()), 0)
     user_total = system_total = 0.0
     rss_total = own_rss
     pending = [os.getpid()]
     while pending:
-        for pid, user, system, rss in children.get(pending.pop(), ()):
+        for pid, _, user, system, rss in children.get(pending.pop(), ()):
             user_total += user
             system_total += system
             rss_total += rss
@@ -58,7 +114,7 @@ def tree_usage() -> Tuple[float, float, int]:
     """User and system seconds consumed so far by this process tree, and its RSS now.
 
     The RSS is a sum over processes, so pages shared after a fork count once per process,
-    as the operating system's own per-process figures do; USS/PSS are sampled from outside.
+    as the operating system's own per-process figures do; PSS and USS are :func:`tree_memory`.
     """
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)

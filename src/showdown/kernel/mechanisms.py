@@ -21,10 +21,13 @@ Standard library only (see ``showdown/__init__.py``).
 
 import asyncio
 import hashlib
+import math
 import multiprocessing
 import multiprocessing.connection
+import os
 import queue
 import threading
+import time
 import traceback
 import zlib
 from contextlib import ExitStack
@@ -41,6 +44,8 @@ WAIT_TIMEOUT_SECONDS = BARRIER_TIMEOUT_SECONDS
 STOP_TIMEOUT_SECONDS = 10.0
 
 THREADS, PROCESSES, COROUTINES = "threads", "processes", "coroutines"
+# Where a channel's two sides live: handing over a reference is not moving the bytes.
+WITHIN_PROCESS, BETWEEN_PROCESSES = "within one process", "between processes"
 
 
 # ---------------------------------------------------------------------------------------
@@ -81,12 +86,20 @@ def digest(*values: Any) -> str:
 
 _READY = "ready"
 _GO = "go"
+_AFTER = "after"
 
-Role = Tuple[Callable[..., Any], tuple]
+# A role: (function, args), or (function, args, after): ``after(*args)`` runs in the same
+# worker when the coordinator asks, outside the batch's clock (a check of what it received).
+Role = Tuple[Any, ...]
 
 
-def _serve(control, role: Callable[..., Any], args: tuple) -> None:
-    """A crew worker's life: say it is ready, then run its role once per "go" until None.
+def _no_after(*_args) -> None:
+    return None
+
+
+def _serve(control, role: Callable[..., Any], args: tuple, after: Callable[..., Any] = _no_after) -> None:
+    """A crew worker's life: say it is ready, then run its role once per "go" (or its
+    ``after`` once per "after") until None.
 
     Every answer is (ok, detail). A role's exception goes back as its traceback, so the
     batch fails with the worker's own story; a closed control link (the coordinator is
@@ -94,12 +107,14 @@ def _serve(control, role: Callable[..., Any], args: tuple) -> None:
     """
     try:
         control.send((True, _READY))
-        while control.recv() is not None:
+        command = control.recv()
+        while command is not None:
             try:
-                answer = (True, role(*args))
+                answer = (True, (after if command == _AFTER else role)(*args))
             except Exception:  # any failure of the role is the answer, with its traceback
                 answer = (False, traceback.format_exc())
             control.send(answer)
+            command = control.recv()
     except (EOFError, OSError):
         pass
 
@@ -121,9 +136,9 @@ class Crew:
 
     def start(self, make_roles: Callable[[], List[Role]]) -> None:
         spawn = threading.Thread if self.context is None else self.context.Process
-        for role, args in make_roles():
+        for role in make_roles():
             mine, theirs = multiprocessing.Pipe()
-            worker = spawn(target=_serve, args=(theirs, role, args), daemon=True)
+            worker = spawn(target=_serve, args=(theirs, *role), daemon=True)
             self.workers.append(worker)
             self.controls.append(mine)
             worker.start()
@@ -133,12 +148,19 @@ class Crew:
         self._answers("starting")
 
     def run(self) -> List[Any]:
+        return self._command(_GO, "a batch", "running a batch")
+
+    def after(self) -> List[Any]:
+        """Every role's ``after`` (None where it has none), run by its own worker."""
+        return self._command(_AFTER, "a check", "checking a batch")
+
+    def _command(self, command: str, step: str, doing: str) -> List[Any]:
         for control, worker in zip(self.controls, self.workers):
             try:
-                control.send(_GO)
+                control.send(command)
             except OSError as error:
-                raise BatchFailed(f"{worker.name} died before a batch (exit code {_exitcode(worker)})") from error
-        return self._answers("running a batch")
+                raise BatchFailed(f"{worker.name} died before {step} (exit code {_exitcode(worker)})") from error
+        return self._answers(doing)
 
     def _answers(self, what: str) -> List[Any]:
         """Every worker's answer, in order; BatchFailed at the first failure, death or timeout."""
@@ -165,23 +187,31 @@ class Crew:
         return [answers[index] for index in range(len(self.controls))]
 
     def stop(self) -> None:
-        for control in self.controls:
-            try:
-                control.send(None)
-            except OSError:
-                pass  # that worker is gone already
-        for worker in self.workers:
-            worker.join(STOP_TIMEOUT_SECONDS)
-            # A stuck thread cannot be killed; it is a daemon, so it cannot keep the kernel up.
-            if self.context is not None and worker.is_alive():
-                worker.terminate()
-                worker.join(STOP_TIMEOUT_SECONDS)
-                if worker.is_alive():
-                    worker.kill()
-                    worker.join()
-        for control in self.controls:
-            control.close()
+        stop_workers(self.controls, self.workers, processes=self.context is not None)
         self.workers, self.controls = [], []
+
+
+def stop_workers(controls: Sequence[Any], workers: Sequence[Any], *, processes: bool) -> None:
+    """Tell each worker to stop (None on its control link), join it, and close the links.
+
+    A process that does not stop in time is terminated, then killed. A stuck thread cannot be
+    killed; it is a daemon, so it cannot keep the kernel up.
+    """
+    for control in controls:
+        try:
+            control.send(None)
+        except OSError:
+            pass  # that worker is gone already
+    for worker in workers:
+        worker.join(STOP_TIMEOUT_SECONDS)
+        if processes and worker.is_alive():
+            worker.terminate()
+            worker.join(STOP_TIMEOUT_SECONDS)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+    for control in controls:
+        control.close()
 
 
 def _exitcode(worker) -> Optional[int]:
@@ -197,7 +227,7 @@ async def _call(function: Callable[[], Any]) -> Any:
 
 
 async def _gather_roles(roles: List[Role]) -> List[Any]:
-    return await gather_or_cancel([role(*args) for role, args in roles])
+    return await gather_or_cancel([role[0](*role[1]) for role in roles])
 
 
 class CoroutineCrew:
@@ -229,6 +259,10 @@ class CoroutineCrew:
             ) from error
         except Exception as error:  # as a thread or process crew reports a failed role
             raise BatchFailed(f"a coroutine failed:\n{traceback.format_exc()}") from error
+
+    def after(self) -> List[Any]:
+        """Every role's ``after`` (None where it has none), on this thread: plain functions."""
+        return [role[2](*role[1]) if len(role) > 2 else None for role in self.roles]
 
     def stop(self) -> None:
         if self.loop is not None:
@@ -332,18 +366,26 @@ def _produce(channel, payload: bytes, tasks: int) -> int:
     return tasks
 
 
-def _consume(channel, tasks: int) -> Tuple[int, int, int]:
-    """Receive ``tasks`` messages: (count, bytes, CRC-32 chained over them in order).
-
-    The consumer keeps a digest rather than the messages: sending them back to the
-    coordinator would move every byte a second time. The chained CRC changes if any byte
-    is wrong or any two messages swap, and runs at memory speed.
-    """
-    crc = total = 0
+def _consume(channel, tasks: int, kept: list) -> Tuple[int, int]:
+    """Receive ``tasks`` messages into ``kept``: (count, bytes). The check is :func:`_fold`,
+    run after the clock stops: a digest of every byte is no part of a transfer."""
+    total = 0
     for _ in range(tasks):
-        crc, size = channel.fold(crc)
-        total += size
-    return tasks, total, crc
+        message = channel.receive()
+        kept.append(message)
+        total += len(message)
+    return tasks, total
+
+
+def _fold(channel, tasks: int, kept: list) -> int:
+    """The CRC-32 chained over the kept messages in order (it changes if any byte is wrong
+    or any two messages swap), then forget them. Run by the consumer's own worker, so
+    nothing crosses back to the coordinator but the number."""
+    crc = 0
+    for message in kept:
+        crc = zlib.crc32(message, crc)
+    kept.clear()
+    return crc
 
 
 async def _produce_async(channel: asyncio.Queue, payload: bytes, tasks: int) -> int:
@@ -352,13 +394,13 @@ async def _produce_async(channel: asyncio.Queue, payload: bytes, tasks: int) -> 
     return tasks
 
 
-async def _consume_async(channel: asyncio.Queue, tasks: int) -> Tuple[int, int, int]:
-    crc = total = 0
+async def _consume_async(channel: asyncio.Queue, tasks: int, kept: list) -> Tuple[int, int]:
+    total = 0
     for _ in range(tasks):
         message = await channel.get()
-        crc = zlib.crc32(message, crc)
+        kept.append(message)
         total += len(message)
-    return tasks, total, crc
+    return tasks, total
 
 
 class _QueueChannel:
@@ -370,9 +412,8 @@ class _QueueChannel:
     def send(self, message: bytes) -> None:
         self.channel.put(message, True, WAIT_TIMEOUT_SECONDS)
 
-    def fold(self, crc: int) -> Tuple[int, int]:
-        message = self.channel.get(True, WAIT_TIMEOUT_SECONDS)
-        return zlib.crc32(message, crc), len(message)
+    def receive(self) -> bytes:
+        return self.channel.get(True, WAIT_TIMEOUT_SECONDS)
 
 
 class _PipeChannel:
@@ -385,16 +426,15 @@ class _PipeChannel:
     def send(self, message: bytes) -> None:
         self.writer.send_bytes(message)
 
-    def fold(self, crc: int) -> Tuple[int, int]:
-        message = self.reader.recv_bytes()
-        return zlib.crc32(message, crc), len(message)
+    def receive(self) -> bytes:
+        return self.reader.recv_bytes()
 
 
 class _SharedMemoryChannel:
     """A ring of ``slots`` message-sized slots in one shared block: the bounded buffer.
 
     ``free`` counts empty slots and ``filled`` written ones, so each message is copied once
-    into the block and read in place by the consumer, never pickled. Each side keeps its
+    into the block and once out of it by the consumer, never pickled. Each side keeps its
     own position; both advance by ``tasks`` per batch, so they stay in step across batches.
     """
 
@@ -414,13 +454,15 @@ class _SharedMemoryChannel:
         self.block.buf[start : start + self.size] = message
         self.filled.release()
 
-    def fold(self, crc: int) -> Tuple[int, int]:
+    def receive(self) -> bytes:
+        """The message copied out of its slot (the consumer's own bytes, as every other
+        channel hands over), so that the slot can be written again."""
         acquire(self.filled, "a filled shared-memory slot")
         start = self._next_slot()
         with self.block.buf[start : start + self.size] as view:  # released before the slot is
-            crc = zlib.crc32(view, crc)
+            message = bytes(view)
         self.free.release()
-        return crc, self.size
+        return message
 
 
 def _release_block(block) -> None:
@@ -434,7 +476,13 @@ class TransferScenario(MechanismScenario):
     Every queue holds at most ``capacity`` messages (a Pipe holds what the OS buffer
     holds), so a fast producer waits as it would in real code instead of filling memory.
     Per-message cost = wall / tasks; it includes building each message (one rotation of
-    the payload), the same for every channel.
+    the payload), the same for every channel. The consumer keeps what it received until
+    the clock stops, then folds it into a CRC (:func:`_fold`): every byte checked, none of
+    the checking timed. Keeping costs memory: tasks x payload bytes in the consumer.
+
+    Two kinds of channel, never one comparison (:meth:`scopes`): a handoff within one
+    process (queue.Queue between threads, asyncio.Queue between coroutines) passes object
+    references; a channel between processes must copy or serialise every byte.
     """
 
     fixed_workers = 2
@@ -447,6 +495,15 @@ class TransferScenario(MechanismScenario):
         "asyncio_queue": (COROUTINES, "_asyncio_queue"),
     }
 
+    @classmethod
+    def scopes(cls) -> Dict[str, str]:
+        """Every model name -> where its two sides live (:data:`WITHIN_PROCESS` or
+        :data:`BETWEEN_PROCESSES`), from who runs the mechanism."""
+        return {
+            name: BETWEEN_PROCESSES if cls.MECHANISMS[name.partition("-")[0]][0] == PROCESSES else WITHIN_PROCESS
+            for name in cls.model_names()
+        }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.capacity = int(self.params["capacity"])
@@ -454,6 +511,7 @@ class TransferScenario(MechanismScenario):
             raise NotApplicable(f"capacity must be at least 1 message, not {self.capacity}")
         self.payload = make_payload(self.payload_bytes)
         self._expected: Optional[Tuple[int, int, int]] = None
+        self.folded: Optional[int] = None
 
     def _thread_queue(self):
         return _QueueChannel(queue.Queue(self.capacity))
@@ -487,13 +545,17 @@ class TransferScenario(MechanismScenario):
         return asyncio.Queue(self.capacity)
 
     def roles(self, channel):
+        consumer = (channel, self.tasks, [])  # the list: what the consumer keeps, in its own worker
         return [
             (self.by_runner(_produce, _produce_async), (channel, self.payload, self.tasks)),
-            (self.by_runner(_consume, _consume_async), (channel, self.tasks)),
+            (self.by_runner(_consume, _consume_async), consumer, _fold),
         ]
 
     def run_batch(self):
-        return self.crew.run()[1:]  # what the consumer received
+        return self.crew.run()[1:]  # what the consumer counted
+
+    def after_batch(self):
+        self.folded = self.crew.after()[1]  # the consumer's CRC of what it kept
 
     def expected(self) -> Tuple[int, int, int]:
         """What the consumer must report: computed once, outside the clock."""
@@ -505,7 +567,8 @@ class TransferScenario(MechanismScenario):
         return self._expected
 
     def check(self, results):
-        (received,) = results
+        (counted,) = results
+        received = (*counted, self.folded)
         count, total, crc = self.expected()
         if tuple(received) != (count, total, crc):
             raise CheckFailed(
@@ -609,37 +672,68 @@ class LockScenario(MechanismScenario):
 # ---------------------------------------------------------------------------------------
 
 
-def _ping(endpoint, tasks: int) -> int:
-    """Pass the token and wait for it back, ``tasks`` times: the round trips completed."""
+def _pin(cpu: Optional[int]) -> None:
+    """Run the calling thread (Linux: a thread, not the whole process) on ``cpu`` only."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def _ping(endpoint, tasks: int, cpu: Optional[int], times: list) -> int:
+    """Pass the token and wait for it back, ``tasks`` times: the round trips completed.
+
+    Each round trip is timed into ``times`` (nanoseconds; two clock reads, about 0.1 µs,
+    against round trips of tens of µs), handed over after the clock stops (:func:`_times`).
+    """
+    _pin(cpu)
+    clock = time.perf_counter_ns
     rounds = 0
     for _ in range(tasks):
+        t0 = clock()
         endpoint.send()
         endpoint.receive()
+        times.append(clock() - t0)
         rounds += 1
     return rounds
 
 
-def _pong(endpoint, tasks: int) -> int:
+def _pong(endpoint, tasks: int, cpu: Optional[int], times: list) -> int:
+    _pin(cpu)
     for _ in range(tasks):
         endpoint.receive()
         endpoint.send()
     return tasks
 
 
-async def _ping_async(endpoint, tasks: int) -> int:
+def _times(endpoint, tasks: int, cpu: Optional[int], times: list) -> List[int]:
+    """The round-trip times of the last batch, then forget them."""
+    taken = list(times)
+    times.clear()
+    return taken
+
+
+async def _ping_async(endpoint, tasks: int, cpu: Optional[int], times: list) -> int:
+    clock = time.perf_counter_ns
     rounds = 0
     for _ in range(tasks):
+        t0 = clock()
         endpoint.send()
         await endpoint.receive()
+        times.append(clock() - t0)
         rounds += 1
     return rounds
 
 
-async def _pong_async(endpoint, tasks: int) -> int:
+async def _pong_async(endpoint, tasks: int, cpu: Optional[int], times: list) -> int:
     for _ in range(tasks):
         await endpoint.receive()
         endpoint.send()
     return tasks
+
+
+def percentile(ordered: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile of sorted values: the smallest value with at least
+    ``share`` of them at or below it."""
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
 class _EventEndpoint:
@@ -709,7 +803,14 @@ class SwitchScenario(MechanismScenario):
     """switch_latency: two workers pass a token back and forth ``tasks`` times.
 
     Each round trip is two hand-offs, each waking the other side: round-trip time =
-    wall / tasks. The result is the count of round trips the ping side completed.
+    wall / tasks. The result is the count of round trips the ping side completed. The
+    ping side also times every round trip, so each repetition keeps its distribution
+    (percentiles: where the two workers ran shows as two modes, not one average).
+
+    Where the OS lets a thread choose its CPUs (``os.sched_setaffinity``), the two workers
+    are pinned, each to its own CPU of those the kernel may use (one CPU: both on it), so
+    that every repetition runs in the same placement; ``shared_cpu`` says which. Coroutines
+    take turns on one thread: one CPU, never pinned.
     """
 
     fixed_workers = 2
@@ -736,14 +837,33 @@ class SwitchScenario(MechanismScenario):
     def _asyncio_events(self):
         return _event_pair(asyncio.Event, _AsyncEventEndpoint)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cpus: Tuple[Optional[int], Optional[int]] = (None, None)
+        self.shared_cpu: Optional[bool] = None
+        if self.runner == COROUTINES:
+            self.shared_cpu = True  # one event loop, one thread
+        elif hasattr(os, "sched_setaffinity"):
+            allowed = sorted(os.sched_getaffinity(0))
+            self.cpus = (allowed[0], allowed[1 % len(allowed)])
+            self.shared_cpu = self.cpus[0] == self.cpus[1]
+        self.round_trips: List[int] = []
+
     def roles(self, endpoints):
         return [
-            (self.by_runner(_ping, _ping_async), (endpoints[0], self.tasks)),
-            (self.by_runner(_pong, _pong_async), (endpoints[1], self.tasks)),
+            (self.by_runner(_ping, _ping_async), (endpoints[0], self.tasks, self.cpus[0], []), _times),
+            (self.by_runner(_pong, _pong_async), (endpoints[1], self.tasks, self.cpus[1], [])),
         ]
 
     def run_batch(self):
         return self.crew.run()[:1]  # the ping side's count
+
+    def after_batch(self):
+        self.round_trips = sorted(self.crew.after()[0])
+
+    def batch_columns(self):
+        columns = {f"round_trip_p{p}_seconds": percentile(self.round_trips, p / 100) / 1e9 for p in (50, 90, 99)}
+        return dict(super().batch_columns(), **columns, shared_cpu=self.shared_cpu)
 
     def check(self, results):
         (rounds,) = results

@@ -1,22 +1,26 @@
 """io_net: real network I/O over loopback, where asyncio is said to win with many connections.
 
-A server in its own process answers each request after ``latency_ms`` with a payload-sized
-reply. The clients are a pool model's workers: blocking sockets in serial, threads or
-processes, asyncio streams on an event loop, at most ``workers`` requests in flight. Each
-task opens a connection, sends one line naming its index and the payload size, and reads
-the whole reply: a rotation of the payload, the result every pool workload returns, so the
-checksum matches io_sleep's and every model's.
+A server answers each request after ``latency_ms`` with a payload-sized reply. The clients
+are a pool model's workers: blocking sockets in serial, threads or processes, asyncio
+streams on an event loop, at most ``workers`` connections open at once. Each pool task is
+one connection that sends ``requests_per_connection`` requests in turn (keep-alive; 1 is a
+new connection per request), each a line naming the request's index and the payload size,
+and reads each whole reply: a rotation of the payload, the result every pool workload
+returns, so the checksum matches io_sleep's and every model's. ``tasks`` counts requests.
 
-The server is an asyncio server (one thread, one selector) so that it holds thousands of
-connections at once and is never the limit being measured. It binds 127.0.0.1 only and an
-ephemeral port: nothing is reachable from outside the machine.
+The server is ``server_processes`` asyncio servers (one thread, one selector each) on one
+port (SO_REUSEPORT: the OS spreads new connections over them), so that it holds thousands
+of connections at once. Whether it kept up is measured, not assumed: it binds 127.0.0.1
+only and an ephemeral port (nothing is reachable from outside the machine), and its CPU
+seconds go into every repetition (``server_cpu_seconds``), so the analysis can tell a cell
+whose server, not its model, capped the throughput (harness-bound).
 
-Server CPU: the server is a live child of the kernel, so ``cputime.tree_usage`` already counts
-it in every sample's CPU columns, for every model alike, and it competes for the cores with
-the clients (2 cores on the reference machine). Measured there (CPython 3.11, 64 B replies,
-20-50 ms latency, 64 or 1,000 connections): 0.2-0.3 ms of server CPU per request, 0.2-0.3 s
-per batch of 1,000 requests, about as much as the asyncio or threaded clients use themselves.
-``NetScenario.server_cpu_seconds`` holds each batch's server CPU for whoever wants it apart.
+Server CPU: the servers are live children of the kernel, so ``cputime.tree_usage`` counts
+them in every sample's CPU columns too, for every model alike, and they compete for the
+cores with the clients (2 cores on the reference machine). Measured there (CPython 3.11,
+64 B replies, a new connection per request): 0.2-0.3 ms of server CPU per request, about as
+much as the clients use themselves; with keep-alive far less (FIELD-NOTES "Many connections
+on loopback").
 
 Standard library only (see ``showdown/__init__.py``).
 """
@@ -30,7 +34,7 @@ import time
 import traceback
 from typing import Any, List, Tuple
 
-from .mechanisms import STOP_TIMEOUT_SECONDS, WAIT_TIMEOUT_SECONDS, require_model
+from .mechanisms import WAIT_TIMEOUT_SECONDS, require_model, stop_workers
 from .models import MODELS, START_METHODS, NotApplicable
 from .scenarios import PoolScenario
 from .workloads import _rotate, make_payload
@@ -51,37 +55,49 @@ def _request(index: int, size: int) -> bytes:
     return b"%d %d\n" % (index, size)
 
 
-def io_net_task(arg) -> bytes:
-    """One request on a blocking socket: connect, ask, read ``len(payload)`` bytes back."""
-    index, payload, address = arg
-    size = len(payload)
+def _receive(connection, size: int) -> bytes:
     reply = bytearray(size)
-    with socket.create_connection(address, timeout=WAIT_TIMEOUT_SECONDS) as connection:
-        connection.sendall(_request(index, size))
-        with memoryview(reply) as view:  # received straight into the reply, no chunks joined
-            received = 0
-            while received < size:
-                count = connection.recv_into(view[received:])
-                if not count:
-                    raise ConnectionError(f"server closed after {received} of {size} bytes")
-                received += count
+    with memoryview(reply) as view:  # received straight into the reply, no chunks joined
+        received = 0
+        while received < size:
+            count = connection.recv_into(view[received:])
+            if not count:
+                raise ConnectionError(f"server closed after {received} of {size} bytes")
+            received += count
     return bytes(reply)
 
 
-async def _exchange(index: int, size: int, address: Address) -> bytes:
+def io_net_task(arg) -> List[bytes]:
+    """One connection on a blocking socket: connect, then per request ask and read
+    ``len(payload)`` bytes back. ``index`` is the connection's; its requests follow on."""
+    index, payload, (address, requests) = arg
+    size = len(payload)
+    with socket.create_connection(address, timeout=WAIT_TIMEOUT_SECONDS) as connection:
+        replies = []
+        for request in range(index * requests, (index + 1) * requests):
+            connection.sendall(_request(request, size))
+            replies.append(_receive(connection, size))
+    return replies
+
+
+async def _exchange(index: int, size: int, address: Address, requests: int) -> List[bytes]:
     reader, writer = await asyncio.open_connection(*address)
     try:
-        writer.write(_request(index, size))
-        return await reader.readexactly(size)
+        replies = []
+        for request in range(index * requests, (index + 1) * requests):
+            writer.write(_request(request, size))
+            replies.append(await reader.readexactly(size))
+        return replies
     finally:
         writer.close()
         await writer.wait_closed()
 
 
-async def io_net_coroutine(arg) -> bytes:
-    """The same request over asyncio streams, on whichever event loop the model runs."""
-    index, payload, address = arg
-    return await asyncio.wait_for(_exchange(index, len(payload), address), WAIT_TIMEOUT_SECONDS)
+async def io_net_coroutine(arg) -> List[bytes]:
+    """The same connection over asyncio streams, on whichever event loop the model runs."""
+    index, payload, (address, requests) = arg
+    timeout = WAIT_TIMEOUT_SECONDS * requests
+    return await asyncio.wait_for(_exchange(index, len(payload), address, requests), timeout)
 
 
 # ---------------------------------------------------------------------------------------
@@ -93,17 +109,26 @@ _reply_base = functools.lru_cache(maxsize=8)(make_payload)
 
 
 async def _answer(reader, writer, latency_seconds: float) -> None:
+    """Answer every request of one connection, in turn, until the client closes it."""
     try:
-        index, size = (int(field) for field in (await reader.readline()).split())
-        await asyncio.sleep(latency_seconds)
-        writer.write(_rotate(_reply_base(size), index))
-        await writer.drain()
+        while True:
+            line = await reader.readline()
+            if not line:
+                return
+            index, size = (int(field) for field in line.split())
+            await asyncio.sleep(latency_seconds)
+            writer.write(_rotate(_reply_base(size), index))
+            await writer.drain()
     finally:
         writer.close()
 
 
-async def _run_server(control, latency_seconds: float, backlog: int) -> None:
-    """Serve until the control link says stop (None) or closes; answer "cpu" with our CPU seconds."""
+async def _run_server(control, latency_seconds: float, backlog: int, port: int, shared: bool) -> None:
+    """Serve until the control link says stop (None) or closes; answer "cpu" with our CPU seconds.
+
+    ``shared``: bind with SO_REUSEPORT, so that other server processes can bind ``port`` too
+    (port 0: the first one picks it).
+    """
     loop = asyncio.get_running_loop()
     stopped = asyncio.Event()
 
@@ -119,7 +144,8 @@ async def _run_server(control, latency_seconds: float, backlog: int) -> None:
             control.send(time.process_time())
 
     server = await asyncio.start_server(
-        functools.partial(_answer, latency_seconds=latency_seconds), LOOPBACK, 0, backlog=backlog
+        functools.partial(_answer, latency_seconds=latency_seconds), LOOPBACK, port, backlog=backlog,
+        reuse_port=shared or None,
     )
     async with server:
         loop.add_reader(control.fileno(), on_command)
@@ -127,69 +153,76 @@ async def _run_server(control, latency_seconds: float, backlog: int) -> None:
         await stopped.wait()
 
 
-def _serve(control, latency_seconds: float, backlog: int) -> None:
+def _serve(control, latency_seconds: float, backlog: int, port: int, shared: bool) -> None:
     try:
-        asyncio.run(_run_server(control, latency_seconds, backlog))
+        asyncio.run(_run_server(control, latency_seconds, backlog, port, shared))
     except Exception:  # whatever stopped the server goes back to the kernel, with its traceback
         control.send(("failed", traceback.format_exc()))
 
 
 class LoopbackServer:
-    """The request server in a child process: ``start`` gives its address, ``stop`` ends it.
+    """The request server: ``processes`` child processes on one port (SO_REUSEPORT when
+    more than one). ``start`` gives its address, ``cpu_seconds`` the CPU all of them used
+    so far, ``stop`` ends them.
 
     Started with fork where offered (no re-import, so the cell pays little for it), else spawn.
     """
 
-    process: Any = None
-    control: Any = None
-
-    def __init__(self, latency_seconds: float, backlog: int):
+    def __init__(self, latency_seconds: float, backlog: int, processes: int = 1):
+        if processes < 1:
+            raise NotApplicable(f"server_processes must be at least 1, not {processes}")
+        if processes > 1 and not hasattr(socket, "SO_REUSEPORT"):
+            raise NotApplicable(
+                f"server_processes {processes} needs SO_REUSEPORT, which this platform lacks; use 1"
+            )
         self.latency_seconds = latency_seconds
         self.backlog = backlog
+        self.processes: List[Any] = []
+        self.controls: List[Any] = []
+        self.wanted = processes
+
+    @property
+    def process(self) -> Any:
+        """The first server process (None once stopped)."""
+        return self.processes[0] if self.processes else None
 
     def start(self) -> Address:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        self.control, theirs = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(theirs, self.latency_seconds, self.backlog), daemon=True,
-            name="io_net-server",
-        )
-        self.process.start()
-        theirs.close()
-        status, detail = self._answer("starting")
-        if status != "ready":
-            raise RuntimeError(f"the io_net server did not start:\n{detail}")
-        return LOOPBACK, detail
+        shared, port = self.wanted > 1, 0
+        for number in range(self.wanted):
+            control, theirs = context.Pipe()
+            process = context.Process(
+                target=_serve, args=(theirs, self.latency_seconds, self.backlog, port, shared), daemon=True,
+                name=f"io_net-server-{number}",
+            )
+            process.start()
+            theirs.close()
+            self.processes.append(process)
+            self.controls.append(control)
+            status, detail = self._answer(control, "starting")
+            if status != "ready":
+                raise RuntimeError(f"the io_net server did not start:\n{detail}")
+            port = detail  # the first picked it; the others join it
+        return LOOPBACK, port
 
-    def _answer(self, what: str):
-        if not self.control.poll(WAIT_TIMEOUT_SECONDS):
+    @staticmethod
+    def _answer(control, what: str):
+        if not control.poll(WAIT_TIMEOUT_SECONDS):
             raise TimeoutError(
                 f"the io_net server gave no answer within {WAIT_TIMEOUT_SECONDS:.0f} s while {what}"
             )
-        return self.control.recv()
+        return control.recv()
 
     def cpu_seconds(self) -> float:
-        """User + system CPU seconds the server has used so far."""
-        self.control.send("cpu")
-        return self._answer("reporting its CPU time")
+        """User + system CPU seconds the server processes have used so far, together."""
+        for control in self.controls:
+            control.send("cpu")
+        return sum(self._answer(control, "reporting its CPU time") for control in self.controls)
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        try:
-            self.control.send(None)
-        except OSError:
-            pass  # it is gone already
-        self.process.join(STOP_TIMEOUT_SECONDS)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(STOP_TIMEOUT_SECONDS)
-            if self.process.is_alive():
-                self.process.kill()
-                self.process.join()
-        self.control.close()
-        self.process = None
+        stop_workers(self.controls, self.processes, processes=True)
+        self.processes, self.controls = [], []
 
 
 def raise_open_file_limit(needed: int) -> None:
@@ -229,14 +262,26 @@ NET_MODELS: Tuple[str, ...] = tuple(
 
 
 class NetScenario(PoolScenario):
-    """io_net through a pool model, against a loopback server started and stopped with it."""
+    """io_net through a pool model, against a loopback server started and stopped with it.
+
+    The pool maps connections (``tasks / requests_per_connection`` of them), each returning
+    its replies; the batch is every reply, in request order.
+    """
 
     def __init__(self, workload, model, workers, *args, **kwargs):
         require_model(workload.kind, model, NET_MODELS)
         super().__init__(workload, model, workers, *args, **kwargs)
-        raise_open_file_limit(self.workers * 2 + FD_HEADROOM)
+        self.requests = int(self.params["requests_per_connection"])
+        if self.requests < 1 or self.tasks % self.requests:
+            raise NotApplicable(
+                f"io_net: tasks ({self.tasks} requests) must be a whole number of connections of "
+                f"requests_per_connection ({self.requests}) requests"
+            )
+        processes = int(self.params["server_processes"])
+        # Each connection holds a descriptor on each side; the servers share the backlog.
+        raise_open_file_limit(self.workers * 2 + processes * FD_HEADROOM)
         self.server = LoopbackServer(
-            float(self.params["latency_ms"]) / 1000.0, backlog=self.workers + FD_HEADROOM
+            float(self.params["latency_ms"]) / 1000.0, backlog=self.workers + FD_HEADROOM, processes=processes
         )
         self.server_cpu_seconds: List[float] = []
         self._server_cpu_total = 0.0
@@ -245,13 +290,21 @@ class NetScenario(PoolScenario):
         # The server first: forked while this process has no other thread yet.
         address = self.server.start()
         self._server_cpu_total = self.server.cpu_seconds()  # its own start-up is not a batch's
-        self.args = [(index, payload, address) for index, payload, _ in self.args]
+        payload = self.args[0][1] if self.args else b""
+        connections = self.tasks // self.requests
+        self.args = [(index, payload, (address, self.requests)) for index in range(connections)]
         super().start()
+
+    def run_batch(self):
+        return [reply for replies in super().run_batch() for reply in replies]
 
     def after_batch(self):
         total = self.server.cpu_seconds()
         self.server_cpu_seconds.append(total - self._server_cpu_total)
         self._server_cpu_total = total
+
+    def batch_columns(self):
+        return dict(super().batch_columns(), server_cpu_seconds=self.server_cpu_seconds[-1])
 
     def stop(self):
         try:

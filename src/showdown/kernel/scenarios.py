@@ -16,7 +16,8 @@ from .workloads import Workload, batch_checksum
 
 class Scenario:
     """Base class. ``start`` is timed as the pool start; ``run_batch`` is the measurement;
-    ``after_batch`` runs outside the clock; ``stop`` tears everything down."""
+    ``after_batch`` runs outside the clock; ``batch_columns`` adds the scenario's own
+    columns to the repetition's row (after ``after_batch``); ``stop`` tears everything down."""
 
     start_method: Optional[str] = None
     times_start = True  # False when the batch itself is the start (the startup workload)
@@ -38,6 +39,13 @@ class Scenario:
 
     def after_batch(self) -> None:
         pass
+
+    def batch_columns(self) -> Dict[str, Any]:
+        """Columns of this repetition beyond the common ones: here, the latency each task was
+        given (what the kernel was asked, so the analysis needs no config to draw the bound)."""
+        if "latency_ms" in self.params:
+            return {"latency_seconds": float(self.params["latency_ms"]) / 1000.0}
+        return {}
 
     def check(self, results: List[Any]) -> str:
         """Fail on a wrong batch; return a checksum every model of the group must reproduce."""

@@ -7,9 +7,10 @@ dropped. Each repetition is preceded by the speed probe.
 Standard library only (see ``showdown/__init__.py``).
 """
 
+import resource
 import time
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from . import cputime, speedprobe
 from .catalogue import WORKLOADS
@@ -17,24 +18,46 @@ from .models import NotApplicable
 from .workloads import BatchFailed, CheckFailed
 
 
+def memory_snapshot(prefix: str) -> Tuple[Dict[str, Any], Tuple[float, float]]:
+    """PSS and USS of the whole tree now, as ``<prefix>_pss_bytes`` and ``<prefix>_uss_bytes``
+    (None where the platform has no smaps_rollup), with ``<prefix>_processes`` read, and the
+    CPU seconds (user, system) the reading itself cost this process: smaps_rollup walks every
+    page table, which is no part of the work measured."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    pss, uss, processes = cputime.tree_memory()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        f"{prefix}_pss_bytes": pss,
+        f"{prefix}_uss_bytes": uss,
+        f"{prefix}_processes": processes,
+    }, (after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime)
+
+
 def _timed_batch(scenario) -> Dict[str, Any]:
-    """One repetition: the probe, then the batch under the clock, then its check."""
+    """One repetition: the probe, then the batch under the clock, then its check.
+
+    Right after the clock stops, while the workers of the batch are alive (a start-up
+    batch's workers are stopped by ``after_batch``), the tree's memory is read.
+    """
     probe_pure, probe_released = speedprobe.measure()
     user0, system0, _ = cputime.tree_usage()
     t0 = time.perf_counter_ns()
     results = scenario.run_batch()
     t1 = time.perf_counter_ns()
     _, _, rss = cputime.tree_usage()  # the workers' memory while they are alive
+    memory, (snapshot_user, snapshot_system) = memory_snapshot("batch")
     scenario.after_batch()
     user1, system1, _ = cputime.tree_usage()
     return {
         "tasks": scenario.tasks,
         "wall_seconds": (t1 - t0) / 1e9,
-        "cpu_user_seconds": user1 - user0,
-        "cpu_system_seconds": system1 - system0,
+        "cpu_user_seconds": user1 - user0 - snapshot_user,
+        "cpu_system_seconds": system1 - system0 - snapshot_system,
         "tree_rss_bytes": rss,
+        **memory,
         "probe_pure_seconds": probe_pure,
         "probe_released_seconds": probe_released,
+        **scenario.batch_columns(),
         "checksum": scenario.check(results),
     }
 
@@ -58,9 +81,11 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         scenario.start()
         if scenario.times_start:
             pool_start_seconds = (time.perf_counter_ns() - t0) / 1e9
+        # Every worker has met the start barrier: the tree as it stands before any work.
+        started, _ = memory_snapshot("started")
         for repetition in range(warmups + int(spec["repetitions"])):
             sample = _timed_batch(scenario)
-            sample.update(repetition=repetition, warmup=repetition < warmups)
+            sample.update(started, repetition=repetition, warmup=repetition < warmups)
             samples.append(sample)
     except BrokenProcessPool as error:
         raise BatchFailed(f"broken pool: {error}") from error

@@ -20,12 +20,15 @@ import yaml
 
 from .. import SCHEMA_VERSION
 from ..cell import Interpreter, check_interpreter, default_interpreter_name
-from ..kernel import MODEL_NAMES, WORKLOADS, hash_files, parse_size
+from ..kernel import MODEL_NAMES, TRANSFER_SCOPES, WORKLOADS, hash_files, parse_size
 from ..vocabulary import AA_SUFFIX, base_model
 
 INTERPRETER_CHECK_SECONDS = 30
 # Keys of a workload entry that change what its cells measure (beside the coordinates).
-WORK_KEYS = ("iterations", "bytes_per_task", "latency_ms", "tasks", "increments", "capacity")
+WORK_KEYS = (
+    "iterations", "bytes_per_task", "latency_ms", "tasks", "increments", "capacity", "requests_per_connection",
+    "server_processes",
+)  # fmt: skip
 # Keys of a callable workload: the user's code and where it is imported from.
 CODE_KEYS = ("function", "path", "input", "check")
 
@@ -263,6 +266,7 @@ def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
                 f"{key}.{name}: does not apply to kind {kind!r}; "
                 f"allowed here: {', '.join(sorted(known)) or 'none'}"
             )
+        problems += _kind_problems(key, kind, models, dict(WORKLOADS[kind].defaults, **work))
         payloads = tuple(parse_size(p) for p in entry["payloads"])
         if kind == "cpu_gil_released" and 0 in payloads:
             problems.append(f"{key}.payloads: cpu_gil_released hashes its payload, so it must be at least 1 byte")
@@ -277,6 +281,26 @@ def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
             mem_mb=int(entry.get("mem_mb", config["cell_mem_mb"])),
         )
     return entries, problems
+
+
+def _kind_problems(key: str, kind: str, models: Tuple[str, ...], params: Dict[str, Any]) -> List[str]:
+    """What one kind's settings must satisfy beyond the schema."""
+    problems = []
+    if kind == "io_net" and params["tasks"] % params["requests_per_connection"]:
+        problems.append(
+            f"{key}.tasks: {params['tasks']} requests is not a whole number of connections of "
+            f"requests_per_connection ({params['requests_per_connection']}); allowed: a multiple of it"
+        )
+    if kind == "ipc_transfer":
+        scopes = {TRANSFER_SCOPES[base_model(m)] for m in models if base_model(m) in TRANSFER_SCOPES}
+        if len(scopes) > 1:
+            problems.append(
+                f"{key}.models: mixes channels {' and '.join(sorted(scopes))}; a handoff of references is not "
+                "a transfer of bytes: give each its own workload entry (kind: ipc_transfer), allowed here: "
+                + "; ".join(f"{scope}: {', '.join(m for m, s in TRANSFER_SCOPES.items() if s == scope)}"
+                            for scope in sorted(scopes))
+            )  # fmt: skip
+    return problems
 
 
 def load_sweep(config: Dict[str, Any]) -> Sweep:
