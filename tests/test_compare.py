@@ -13,7 +13,9 @@ def rows(workload, model, workers, levels, *, status="ok", flagged=()):
     """Two repetitions per round at ``levels[r]`` seconds; ``flagged`` names flagged rounds."""
     return [
         {**KEY, "workload": workload, "model": model, "workers": workers, "round": r + 1, "status": status,
-         "wall_seconds": level * (1 + 0.001 * rep), "measured": status == "ok", "flagged": r + 1 in flagged}
+         "wall_seconds": level * (1 + 0.001 * rep), "measured": status == "ok", "flagged": r + 1 in flagged,
+         "tasks": 8, "cpu_user_seconds": level, "cpu_system_seconds": 0.0, "latency_seconds": None,
+         "server_cpu_seconds": None, "logical_cpus": 2}
         for r, level in enumerate(levels) for rep in range(2)
     ]  # fmt: skip
 

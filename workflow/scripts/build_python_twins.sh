@@ -132,7 +132,7 @@ fetch_source() {
         -o Dir::Etc::sourcelist="$apt_dir/sources.list" -o Dir::Etc::sourceparts=-
         -o Dir::State::Lists="$apt_dir/lists" -o Dir::Cache="$apt_dir/cache")
     say "asking $mirror ($SUITE) for the current $SRC_PACKAGE source package"
-    "${apt[@]}" update >"$log" 2>&1 || fail_with_log "$log" "apt-get update of the private $SUITE deb-src list failed"
+    "${apt[@]}" update --error-on=any >"$log" 2>&1 || fail_with_log "$log" "apt-get update of the private $SUITE deb-src list failed"
     local dl
     dl="$(mktemp -d "$CACHE/src/.download.XXXXXX")"; TMP_DIRS+=("$dl")
     (cd "$dl" && "${apt[@]}" source --download-only "$SRC_PACKAGE") >>"$log" 2>&1 \
