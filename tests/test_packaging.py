@@ -42,7 +42,8 @@ def test_only_measuring_rules_leave_the_submit_host():
         blocks += re.split(r"(?m)^(?=[ \t]*(?:rule|checkpoint)(?: \w+)?:)", path.read_text())[1:]
     assert len(blocks) > 10
     remote = sorted(re.match(RULE, b)[1] or "(a generated rule)" for b in blocks if "localrule: True" not in b)
-    assert remote == ["calibrate_work", "probe_interpreter", "run_cell"]
+    # The check of a user's code runs it in the interpreter under test, like the probe.
+    assert remote == ["calibrate_work", "check_workload", "probe_interpreter", "run_cell"]
     for block in blocks:
         if "localrule: True" not in block:
             assert "threads: workflow.cores" in block  # and they hold the whole machine

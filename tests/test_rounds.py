@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from showdown import SCHEMA_VERSION
 from showdown.cell.record import to_table, write_atomic
 from showdown.sweep.rounds import plan_round
 
@@ -11,7 +12,7 @@ GROUP = {"machine": "m", "interpreter": "py", "config_hash": "h", "workload": "c
 
 def round_file(tmp_path, model, workers, round_, walls, workload="cpu_pure"):
     rows = [{**GROUP, "workload": workload, "model": model, "workers": workers, "round": round_,
-             "repetition": i, "warmup": False, "status": "ok", "wall_seconds": float(w), "schema_version": 3}
+             "repetition": i, "warmup": False, "status": "ok", "wall_seconds": float(w), "schema_version": SCHEMA_VERSION}
             for i, w in enumerate(walls)]  # fmt: skip
     path = tmp_path / workload / model / f"r{round_}.parquet"
     write_atomic(to_table(rows), str(path))
