@@ -5,9 +5,9 @@ Standard library only (see ``showdown/__init__.py``).
 
 from typing import Dict, List, Optional, Tuple
 
+from .base import START_METHODS
 from .diskio import DiskScenario, io_disk_task
 from .mechanisms import LockScenario, SwitchScenario, TransferScenario
-from .base import START_METHODS
 from .models import MODELS
 from .netio import NET_MODELS, NetScenario, io_net_coroutine, io_net_task
 from .scenarios import PoolScenario, StartupScenario
