@@ -21,7 +21,8 @@ COLUMNS = [
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
     "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
     "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds", "shared_cpu",
-    "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled",
+    "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled", "free_threaded_build",
+    "gil_reenabled",
 ]  # fmt: skip
 KEY = {
     "machine": "node", "interpreter": "py312", "config_hash": "cfg", "workload": "cpu",
@@ -288,3 +289,21 @@ def test_a_cell_spreading_more_than_the_aa_twins_is_noisy():
     cells = cell_summary(table(*calm[0], *calm[1], *wild), **OPTIONS).set_index("model")
     assert cells.loc["asyncio", "noisy"] and not cells.loc["threads", "noisy"]
     assert cells.loc["asyncio", "noise_reference"] == "the A/A twins and their models"
+
+
+def test_a_free_threaded_cell_whose_gil_came_back_on_is_flagged():
+    free = dict(free_threaded_build=True, gil_enabled=False, gil_enabled_after_imports=False)
+    samples = table(
+        # One repetition of one round had the GIL on after its imports: the whole cell is flagged.
+        *(rows("threads", 2, r, [1.0, 1.1], **{**free, "gil_enabled_after_imports": [False, r == 1]})
+          for r in (1, 2, 3)),
+        # Switched back on by the end of the run.
+        *(rows("serial", 1, r, [2.0, 2.1], **{**free, "gil_enabled": r == 3}) for r in (1, 2, 3)),
+        # A GIL build's GIL is on by design: no flag.
+        *(rows("processes-fork", 2, r, [1.0, 1.1], free_threaded_build=False, gil_enabled=True) for r in (1, 2, 3)),
+    )  # fmt: skip
+    cells = by_model(cell_summary(samples, **OPTIONS))
+    assert bool(cells.loc[("cpu", "threads", 2), "gil_reenabled"])
+    assert bool(cells.loc[("cpu", "serial", 1), "gil_reenabled"])
+    assert not cells.loc[("cpu", "processes-fork", 2), "gil_reenabled"]
+    assert cells["free_threaded_build"].tolist().count(True) == 2

@@ -343,3 +343,71 @@ def test_the_project_claims_file_loads_and_every_claim_is_judgeable():
     empty = frame(cell("nothing", "x", 1, 1.0))
     table, _ = judge_all(claims, empty)
     assert len(table) == len(claims) and (table["verdict"] == "not measured").all()
+
+
+# --- Free-threaded builds (issue 15) --------------------------------------------------
+
+
+def on(rows, interpreter, *, free_threaded, sha="t1", gil_reenabled=False):
+    """A cell's rows as measured under a built interpreter: its build and GIL state."""
+    return [dict(row, interpreter=interpreter, free_threaded_build=free_threaded, build_tarball_sha256=sha,
+                 gil_reenabled=gil_reenabled) for row in rows]  # fmt: skip
+
+
+def test_free_threaded_claims_judge_only_free_threaded_cells_whose_gil_stayed_off():
+    ft = claim("lower", a=("threads",), b=("processes-fork",), where={"workers_min": 2, "free_threaded": True})
+    gil_build = frame(cell("cpu_pure", "threads", 2, 1.0), cell("cpu_pure", "processes-fork", 2, 2.0))
+    table, _ = judge_all([ft], gil_build)
+    assert table.iloc[0]["verdict"] == "not measured"
+    assert table.iloc[0]["reading"] == "not measured (needs a free-threaded interpreter)"
+    # Under the free-threaded build the same cells are judged, per interpreter, GIL twin left out.
+    both = frame(
+        on(cell("cpu_pure", "threads", 2, 1.0), "py3135t", free_threaded=True),
+        on(cell("cpu_pure", "processes-fork", 2, 2.0), "py3135t", free_threaded=True),
+        on(cell("cpu_pure", "threads", 2, 3.0), "py3135", free_threaded=False),
+        on(cell("cpu_pure", "processes-fork", 2, 2.0), "py3135", free_threaded=False),
+    )
+    table, points = judge_all([ft], both)
+    assert list(table["interpreter"]) == ["py3135t"] and table.iloc[0]["verdict"] == "supported"
+    assert set(points["interpreter"]) == {"py3135t"}
+    # A cell whose GIL came back on says nothing about free threading.
+    back_on = frame(
+        on(cell("cpu_pure", "threads", 2, 1.0), "py3135t", free_threaded=True, gil_reenabled=True),
+        on(cell("cpu_pure", "processes-fork", 2, 2.0), "py3135t", free_threaded=True),
+    )
+    row = judge_all([ft], back_on)[0].iloc[0]
+    assert row["verdict"] == "not measured" and row["reading"] == "not measured: GIL back on"
+
+
+def test_single_thread_tax_compares_serial_with_serial_on_the_gil_twin_per_task():
+    tax = claim("not_slower", a=("serial",), b=("serial",), metric="seconds_per_task", twin=True,
+                where={"free_threaded": True})  # fmt: skip
+    # Same tasks on both (one calibration): 1.5 s against 1.0 s is a 50% tax, refuted.
+    twins = frame(
+        on(cell("cpu_pure", "serial", 1, 1.5), "py3135t", free_threaded=True),
+        on(cell("cpu_pure", "serial", 1, 1.0), "py3135", free_threaded=False),
+        # Another source tarball's GIL build is no twin.
+        on(cell("cpu_pure", "serial", 1, 0.5), "py313", free_threaded=False, sha="other"),
+    )
+    table, points = judge_all([tax], twins)
+    row = table.iloc[0]
+    assert (row["interpreter"], row["verdict"]) == ("py3135t", "refuted")
+    assert row["ratio"] == pytest.approx(1.5, rel=1e-6)
+    assert set(points["model_b"]) == {"serial@py3135"} and "serial@py3135" in row["reading"]
+    # Per task, not per batch: half the tasks in 0.75 s is still 1.5x the twin's time per task.
+    half = frame(
+        on(cell("cpu_pure", "serial", 1, 0.75, tasks=5), "py3135t", free_threaded=True),
+        on(cell("cpu_pure", "serial", 1, 1.0), "py3135", free_threaded=False),
+    )
+    assert judge_all([tax], half)[0].iloc[0]["ratio"] == pytest.approx(1.5, rel=1e-6)
+    # Without the twin, not measured, saying why.
+    alone = frame(on(cell("cpu_pure", "serial", 1, 1.5), "py3135t", free_threaded=True))
+    row = judge_all([tax], alone)[0].iloc[0]
+    assert row["verdict"] == "not measured" and "GIL twin" in row["detail"]
+
+
+def test_a_twin_claim_needs_the_free_threaded_condition(tmp_path):
+    path = write_claims(tmp_path, [{"id": "tax", "text": "t", "test": "not_slower", "kind": "cpu_pure",
+                                    "a": "serial", "b": "serial", "twin": True}])  # fmt: skip
+    with pytest.raises(ValueError, match="tax.twin: .*free_threaded: true"):
+        load_claims(path)

@@ -147,7 +147,13 @@ def cell_preparations(cell):
     paths = {"probe": matrix.PROBE.format(**cell.wildcards())}
     entry = SWEEP.workloads[cell.workload]
     if entry.calibrated:
-        paths["calibration"] = matrix.CALIBRATION.format(**cell.wildcards())
+        # A twin (`twin_of`) does its twin's work: one calibration for both.
+        paths["calibration"] = matrix.CALIBRATION.format(
+            **{
+                **cell.wildcards(),
+                "interpreter": SWEEP.group_interpreter(cell.interpreter),
+            }
+        )
     if entry.user_code:
         paths["workload_check"] = matrix.WORKLOAD_CHECK.format(**cell.wildcards())
     return paths
@@ -223,11 +229,18 @@ def groups_in_round(round):
         return list(SCHEDULE.groups)
     with open(checkpoints.plan_round.get(round=round - 1).output[0]) as handle:
         plan = json.load(handle)
-    return [
-        (g["machine"], g["interpreter"], g["workload"], size_label(g["payload_bytes"]))
+    # Twins share a work group: the group gets another round if either's cells ask for it.
+    wanted = {
+        (
+            g["machine"],
+            SWEEP.group_interpreter(g["interpreter"]),
+            g["workload"],
+            size_label(g["payload_bytes"]),
+        )
         for g in plan["groups"]
         if g["another_round"]
-    ]
+    }
+    return sorted(wanted)
 
 
 def round_plan_inputs(wildcards):

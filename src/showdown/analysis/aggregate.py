@@ -34,8 +34,19 @@ def load_samples(paths: Iterable[str], slow_phase_factor: float) -> pd.DataFrame
     samples = read_round_files(paths).to_pandas()
     samples["measured"] = (samples["status"] == "ok") & ~samples["warmup"].astype(bool)
     samples["flagged"] = flag_slow_phases(samples, slow_phase_factor)
+    samples["gil_reenabled"] = gil_reenabled(samples)
     check_machine_labels(samples)
     return samples
+
+
+def gil_reenabled(samples: pd.DataFrame) -> pd.Series:
+    """True where a free-threaded build ran with the GIL on, after its imports or at the end
+    (an extension module switched it back on, or PYTHON_GIL=1): such a cell says nothing
+    about free threading and stays out of its claims."""
+    def flag(name: str) -> pd.Series:
+        return samples[name].fillna(False).astype(bool) if name in samples else pd.Series(False, index=samples.index)
+
+    return flag("free_threaded_build") & (flag("gil_enabled") | flag("gil_enabled_after_imports"))
 
 
 def flag_slow_phases(samples: pd.DataFrame, factor: float) -> pd.Series:
@@ -78,7 +89,8 @@ SUMMARY_COLUMNS = [
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
     "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
     "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds", "shared_cpu",
-    "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled",
+    "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled", "free_threaded_build",
+    "gil_reenabled",
 ]  # fmt: skip
 # Columns a cell takes as the median of its repetitions (null where the kernel recorded none).
 MEDIAN_COLUMNS = (
@@ -185,6 +197,7 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
     come from :func:`stats.cell_estimates`: the round is the unit of evidence.
     """
     measured = samples[samples["measured"]]
+    measured = measured.assign(gil_reenabled=gil_reenabled(measured))
     if measured.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     key = list(CELL_KEY)
@@ -215,6 +228,10 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
             "host": grouped["host"].agg(lambda hosts: ",".join(sorted(set(hosts.dropna())))),
             "python_version": first["python_version"],
             "gil_enabled": first["gil_enabled"].astype(bool),
+            "free_threaded_build": grouped["free_threaded_build"].any() if "free_threaded_build" in measured
+            else False,
+            # Any repetition of any round with the GIL back on flags the cell.
+            "gil_reenabled": grouped["gil_reenabled"].any(),
         }
     ).reset_index()
     summary = summary.merge(stats.cell_estimates(measured), on=key, how="left")

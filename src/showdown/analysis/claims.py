@@ -40,8 +40,14 @@ TESTS = stats.TESTS
 # A point (or a whole claim) whose cells' server set the pace: a flag that reads as the verdict.
 HARNESS_NOT_MEASURED = f"{NOT_MEASURED}: {HARNESS_BOUND}"
 # Metrics per sample; cpu_seconds_per_task is the CPU of the whole process tree per task.
-METRICS = ("wall_seconds", "peak_pss_bytes", "cpu_per_wall", "cpu_seconds_per_task")
-WHERE_KEYS = ("workers_min", "workers_max", "workload", "payload_bytes_min", "payload_bytes_max")
+# seconds_per_task: wall seconds per task, for work compared across interpreters (the twins).
+METRICS = ("wall_seconds", "peak_pss_bytes", "cpu_per_wall", "cpu_seconds_per_task", "seconds_per_task")
+WHERE_KEYS = (
+    "workers_min", "workers_max", "workload", "payload_bytes_min", "payload_bytes_max", "free_threaded",
+)  # fmt: skip
+# A free-threading claim where the sweep has no free-threaded cell with the GIL off.
+NEEDS_FREE_THREADED = f"{NOT_MEASURED} (needs a free-threaded interpreter)"
+GIL_BACK_ON = "GIL back on"
 POINT_KEY = ["machine", "interpreter", "workload", "payload_bytes", "workers"]
 ROW_KEY = ["claim", "machine", "interpreter"]
 # How a ratio below / above 1 reads, per metric.
@@ -50,6 +56,7 @@ WORDS = {
     "peak_pss_bytes": ("less memory (PSS) than", "more memory (PSS) than"),
     "cpu_per_wall": ("fewer CPU seconds per wall second than", "more CPU seconds per wall second than"),
     "cpu_seconds_per_task": ("less CPU per task than", "more CPU per task than"),
+    "seconds_per_task": ("less time per task than", "more time per task than"),
 }
 LEDGER_COLUMNS = [
     "claim", "verdict", "reading", "text", "test", "metric", "machine", "interpreter", "ratio", "ci_low",
@@ -69,6 +76,9 @@ class Claim:
     b_workers: int | None = None  # compare with B at this worker count (serial: 1)
     where: dict[str, Any] = field(default_factory=dict)
     figure: str = ""  # the report figure that shows it
+    # B runs on the GIL twin of A's free-threaded interpreter (same source tarball, the
+    # build's other GIL setting): the single-thread tax. B's label names the twin.
+    twin: bool = False
 
 
 def load_claims(path: str) -> list[Claim]:
@@ -92,7 +102,11 @@ def load_claims(path: str) -> list[Claim]:
             id=entry["id"], text=entry["text"], test=entry.get("test"), kind=entry["kind"],
             a=as_tuple(entry["a"]), b=as_tuple(entry.get("b")), metric=entry.get("metric", "wall_seconds"),
             b_workers=entry.get("b_workers"), where=entry.get("where", {}), figure=entry.get("figure", ""),
+            twin=bool(entry.get("twin", False)),
         ))  # fmt: skip
+        if entry.get("twin") and not entry.get("where", {}).get("free_threaded"):
+            problems.append(f"{name}.twin: compares a free-threaded build with its GIL twin; it needs "
+                            "where: {free_threaded: true}")  # fmt: skip
     if problems:
         raise ValueError(f"invalid claims in {path}:\n" + "\n".join(f"  - {p}" for p in problems))
     return claims
@@ -104,6 +118,8 @@ def _metric(samples: pd.DataFrame, metric: str) -> pd.Series:
         return cpu / samples["wall_seconds"]
     if metric == "cpu_seconds_per_task":
         return cpu / samples["tasks"]
+    if metric == "seconds_per_task":
+        return samples["wall_seconds"] / samples["tasks"]
     return samples[metric].astype(float)
 
 
@@ -121,7 +137,42 @@ def _select(samples: pd.DataFrame, claim: Claim) -> pd.DataFrame:
         rows = rows[rows["payload_bytes"] >= where["payload_bytes_min"]]
     if "payload_bytes_max" in where:
         rows = rows[rows["payload_bytes"] <= where["payload_bytes_max"]]
+    if where.get("free_threaded") and not claim.twin:
+        rows = rows[free_threaded_rows(rows)]
     return rows
+
+
+def _flag(rows: pd.DataFrame, name: str) -> pd.Series:
+    return rows[name].fillna(False).astype(bool) if name in rows else pd.Series(False, index=rows.index)
+
+
+def free_threaded_rows(rows: pd.DataFrame) -> pd.Series:
+    """Samples of a free-threaded build whose GIL stayed off (aggregate's gil_reenabled)."""
+    return _flag(rows, "free_threaded_build") & ~_flag(rows, "gil_reenabled")
+
+
+def twin_pairs(rows: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(machine, free-threaded interpreter) -> its GIL twin: the interpreter built from the same
+    source tarball (build_tarball_sha256) with the GIL on."""
+    if "build_tarball_sha256" not in rows or rows.empty:
+        return {}
+    builds = rows.dropna(subset=["build_tarball_sha256"]).assign(free=_flag(rows, "free_threaded_build"))
+    builds = builds[["machine", "interpreter", "build_tarball_sha256", "free"]].drop_duplicates()
+    gil = builds[~builds["free"]].drop(columns="free")
+    pairs = builds[builds["free"]].merge(gil, on=["machine", "build_tarball_sha256"], suffixes=("", "_twin"))
+    return {(p.machine, p.interpreter): p.interpreter_twin for p in pairs.itertuples()}
+
+
+def _twin_sides(rows: pd.DataFrame) -> pd.DataFrame:
+    """A twin claim's rows: the free-threaded side as it is, and its GIL twin's rows relabelled
+    to the free-threaded interpreter (so they meet at one point), the model named with the twin."""
+    pairs = twin_pairs(rows)
+    free = rows[free_threaded_rows(rows) & rows.set_index(["machine", "interpreter"]).index.isin(list(pairs))]
+    twins = []
+    for (machine, interpreter), twin in pairs.items():
+        side = rows[(rows["machine"] == machine) & (rows["interpreter"] == twin)]
+        twins.append(side.assign(interpreter=interpreter, model=side["model"] + "@" + twin))
+    return pd.concat([free, *twins], ignore_index=True)
 
 
 def _harness_bound_rows(rows: pd.DataFrame, bound_groups: pd.DataFrame | None) -> pd.Series:
@@ -138,12 +189,15 @@ def claim_contrasts(claim: Claim, measured: pd.DataFrame, bound_groups: pd.DataF
     and whether either side of the point was harness-bound."""
     rows = _select(measured, claim)
     rows = rows.assign(value=_metric(rows, claim.metric), harness_bound=_harness_bound_rows(rows, bound_groups))
+    if claim.twin:
+        rows = _twin_sides(rows)
     medians = stats.round_medians(rows, [*POINT_KEY, "model"], "value")
     bound = rows.groupby([*POINT_KEY, "model", "round"], observed=True)["harness_bound"].any().reset_index()
     medians = medians.merge(bound, on=[*POINT_KEY, "model", "round"], how="left")
     found = []
+    twins = sorted({m for m in medians["model"] if "@" in m}) if claim.twin else []
     for a in claim.a:
-        for b in claim.b:
+        for b in (m for m in twins if m.split("@")[0] in claim.b) if claim.twin else claim.b:
             a_rows = medians[medians["model"] == a].drop(columns="model")
             b_rows = medians[medians["model"] == b].drop(columns="model")
             on = POINT_KEY
@@ -268,9 +322,7 @@ def ledger(claims: Sequence[Claim], samples: pd.DataFrame, points: pd.DataFrame,
                          "detail": f"every point is harness-bound (the loopback server set the pace): {_detail(bound)}"})  # fmt: skip
             continue
         if mine.empty:
-            wanted = ", ".join(claim.a + claim.b)
-            why = f"this sweep has no {claim.kind} cells of both {wanted} at a common point"
-            rows.append({**base, "verdict": NOT_MEASURED, "reading": f"not measured: {why}", "detail": why})
+            rows.append({**base, **_not_measured_row(claim, samples)})
             continue
         for estimate in mine.itertuples():
             at = points[(points["claim"] == claim.id) & (points["machine"] == estimate.machine)
@@ -292,6 +344,24 @@ def ledger(claims: Sequence[Claim], samples: pd.DataFrame, points: pd.DataFrame,
             }  # fmt: skip
             rows.append({**row, "reading": reading(claim, row, at)})
     return pd.DataFrame(rows).reindex(columns=LEDGER_COLUMNS)
+
+
+def _not_measured_row(claim: Claim, samples: pd.DataFrame) -> dict[str, Any]:
+    """Why a claim has no pooled effect: no free-threaded interpreter, its GIL came back on,
+    or no cells of its models at a common point."""
+    wanted = ", ".join(claim.a + claim.b)
+    why = f"this sweep has no {claim.kind} cells of both {wanted} at a common point"
+    if claim.where.get("free_threaded"):
+        mine = samples[(samples["kind"] == claim.kind) & samples["model"].isin(claim.a + claim.b)]
+        if not _flag(mine, "free_threaded_build").any():
+            why = f"no free-threaded {claim.kind} cells of {wanted}"
+            return {"verdict": NOT_MEASURED, "reading": NEEDS_FREE_THREADED, "detail": why}
+        if _flag(mine, "gil_reenabled").any():
+            why = f"the free-threaded {claim.kind} cells left ran with the GIL back on (cells.tsv gil_reenabled)"
+            return {"verdict": NOT_MEASURED, "reading": f"{NOT_MEASURED}: {GIL_BACK_ON}", "detail": why}
+        if claim.twin and not twin_pairs(mine):
+            why = "no free-threaded interpreter with its GIL twin (same source tarball) in this sweep"
+    return {"verdict": NOT_MEASURED, "reading": f"not measured: {why}", "detail": why}
 
 
 def _works_row(claim: Claim, samples: pd.DataFrame) -> dict[str, Any]:

@@ -9,6 +9,7 @@ interpreter whose config entry lists ``packages`` (the ``build_interpreter_env``
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -34,6 +35,11 @@ class Interpreter:
     packages: Tuple[str, ...] = ()
     # The record of that venv (results/envs/...json), once the workflow has placed it.
     env_record: Optional[str] = None
+    # A config entry with `build:`: the build.json of the build it resolved to (its source
+    # version, tarball hash and flags go into each cell's provenance) ...
+    build_record: Optional[str] = None
+    # ... or, when no such build exists, why not: its cells are then not applicable.
+    unavailable: Optional[str] = None
 
     def environment(self) -> Dict[str, str]:
         return dict(self.env)
@@ -45,6 +51,8 @@ class Interpreter:
             params["packages"] = list(self.packages)
         if self.env_record:
             params["env_record"] = self.env_record
+        if self.build_record:
+            params["build_record"] = self.build_record
         return params
 
     @classmethod
@@ -55,7 +63,67 @@ class Interpreter:
             tuple(sorted(params["env"].items())),
             tuple(params.get("packages", ())),
             params.get("env_record"),
+            params.get("build_record"),
         )
+
+
+# ---------------------------------------------------------------------------------------
+# Interpreters built from source (`make twins`, workflow/scripts/build_python_twins.sh)
+# ---------------------------------------------------------------------------------------
+
+BUILD_COMMAND = "make twins"
+
+
+def builds_cache() -> Path:
+    """Where build_python_twins.sh installs its builds, by default."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "showdown" / "python"
+
+
+def find_build(version: str, gil: bool, cache: Optional[Path] = None) -> Optional[Tuple[str, Dict[str, Any]]]:
+    """(path of build.json, its record) of the newest finished build of ``version`` (a prefix
+    such as "3.13", or "3.13.5") with the GIL on or off; None if the cache holds none.
+
+    Only finished builds have a build.json (the script writes it last, then renames the
+    prefix into place), and one whose binary is gone does not count.
+    """
+    found = []
+    for path in (cache or builds_cache()).glob("*/*/build.json"):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        upstream = str(record.get("upstream_version", ""))
+        if record.get("gil") is not gil or not (upstream == version or upstream.startswith(version + ".")):
+            continue
+        if os.access(record.get("binary", ""), os.X_OK):
+            found.append((record.get("built_at", ""), str(path), record))
+    if not found:
+        return None
+    _, path, record = max(found)
+    return path, record
+
+
+def built_interpreter(name: str, version: str, gil: bool, env: Tuple[Tuple[str, str], ...] = (),
+                      packages: Tuple[str, ...] = ()) -> Interpreter:  # fmt: skip
+    """The interpreter of a `build:` entry; unavailable, naming the build command, if unbuilt."""
+    found = find_build(version, gil)
+    if found is None:
+        kind = "GIL" if gil else "free-threaded"
+        return Interpreter(name, (), env, packages, unavailable=(
+            f"no {kind} CPython {version} build in {builds_cache()}; build it with `{BUILD_COMMAND}`"
+        ))  # fmt: skip
+    path, record = found
+    return Interpreter(name, (record["binary"],), env, packages, build_record=path)
+
+
+def build_provenance(interpreter: Interpreter) -> Dict[str, Any]:
+    """The build's source version and tarball hash, for each cell's provenance (or nulls)."""
+    record: Dict[str, Any] = {}
+    if interpreter.build_record:
+        with open(interpreter.build_record) as handle:
+            record = json.load(handle)
+    return {"build_source_version": record.get("source_version"), "build_tarball_sha256": record.get("tarball_sha256")}
 
 
 _IDENTIFY = (
@@ -115,12 +183,6 @@ def identify(command: Sequence[str], env: Optional[Mapping[str, str]] = None) ->
     return Identity(implementation, tuple(version), bool(gil), bool(threaded))
 
 
-def identify_interpreter(interpreter: Interpreter) -> Tuple[str, Tuple[int, ...]]:
-    """(implementation, version) of an interpreter, by running it; ValueError if it is not one."""
-    found = identify(interpreter.command, interpreter.environment())
-    return found.implementation, found.version
-
-
 def _refusal(implementation: str, version: Tuple[int, ...]) -> Optional[str]:
     if implementation not in ("CPython", "PyPy"):
         return f"is {implementation}; allowed: CPython >= 3.9 or PyPy"
@@ -131,11 +193,16 @@ def _refusal(implementation: str, version: Tuple[int, ...]) -> Optional[str]:
 
 def check_interpreter(interpreter: Interpreter) -> Optional[str]:
     """None if the interpreter is CPython >= 3.9 or PyPy, else why not."""
+    env = interpreter.environment()
     try:
-        implementation, version = identify_interpreter(interpreter)
+        # Identified without PYTHON_GIL: a GIL build dies of PYTHON_GIL=0 before it can answer.
+        found = identify(interpreter.command, {k: v for k, v in env.items() if k != "PYTHON_GIL"})
     except ValueError as error:
         return str(error)
-    return _refusal(implementation, version)
+    if env.get("PYTHON_GIL") == "0" and not found.free_threaded:
+        # A GIL build refuses to start with it (a fatal error): say so before any cell.
+        return "env sets PYTHON_GIL=0, which is fatal for a GIL build; allowed: only on a free-threaded build"
+    return _refusal(found.implementation, found.version)
 
 
 # ---------------------------------------------------------------------------------------
@@ -391,7 +458,7 @@ def resolve(interpreter: Interpreter) -> Tuple[Interpreter, Optional[str]]:
     if record["status"] != "ok":
         return interpreter, f"environment not built: {record['message']}"
     command = (record["python"], *interpreter.command[1:])
-    return Interpreter(interpreter.name, command, interpreter.env, interpreter.packages, interpreter.env_record), None
+    return dataclasses.replace(interpreter, command=command), None
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import showdown
 
 from .. import SCHEMA_VERSION
-from .interpreters import Interpreter, resolve
+from .interpreters import Interpreter, build_provenance, resolve
 from .record import to_table, write_atomic, write_json_atomic
 from .supervisor import Outcome, run_supervised
 
@@ -162,8 +162,10 @@ def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict
         "round": job.round,
         **{key: meta.get(key) for key in (
             "host", "cpu_model", "logical_cpus", "affinity_cpus", "python_implementation",
-            "python_version", "python_executable", "gil_enabled", "slurm_job_id", "load_average",
+            "python_version", "python_executable", "gil_enabled", "free_threaded_build", "python_config_args",
+            "slurm_job_id", "load_average",
         )},
+        **build_provenance(job.interpreter),
         "package_version": showdown.__version__,
         "kernel_hash": kernel_hash(),
         "started_at": started_at,
@@ -206,6 +208,7 @@ def cell_rows(job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]],
             start_method=answer.get("start_method"),
             pool_start_seconds=answer.get("pool_start_seconds"),
             import_seconds=answer.get("import_seconds"),
+            gil_enabled_after_imports=answer.get("gil_enabled_after_imports"),
         ))
     return rows
 

@@ -87,7 +87,17 @@ SCHEMA = pa.schema(
         ("python_implementation", pa.string()),
         ("python_version", pa.string()),
         ("python_executable", pa.string()),
+        # sys._is_gil_enabled() when the kernel had run the cell, every import done (an
+        # extension module can switch a free-threaded build's GIL back on), and right after
+        # the workers started and the batch's modules were imported, before any batch.
         ("gil_enabled", pa.bool_()),
+        ("gil_enabled_after_imports", pa.bool_()),
+        ("free_threaded_build", pa.bool_()),  # sysconfig Py_GIL_DISABLED: built --disable-gil
+        ("python_config_args", pa.string()),  # sysconfig CONFIG_ARGS: configure's flags
+        # An interpreter from `build:` (make twins): the Debian source version and the
+        # upstream tarball's SHA-256 from its build.json; null for a `command:` interpreter.
+        ("build_source_version", pa.string()),
+        ("build_tarball_sha256", pa.string()),
         ("start_method", pa.string()),
         ("package_version", pa.string()),
         ("kernel_hash", pa.string()),

@@ -5,6 +5,7 @@ Standard library only (see ``showdown/__init__.py``).
 
 from typing import Dict, List, Optional, Tuple
 
+from .base import START_METHODS
 from .diskio import DiskScenario, io_disk_task
 from .mechanisms import LockScenario, SwitchScenario, TransferScenario
 from .models import MODELS
@@ -18,6 +19,8 @@ from .workloads import (
     hash_updates,
     io_sleep_coroutine,
     io_sleep_task,
+    shared_objects_task,
+    shared_objects_unit,
     startup_task,
 )
 
@@ -32,6 +35,20 @@ WORKLOADS: Dict[str, Workload] = {
             calibrated=True,
             description="pure-Python loop holding the GIL",
             defaults={"iterations": 20_000},
+            scenario=PoolScenario,
+            bound="cores",
+            holds_gil=True,
+        ),
+        Workload(
+            kind="shared_objects",
+            task=shared_objects_task,
+            coroutine=None,
+            make_unit=shared_objects_unit,
+            calibrated=True,
+            description="the cpu_pure loop updating dicts, lists and attributes, a share of them shared by all threads",
+            # sharing: the fraction of iterations on the shared objects (0 none, 1 all); one
+            # workload entry per level, so that levels are workloads, not a new path segment.
+            defaults={"iterations": 20_000, "sharing": 1.0},
             scenario=PoolScenario,
             bound="cores",
             holds_gil=True,
@@ -164,6 +181,14 @@ NOT_APPLICABLE: Dict[Tuple[str, str], str] = {
     for model in MODELS
     if model not in NET_MODELS
 }
+# Objects are shared between the threads of one process only: each process, and each
+# subinterpreter, would update its own copies and measure private data under another name.
+NOT_APPLICABLE.update({
+    ("shared_objects", model): f"shared_objects shares objects between the threads of one process; {model} "
+    "gives each worker its own copies"
+    for model in MODELS
+    if model == "subinterpreters" or model.rsplit("-", 1)[-1] in START_METHODS
+})  # fmt: skip
 
 
 def not_applicable_reason(kind: str, model: str) -> Optional[str]:

@@ -36,14 +36,17 @@ def affinity_cpus() -> Optional[int]:
 
 
 def collect_interpreter() -> Dict[str, Any]:
+    """Read when the command has run: ``gil_enabled`` is the GIL's state at the end, after
+    every import (an extension module can switch a free-threaded build's GIL back on)."""
+    sysconfig = __import__("sysconfig")
     return {
         "python_implementation": platform.python_implementation(),
         "python_version": platform.python_version(),
         "python_executable": sys.executable,
         "gil_enabled": gil_enabled(),
-        "free_threaded_build": bool(
-            __import__("sysconfig").get_config_var("Py_GIL_DISABLED")
-        ),
+        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        # configure's arguments: the twins must differ by --disable-gil alone.
+        "python_config_args": sysconfig.get_config_var("CONFIG_ARGS"),
         "default_start_method": multiprocessing.get_start_method(allow_none=True)
         or multiprocessing.get_all_start_methods()[0],
     }

@@ -12,7 +12,7 @@ import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Dict, List, Tuple
 
-from . import cputime, speedprobe
+from . import cputime, environment, speedprobe
 from .catalogue import WORKLOADS
 from .models import NotApplicable
 from .workloads import BatchFailed, CheckFailed
@@ -75,14 +75,16 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         int(spec.get("tasks") or spec["workers"]), spec.get("params", {}),
     )
     samples: List[Dict[str, Any]] = []
-    pool_start_seconds = None
+    pool_start_seconds = gil_after_imports = None
     try:
         t0 = time.perf_counter_ns()
         scenario.start()
         if scenario.times_start:
             pool_start_seconds = (time.perf_counter_ns() - t0) / 1e9
-        # Every worker has met the start barrier: the tree as it stands before any work.
+        # Every worker has met the start barrier: the tree as it stands before any work, and
+        # every module the batch needs imported (models, pools, the user's code).
         started, _ = memory_snapshot("started")
+        gil_after_imports = environment.gil_enabled()
         for repetition in range(warmups + int(spec["repetitions"])):
             sample = _timed_batch(scenario)
             sample.update(started, repetition=repetition, warmup=repetition < warmups)
@@ -97,6 +99,7 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         "checksum": samples[-1]["checksum"] if samples else None,
         # The user's module's first import (callable workloads), timed apart from the batches.
         "import_seconds": getattr(scenario, "import_seconds", None),
+        "gil_enabled_after_imports": gil_after_imports,
         "samples": samples,
     }
 

@@ -45,6 +45,58 @@ def cpu_pure_task(arg) -> bytes:
     return _rotate(payload, x)
 
 
+# shared_objects: what every thread of one process reads and updates. Module-level, so that
+# all threads of a process see the same objects (each process or subinterpreter would get its
+# own copies, which is why those models are not applicable to this kind).
+SHARED_SLOTS = 64
+
+
+class SharedState:
+    """An object whose attribute the tasks update: per-object locking and reference counts."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+SHARED_DICT: Dict[int, int] = dict.fromkeys(range(SHARED_SLOTS), 0)
+SHARED_LIST: List[int] = [0] * SHARED_SLOTS
+SHARED_STATE = SharedState()
+
+
+def shared_objects_task(arg) -> bytes:
+    """The cpu_pure loop, plus a read and an update of a dict, a list and an attribute per
+    iteration: the shared ones in ``sharing`` of the iterations, the task's own otherwise.
+
+    At sharing 0 nothing is shared (private data, as cpu_pure); at 1 every iteration
+    touches the same three objects from every thread (reference-count and per-object-lock
+    contention on a free-threaded build, cpython#118527 and #139103). Updates to the shared
+    objects race on purpose; the result depends only on the task's own arithmetic, so every
+    model returns the same bytes.
+    """
+    index, payload, (iterations, sharing) = arg
+    own_dict = dict.fromkeys(range(SHARED_SLOTS), 0)
+    own_list = [0] * SHARED_SLOTS
+    own_state = SharedState()
+    # Every n-th iteration is shared: evenly spread, and the same for every model.
+    every = round(1 / sharing) if sharing > 0 else 0
+    x = index
+    for i in range(iterations):
+        if every and i % every == 0:
+            mapping, sequence, state = SHARED_DICT, SHARED_LIST, SHARED_STATE
+        else:
+            mapping, sequence, state = own_dict, own_list, own_state
+        slot = i & (SHARED_SLOTS - 1)
+        mapping[slot] = mapping[slot] + 1
+        sequence[slot] = sequence[slot] + 1
+        state.count = state.count + 1
+        x = (x * 1103515245 + 12345 + i) & 0x7FFFFFFF
+    return _rotate(payload, x)
+
+
+def shared_objects_unit(payload_bytes: int, params: Dict[str, Any]) -> Tuple[int, float]:
+    return int(params["iterations"]), float(params["sharing"])
+
+
 def cpu_gil_released_task(arg) -> bytes:
     """SHA-256 over the payload, repeated to a fixed number of bytes per task.
 

@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 
 from .. import SCHEMA_VERSION
-from ..cell import Interpreter, check_interpreter, default_interpreter_name
+from ..cell import Interpreter, built_interpreter, check_interpreter, default_interpreter_name
 from ..kernel import MODEL_NAMES, TRANSFER_SCOPES, WORKLOADS, hash_files, parse_size
 from ..vocabulary import AA_SUFFIX, base_model
 
@@ -27,7 +27,7 @@ INTERPRETER_CHECK_SECONDS = 30
 # Keys of a workload entry that change what its cells measure (beside the coordinates).
 WORK_KEYS = (
     "iterations", "bytes_per_task", "latency_ms", "tasks", "increments", "capacity", "requests_per_connection",
-    "server_processes",
+    "server_processes", "sharing",
 )  # fmt: skip
 # Keys of a callable workload: the user's code and where it is imported from.
 CODE_KEYS = ("function", "path", "input", "check")
@@ -125,19 +125,33 @@ def _interpreters(config) -> Tuple[Dict[str, Interpreter], List[str]]:
     }
     interpreters, problems = {}, []
     for name, entry in given.items():
-        command = entry["command"]
-        command = (command,) if isinstance(command, str) else tuple(command)
-        interpreter = Interpreter(
-            name,
-            command,
-            tuple(sorted(entry.get("env", {}).items())),
-            tuple(entry.get("packages", ())),
-        )
+        env, packages = tuple(sorted(entry.get("env", {}).items())), tuple(entry.get("packages", ()))
+        if entry.get("build"):
+            build = entry["build"]
+            interpreter = built_interpreter(name, build["version"], build["gil"], env, packages)
+            if interpreter.unavailable:  # not a config error: its cells are not applicable
+                interpreters[name] = interpreter
+                continue
+        else:
+            command = entry["command"]
+            command = (command,) if isinstance(command, str) else tuple(command)
+            interpreter = Interpreter(name, command, env, packages)
         reason = check_interpreter(interpreter)
         if reason:
-            problems.append(f"interpreters.{name}.command: {reason}")
+            problems.append(f"interpreters.{name}.{'build' if entry.get('build') else 'command'}: {reason}")
         interpreters[name] = interpreter
+    for name, entry in given.items():
+        twin = entry.get("twin_of")
+        if twin is not None and (twin == name or twin not in given):
+            others = ", ".join(sorted(set(given) - {name})) or "none"
+            problems.append(f"interpreters.{name}.twin_of: {twin!r} is not another interpreter of this config; "
+                            f"allowed values: {others}")  # fmt: skip
     return interpreters, problems
+
+
+def _twins(config) -> Dict[str, str]:
+    """Interpreter -> the twin whose calibration (and work groups) it shares."""
+    return {name: entry["twin_of"] for name, entry in (config["interpreters"] or {}).items() if entry.get("twin_of")}
 
 
 def machine_slug(hostname: Optional[str] = None) -> str:
@@ -204,9 +218,19 @@ class Sweep:
     interpreters: Mapping[str, Interpreter]
     workloads: Mapping[str, WorkloadEntry]
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # `twin_of`: an interpreter -> the twin it is measured beside (one calibration, one group).
+    twins: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, key):
         return self.settings[key]
+
+    def group_interpreter(self, interpreter: str) -> str:
+        """The interpreter whose calibration this one's cells use: its twin's, where the twin
+        can run, so that the twins do equal work in one work group; else its own."""
+        twin = self.twins.get(interpreter)
+        if twin is None or self.interpreters[twin].unavailable:
+            return interpreter
+        return twin
 
     def config_hash(self, workload: str) -> str:
         """Hash of the settings that shape a cell of this workload, and nothing else.
@@ -323,6 +347,7 @@ def load_sweep(config: Dict[str, Any]) -> Sweep:
         interpreters=interpreters,
         workloads=workloads,
         settings=settings,
+        twins=_twins(config),
     )
 
 

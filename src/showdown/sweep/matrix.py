@@ -2,7 +2,7 @@
 
 A *cell* is one (machine, interpreter, workload, model, workers, payload); each of its
 rounds is one job writing one Parquet file. A *work group* is the cells that do the same
-work (same machine, interpreter, workload and payload): their rounds are interleaved, in
+work (same machine, interpreter or its twin, workload and payload): their rounds are interleaved, in
 a seeded shuffled order, so that every model meets the same machine phases.
 """
 
@@ -48,10 +48,6 @@ class Cell:
         """The model that really runs: an A/A twin ``threads.aa`` runs ``threads``."""
         return base_model(self.model)
 
-    @property
-    def work_group(self) -> Tuple[str, str, str, str]:
-        return (self.machine, self.interpreter, self.workload, self.payload)
-
     def wildcards(self, **extra) -> Dict[str, object]:
         return dict(
             machine=self.machine,
@@ -67,8 +63,12 @@ class Cell:
         return CELL.format(**self.wildcards(round=round))
 
 
-def not_applicable_reason(sweep: Sweep, kind: str, model: str, workers: int) -> Optional[str]:
-    """Why this (kind, model, workers) is not measured, or None if it is."""
+def not_applicable_reason(sweep: Sweep, cell: Cell, kind: str) -> Optional[str]:
+    """Why this cell is not measured, or None if it is."""
+    model, workers = cell.model, cell.workers
+    unbuilt = sweep.interpreters[cell.interpreter].unavailable
+    if unbuilt:
+        return unbuilt
     reason = kernel.not_applicable_reason(kind, base_model(model))
     if reason:
         return reason
@@ -95,14 +95,14 @@ def expand_cells(sweep: Sweep) -> List[Cell]:
     return sorted(
         cell
         for cell, kind in _candidates(sweep)
-        if not_applicable_reason(sweep, kind, cell.model, cell.workers) is None
+        if not_applicable_reason(sweep, cell, kind) is None
     )
 
 
 def not_applicable_cells(sweep: Sweep) -> List[Tuple[Cell, str]]:
     found = []
     for cell, kind in _candidates(sweep):
-        reason = not_applicable_reason(sweep, kind, cell.model, cell.workers)
+        reason = not_applicable_reason(sweep, cell, kind)
         if reason:
             found.append((cell, reason))
     return sorted(found)
@@ -117,6 +117,7 @@ class Schedule:
     """
 
     def __init__(self, sweep: Sweep):
+        self.sweep = sweep
         self.seed = sweep["seed"]
         self.cells = expand_cells(sweep)
         if not self.cells:
@@ -125,7 +126,12 @@ class Schedule:
             )
         self.groups: Dict[Tuple[str, str, str, str], List[Cell]] = {}
         for cell in self.cells:
-            self.groups.setdefault(cell.work_group, []).append(cell)
+            self.groups.setdefault(self.work_group(cell), []).append(cell)
+
+    def work_group(self, cell: Cell) -> Tuple[str, str, str, str]:
+        """The cells doing the same work: same machine, workload and payload, and the same
+        interpreter or its twin (`twin_of`), whose rounds then interleave with its own."""
+        return (cell.machine, self.sweep.group_interpreter(cell.interpreter), cell.workload, cell.payload)
 
     # One schedule lives as long as the workflow: caching on it holds nothing longer.
     @lru_cache(maxsize=None)  # noqa: B019
@@ -139,15 +145,15 @@ class Schedule:
         return {cell: index for index, cell in enumerate(self.order(group, round))}
 
     def position(self, cell: Cell, round: int) -> int:
-        return self._positions(cell.work_group, round)[cell]
+        return self._positions(self.work_group(cell), round)[cell]
 
     def previous(self, cell: Cell, round: int) -> Optional[str]:
         """The path of the job that runs just before this one in its work group."""
         index = self.position(cell, round)
         if index > 0:
-            return self.order(cell.work_group, round)[index - 1].path(round)
+            return self.order(self.work_group(cell), round)[index - 1].path(round)
         if round > 1:
-            return self.order(cell.work_group, round - 1)[-1].path(round - 1)
+            return self.order(self.work_group(cell), round - 1)[-1].path(round - 1)
         return None
 
     def round_paths(self, group, round: int) -> List[str]:
