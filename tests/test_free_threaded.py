@@ -25,7 +25,7 @@ def twin(gil: bool) -> str:
 
 
 def spec(workload, model, workers, **params):
-    return dict(workload=workload, model=model, workers=workers, payload_bytes=1024, tasks=8,
+    return dict(kind=workload, model=model, workers=workers, payload_bytes=1024, tasks=8,
                 params={"iterations": 20_000, **params}, warmups=1, repetitions=2)  # fmt: skip
 
 

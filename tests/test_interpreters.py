@@ -39,7 +39,7 @@ CPYTHONS = {"py39": "3.9", "py310": "3.10", "py312": "3.12", "py313": "3.13"}
 
 
 def spec(workload, model, workers=2, payload_bytes=1024, tasks=8, **params):
-    return dict(workload=workload, model=model, workers=workers, payload_bytes=payload_bytes,
+    return dict(kind=workload, model=model, workers=workers, payload_bytes=payload_bytes,
                 tasks=tasks, params=params, warmups=1, repetitions=2)  # fmt: skip
 
 

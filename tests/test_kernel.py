@@ -20,7 +20,7 @@ HERE = Interpreter("here", (sys.executable,))
 
 
 def spec(workload, model, workers=2, payload_bytes=4096, tasks=8, **extra):
-    return dict(workload=workload, model=model, workers=workers, payload_bytes=payload_bytes,
+    return dict(kind=workload, model=model, workers=workers, payload_bytes=payload_bytes,
                 tasks=tasks, params=extra, warmups=1, repetitions=2)
 
 
@@ -109,7 +109,7 @@ def _spin(seconds, spun, release):
 
 def test_calibration_fills_the_target_in_whole_shares():
     answer = calibration.calibrate(
-        {"workload": "cpu_pure", "payload_bytes": 64, "params": {"iterations": 1000},
+        {"kind": "cpu_pure", "payload_bytes": 64, "params": {"iterations": 1000},
          "target_seconds": 0.05, "workers": [2, 3, 4]}
     )
     assert answer["tasks"] % 12 == 0

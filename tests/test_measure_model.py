@@ -22,7 +22,7 @@ LINUX_MEMORY = pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"),
 
 
 def spec(kind, model, workers, tasks, params, repetitions=2):
-    return {"workload": kind, "model": model, "workers": workers, "payload_bytes": 64, "tasks": tasks,
+    return {"kind": kind, "model": model, "workers": workers, "payload_bytes": 64, "tasks": tasks,
             "params": params, "warmups": 0, "repetitions": repetitions}  # fmt: skip
 
 

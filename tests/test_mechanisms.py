@@ -44,7 +44,7 @@ def models_of(kind):
 
 
 def spec(kind, model, workers, payload_bytes, tasks, params, warmups=1, repetitions=1):
-    return {"workload": kind, "model": model, "workers": 1 if model == "serial" else workers,
+    return {"kind": kind, "model": model, "workers": 1 if model == "serial" else workers,
             "payload_bytes": payload_bytes, "tasks": tasks, "params": params,
             "warmups": warmups, "repetitions": repetitions}
 

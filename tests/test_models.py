@@ -41,7 +41,7 @@ PYPY_BUG = "PyPy ProcessPoolExecutor bug with"
 
 
 def spec(workload, model, workers=2, tasks=6, repetitions=1, **params):
-    return {"workload": workload, "model": model, "workers": workers, "payload_bytes": PAYLOAD,
+    return {"kind": workload, "model": model, "workers": workers, "payload_bytes": PAYLOAD,
             "tasks": tasks, "params": params, "warmups": 0, "repetitions": repetitions}
 
 

@@ -90,7 +90,7 @@ def interpreter_env(wildcards):
 def calibration_params(wildcards):
     entry = SWEEP.workloads[wildcards.workload]
     return {
-        "workload": entry.kind,
+        "kind": entry.kind,
         "payload_bytes": parse_size(wildcards.payload),
         "params": entry.params_dict(),
         "target_seconds": SWEEP["calibration_seconds"],
@@ -177,40 +177,19 @@ def cell_inputs(wildcards):
     return inputs
 
 
-def cell_job(cell, round):
-    """What one (cell, round) job measures; any change here reruns exactly that job."""
-    entry = SWEEP.workloads[cell.workload]
-    params = entry.params_dict()
-    return {
-        "machine": cell.machine,
-        "workload": cell.workload,
-        "kind": entry.kind,
-        "model": cell.model,
-        "base_model": cell.base_model,
-        "workers": cell.workers,
-        "payload_bytes": cell.payload_bytes,
-        "round": round,
-        "params": params,
-        "fixed_tasks": None if entry.calibrated else params.get("tasks", cell.workers),
-        "warmups": SWEEP["warmups"],
-        "repetitions": SWEEP["repetitions"],
-        "timeout_seconds": entry.timeout_seconds,
-        "config_hash": SWEEP.config_hash(cell.workload),
-        "kernel_hash": KERNEL_HASH,
-        "seed": SWEEP["seed"],
-        "position": SCHEDULE.position(cell, round),
-    }
-
-
 def cell_request(wildcards):
     """All a cell job needs, as one JSON argument of `python -m showdown.cell.run`."""
     cell = cell_of(wildcards)
-    request = {
-        "interpreter": interpreter_params(wildcards),
-        "job": cell_job(cell, int(wildcards.round)),
-        **cell_preparations(cell),
-    }
-    return json.dumps(request, sort_keys=True)
+    request = matrix.cell_request(
+        SWEEP,
+        SCHEDULE,
+        cell,
+        int(wildcards.round),
+        interpreter=interpreter_params(wildcards),
+        preparations=cell_preparations(cell),
+        kernel_hash=KERNEL_HASH,
+    )
+    return request.to_json()
 
 
 def cell_runtime_minutes(wildcards):

@@ -24,6 +24,7 @@ import showdown
 from .. import SCHEMA_VERSION
 from .interpreters import Interpreter, build_provenance, resolve
 from .record import to_table, write_atomic, write_json_atomic
+from .request import CellRequest
 from .supervisor import Outcome, run_supervised
 
 PACKAGE_DIR = Path(showdown.__file__).parent
@@ -139,7 +140,7 @@ class CellJob:
 
     def spec(self) -> Dict[str, Any]:
         return {
-            "workload": self.kind,
+            "kind": self.kind,
             "model": self.base_model,
             "workers": self.workers,
             "payload_bytes": self.payload_bytes,
@@ -241,44 +242,42 @@ def run_cell(job: CellJob, output: str, fallback_meta: Dict[str, Any]) -> List[D
     return rows
 
 
-def run_cell_job(output: str, request: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """One (cell, round) from the request the workflow built: interpreter, job and inputs.
+def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
+    """One (cell, round) from the request the sweep built: its inputs read, then measured.
 
     The git state recorded is that of the checkout holding this package: the code that ran.
     """
-    interpreter, job = request["interpreter"], request["job"]
-    with open(request["probe"]) as handle:
+    with open(request.probe) as handle:
         fallback_meta = json.load(handle).get("meta", {})
-    if request.get("calibration"):
-        with open(request["calibration"]) as handle:
+    tasks = request.tasks
+    if request.calibration:
+        with open(request.calibration) as handle:
             tasks = json.load(handle)["tasks"]
-    else:
-        tasks = job["fixed_tasks"]
     workload_check = None
-    if request.get("workload_check"):
-        with open(request["workload_check"]) as handle:
+    if request.workload_check:
+        with open(request.workload_check) as handle:
             workload_check = json.load(handle)
     commit, dirty = git_state(str(PACKAGE_DIR))
-    resolved, environment_failure = resolve(Interpreter.from_params(interpreter))
+    resolved, environment_failure = resolve(Interpreter.from_params(request.interpreter))
     cell_job = CellJob(
-        machine=job["machine"],
+        machine=request.machine,
         interpreter=resolved,
-        workload=job["workload"],
-        kind=job["kind"],
-        model=job["model"],
-        base_model=job["base_model"],
-        workers=job["workers"],
-        payload_bytes=job["payload_bytes"],
-        round=job["round"],
+        workload=request.workload,
+        kind=request.kind,
+        model=request.model,
+        base_model=request.base_model,
+        workers=request.workers,
+        payload_bytes=request.payload_bytes,
+        round=request.round,
         tasks=tasks,
-        params=job["params"],
-        warmups=job["warmups"],
-        repetitions=job["repetitions"],
-        timeout_seconds=job["timeout_seconds"],
+        params=request.params,
+        warmups=request.warmups,
+        repetitions=request.repetitions,
+        timeout_seconds=request.timeout_seconds,
         provenance={
-            "config_hash": job["config_hash"],
-            "seed": job["seed"],
-            "position": job["position"],
+            "config_hash": request.config_hash,
+            "seed": request.seed,
+            "position": request.position,
             "git_commit": commit,
             "git_dirty": dirty,
         },
@@ -350,7 +349,7 @@ def calibrate_work(interpreter: Dict[str, Any], spec: Dict[str, Any], output: st
     try:
         answer = _kernel_answer(resolved, "calibrate", spec)
     except RuntimeError as error:
-        if spec["workload"] != "callable":
+        if spec["kind"] != "callable":
             raise
         # The user's function raised, hung or crashed: one task per worker, so that every
         # cell runs it and records its own failure, with the traceback, like any other.

@@ -11,15 +11,15 @@ import sys
 sys.modules.setdefault("numpy", None)  # an import of numpy now fails fast, as if absent
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 
 from showdown.cell.job import run_cell_job  # noqa: E402
+from showdown.cell.request import CellRequest  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m showdown.cell.run", description=__doc__.splitlines()[0])
     parser.add_argument("output", help="the round file to write")
-    parser.add_argument("request", type=json.loads, help="the job as JSON, built by cell_request")
+    parser.add_argument("request", type=CellRequest.from_json, help="the job as JSON (a CellRequest)")
     args = parser.parse_args()
     run_cell_job(args.output, args.request)
 

@@ -54,8 +54,8 @@ def seconds_per_task(kind: str, payload_bytes: int, params: Dict[str, Any]) -> f
 
 
 def calibrate(spec: Dict[str, Any]) -> Dict[str, Any]:
-    """``spec``: workload, payload_bytes, params, target_seconds, workers (all counts)."""
-    per_task = seconds_per_task(spec["workload"], int(spec["payload_bytes"]), spec.get("params", {}))
+    """``spec``: kind, payload_bytes, params, target_seconds, workers (all counts)."""
+    per_task = seconds_per_task(spec["kind"], int(spec["payload_bytes"]), spec.get("params", {}))
     wanted = max(1, math.ceil(float(spec["target_seconds"]) / per_task))
     tasks = round_up_to_share(wanted, spec.get("workers", [1]))
     return {

@@ -65,14 +65,14 @@ def _timed_batch(scenario) -> Dict[str, Any]:
 def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
     """Run one (cell, round) as ``spec`` says and return its samples.
 
-    ``spec`` keys: workload (a kind), model, workers, payload_bytes, tasks, params,
+    ``spec`` keys: kind, model, workers, payload_bytes, tasks, params,
     warmups, repetitions. Raises NotApplicable, CheckFailed or BatchFailed.
     """
-    workload = WORKLOADS[spec["workload"]]
+    workload = WORKLOADS[spec["kind"]]
     warmups = int(spec["warmups"])
     scenario = workload.scenario(
         workload, spec["model"], int(spec["workers"]), int(spec["payload_bytes"]),
-        int(spec.get("tasks") or spec["workers"]), spec.get("params", {}),
+        int(spec["tasks"]), spec.get("params", {}),
     )
     samples: List[Dict[str, Any]] = []
     pool_start_seconds = gil_after_imports = None

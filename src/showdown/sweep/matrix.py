@@ -9,9 +9,10 @@ a seeded shuffled order, so that every model meets the same machine phases.
 import random
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .. import kernel
+from ..cell import CellRequest
 from ..vocabulary import base_model
 from .config import ConfigError, Sweep
 
@@ -158,3 +159,38 @@ class Schedule:
 
     def round_paths(self, group, round: int) -> List[str]:
         return [cell.path(round) for cell in self.groups[group]]
+
+
+def cell_request(
+    sweep: Sweep, schedule: Schedule, cell: Cell, round: int, *, interpreter: Dict[str, Any],
+    preparations: Dict[str, str], kernel_hash: str,
+) -> CellRequest:  # fmt: skip
+    """What one (cell, round) job measures, with every default of the config applied here.
+
+    ``interpreter`` is the interpreter as plain values, ``preparations`` the paths the job
+    reads (probe, calibration, the check of the user's code). Work that is not calibrated is
+    the entry's ``tasks``, or one task per worker: the one place that default is written.
+    """
+    entry = sweep.workloads[cell.workload]
+    params = entry.params_dict()
+    return CellRequest(
+        machine=cell.machine,
+        interpreter=interpreter,
+        workload=cell.workload,
+        kind=entry.kind,
+        model=cell.model,
+        base_model=cell.base_model,
+        workers=cell.workers,
+        payload_bytes=cell.payload_bytes,
+        round=round,
+        params=params,
+        warmups=sweep["warmups"],
+        repetitions=sweep["repetitions"],
+        timeout_seconds=entry.timeout_seconds,
+        config_hash=sweep.config_hash(cell.workload),
+        kernel_hash=kernel_hash,
+        seed=sweep["seed"],
+        position=schedule.position(cell, round),
+        tasks=None if entry.calibrated else params.get("tasks", cell.workers),
+        **preparations,
+    )
