@@ -273,7 +273,7 @@ def test_noisy_cells_say_why():
     loud = dict(quiet, model="processes-fork", noisy=True, spread_ratio=4.0, load_average=5.0)
     table = noisy_cells(pd.DataFrame([quiet, busy_but_ours, loud]))
     assert table["model"].tolist() == ["processes-fork"]
-    assert table["why"].iloc[0] == (
+    assert table["reason"].iloc[0] == (
         "rounds spread more than identical jobs do (F-test at 1% against the A/A twins and their models); "
         "load average above twice the CPU count"
     )

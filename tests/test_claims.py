@@ -84,7 +84,7 @@ def test_lower_supported_when_a_is_clearly_lower_refuted_otherwise():
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((math.exp(interval.low), math.exp(interval.high)))
     t = (d.mean() + DELTA) / (d.std(ddof=1) / math.sqrt(5))
     assert row["p_value"] == pytest.approx(scipy_stats.t.cdf(t, 4))  # one-sided, against the margin
-    assert row["n_rounds"] == 5 and row["points"] == 1
+    assert row["rounds"] == 5 and row["points"] == 1
     assert points["outcome"].tolist() == ["supported"]
     assert verdict(lower, pair(2.0, 1.0)) == "refuted"  # the other way round
     assert verdict(lower, pair(1.0, 1.0)) == "refuted"  # no difference is not "lower"
@@ -192,7 +192,7 @@ def test_pooled_effect_is_the_per_round_mean_over_points():
     interval = scipy_stats.ttest_1samp(per_round, 0.0).confidence_interval(1 - ALPHA)
     assert row["ratio"] == pytest.approx(math.exp(per_round.mean()))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((math.exp(interval.low), math.exp(interval.high)))
-    assert row["n_rounds"] == 5
+    assert row["rounds"] == 5
 
 
 def test_depends_only_when_two_points_are_beyond_the_margin_in_opposite_directions():

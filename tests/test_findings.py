@@ -18,7 +18,7 @@ def verdict(interpreter, workload, workers, label, *, payload=1024, winner=None,
         "machine": "vm", "interpreter": interpreter, "config_hash": "h", "workload": workload,
         "payload_bytes": payload, "workers": workers, "label": label, "winner": winner, "fastest": fastest,
         "unbeaten": unbeaten, "runner_up": runner_up, "ratio_to_runner_up": ratio, "ci_low": ci[0],
-        "ci_high": ci[1], "n_rounds": 5, "note": note,
+        "ci_high": ci[1], "rounds": 5, "note": note,
     }  # fmt: skip
 
 
@@ -58,7 +58,7 @@ def ledger_of(*interpreters):
     rows = [{**base, "claim": "processes_win_cpu_bound", "machine": "vm", "interpreter": interpreters[0],
              "text": "Multiprocessing beats *threading* on CPU_bound_ work.", "verdict": SUPPORTED,
              "reading": "processes-fork 2.00x faster than threads on cpu_pure [1.60, 2.50]: supported",
-             "ratio": 0.5, "ci_low": 0.4, "ci_high": 0.625, "points": 2, "n_rounds": 5,
+             "ratio": 0.5, "ci_low": 0.4, "ci_high": 0.625, "points": 2, "rounds": 5,
              "cells": "processes-fork; threads", "detail": "processes-fork vs threads at 2 workers: 0.5"}]  # fmt: skip
     rows.append({**base, "claim": "thread_locks_cheaper", "machine": math.nan, "interpreter": math.nan,
                  "text": "Thread locks are cheaper than process locks.", "verdict": NOT_MEASURED,

@@ -402,7 +402,7 @@ def test_gaps_are_ratios_to_processes_with_intervals():
     assert set(gaps.index) == {("py312", "threads"), ("py313t", "threads"), ("py313t", "subinterpreters")}
     assert (gaps["versus"] == "processes-fork").all()
     threads_312 = gaps.loc[("py312", "threads")]
-    assert threads_312["ratio_ci_low"] <= threads_312["ratio"] <= threads_312["ratio_ci_high"]
+    assert threads_312["ci_low"] <= threads_312["ratio"] <= threads_312["ci_high"]
     assert threads_312["ratio"] == pytest.approx(1.0 / 0.55, rel=0.05)
     assert gaps.loc[("py313t", "threads"), "ratio"] < 1  # GIL off: threads beat processes
 
@@ -456,7 +456,7 @@ def test_the_figure_draws_the_gaps_table_and_computes_none():
     cells, samples = synthetic()
     gaps = interpreter_gaps(samples)
     # Ratios no bootstrap of these samples gives: the figure must draw the table's.
-    gaps = gaps.assign(ratio=[0.25, 0.5, 4.0], ratio_ci_low=[0.2, 0.4, 3.0], ratio_ci_high=[0.3, 0.6, 5.0])
+    gaps = gaps.assign(ratio=[0.25, 0.5, 4.0], ci_low=[0.2, 0.4, 3.0], ci_high=[0.3, 0.6, 5.0])
     figure = draw_interpreters(cells, gaps)
     drawn = sorted(y for ax in figure.axes for c in ax.containers if "/ processes" in c.get_label()
                    for y in c.lines[0].get_ydata())  # fmt: skip

@@ -193,7 +193,7 @@ def slope_samples(noise):
 def test_memory_per_worker_is_a_per_round_fit_with_a_t_interval_over_rounds():
     steady = memory_slopes(slope_samples([0.0] * 4))
     (row,) = steady.itertuples()
-    assert row.per == "worker" and row.memory == "batch_pss_bytes" and row.n_rounds == 4
+    assert row.per == "worker" and row.memory == "batch_pss_bytes" and row.rounds == 4
     assert (row.workers_min, row.workers_max) == (1, 8)
     assert row.slope_mib == pytest.approx(5.0) and row.fixed_mib == pytest.approx(25.0)
     # Rounds that differ by an offset only: the slope stays exact, the fixed cost gets their spread.

@@ -115,7 +115,7 @@ def verdict_row(workload, workers, label, *, winner=None, fastest=None, unbeaten
         "label": label, "winner": winner if label == "win" else None, "fastest": fastest,
         "runner_up": None, "unbeaten": unbeaten or fastest, "flags": "", "ratio_to_runner_up": 0.5,
         "ci_low": 0.4, "ci_high": 0.6, "margin": 0.05, "p_adjusted": 0.001, "cliffs_delta": -1.0,
-        "n_models": 3, "n_rounds": 3, "min_samples": 15, "note": "", "n_flagged": 0,
+        "n_models": 3, "rounds": 3, "min_samples": 15, "note": "", "n_flagged": 0,
         "label_without_flagged": label, **extra,
     }  # fmt: skip
 
@@ -801,7 +801,7 @@ def memory_table():
             rows.append({
                 "machine": MACHINE, "interpreter": INTERPRETER, "config_hash": "0123abcd", "workload": workload,
                 "kind": kind, "model": model, "payload_bytes": 1024, "memory": memory, "per": per,
-                "workers_min": 2, "workers_max": 8, "n_rounds": 5, "slope_mib": slope,
+                "workers_min": 2, "workers_max": 8, "rounds": 5, "slope_mib": slope,
                 "slope_ci_low_mib": 0.8 * slope, "slope_ci_high_mib": 1.2 * slope, "fixed_mib": 20.0 + i,
                 "fixed_ci_low_mib": 19.0 + i, "fixed_ci_high_mib": 21.0 + i,
             })  # fmt: skip
@@ -884,7 +884,7 @@ def gaps_table():
         [
             {"machine": MACHINE, "interpreter": INTERPRETER, "workload": "cpu_pure", "kind": "cpu_pure",
              "payload_bytes": 1024, "workers": w, "model": "threads", "versus": "processes-fork",
-             "ratio": 1.8, "ratio_ci_low": 1.6, "ratio_ci_high": 2.0}
+             "ratio": 1.8, "ci_low": 1.6, "ci_high": 2.0}
             for w in WORKERS
         ]
     )  # fmt: skip

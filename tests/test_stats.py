@@ -85,7 +85,7 @@ def test_t_estimates_match_a_hand_computation_and_scipy():
         n = len(values)
         mean, sd = values.mean(), values.std(ddof=1)
         half = scipy_stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
-        assert row.n_rounds == n and row.df == n - 1
+        assert row.rounds == n and row.df == n - 1
         assert row.mean == pytest.approx(mean, abs=1e-12)
         assert row.sd == pytest.approx(sd, abs=1e-12)
         assert row.se == pytest.approx(sd / math.sqrt(n), abs=1e-12)
@@ -156,12 +156,12 @@ def test_a_clear_win_names_the_winner_with_the_ratio_to_the_runner_up():
     row = one_group(table)
     assert set(VERDICT_FIELDS) <= set(table.columns) and set(PAIR_FIELDS) <= set(pairs.columns)
     assert row["label"] == "win" and row["winner"] == "a" and row["fastest"] == "a"
-    assert row["unbeaten"] == "a" and row["runner_up"] == "b" and row["n_models"] == 2 and row["n_rounds"] == 5
+    assert row["unbeaten"] == "a" and row["runner_up"] == "b" and row["n_models"] == 2 and row["rounds"] == 5
     assert row["ratio_to_runner_up"] == pytest.approx(0.5, rel=0.02)
     assert row["ci_low"] < row["ratio_to_runner_up"] < row["ci_high"] < 1 - MARGIN
     assert row["p_value"] < 0.05
     pair = pairs.iloc[0]
-    assert (pair["model_a"], pair["model_b"], pair["n_rounds"]) == ("a", "b", 5)
+    assert (pair["model_a"], pair["model_b"], pair["rounds"]) == ("a", "b", 5)
 
 
 def test_the_pair_interval_is_the_round_level_t_interval():
@@ -207,7 +207,7 @@ def test_fewer_than_min_rounds_decide_nothing_even_for_a_large_effect():
     data = frame(steady("a", 1.0, rounds=2, wobble=(1.0, 1.02)), steady("b", 3.0, rounds=2))
     row = one_group(verdicts(data, margin=MARGIN)[0])
     assert row["label"] == "undecided" and pd.isna(row["winner"])
-    assert row["n_rounds"] == 2
+    assert row["rounds"] == 2
     assert "2 shared rounds" in row["note"] and "at least 3" in row["note"]
     assert row["ratio_to_runner_up"] == pytest.approx(1 / 3, rel=0.02)  # the effect is still reported
     # The same effect with 3 rounds is a win.
@@ -221,7 +221,7 @@ def test_a_model_beaten_only_on_unshared_rounds_does_not_count():
     a = [row for row in a if row["round"] in (0, 1, 5, 6, 7)]
     data = frame(a, steady("b", 3.0, rounds=5))
     row = one_group(verdicts(data, margin=MARGIN)[0])
-    assert row["n_rounds"] == 2 and row["label"] == "undecided"
+    assert row["rounds"] == 2 and row["label"] == "undecided"
 
 
 def test_intersection_union_the_fastest_must_beat_every_other_model():
@@ -255,7 +255,7 @@ def test_equivalence_needs_every_unbeaten_pair_on_enough_shared_rounds():
     for c_rounds in ((2, 3, 4), (3, 4, 5)):
         c = [row for row in cell("c", [[1.01], [1.02], [1.015]] * 2) if row["round"] in c_rounds]
         row = one_group(verdicts(frame(a, b, c), margin=MARGIN)[0])
-        assert row["n_rounds"] == 3 and row["unbeaten"] == "a,b,c"
+        assert row["rounds"] == 3 and row["unbeaten"] == "a,b,c"
         assert row["label"] == "undecided", c_rounds
     # With every round shared, the same models are equivalent.
     c = cell("c", [[1.015], [1.01], [1.02]] * 2)
@@ -279,7 +279,7 @@ def test_serial_at_one_worker_joins_every_worker_count_of_its_work():
         mine = pairs[pairs["workers"] == workers].set_index("model_b")
         assert set(mine.index) == {"serial", "threads"}
         assert mine.loc["serial", "ratio"] == pytest.approx(speed, rel=1e-6)
-        assert mine.loc["serial", "n_rounds"] == 5
+        assert mine.loc["serial", "rounds"] == 5
 
 
 def test_aa_twins_stay_out_of_verdict_groups_and_only_a_one_model_group_is_no_contest():
@@ -345,7 +345,7 @@ def test_aa_false_wins_and_coverage_hold_with_job_level_variance():
     n_pairs = 400
     data = aa_sweep(n_pairs)
     aa = aa_control(data, alpha=0.05, margin=MARGIN)
-    assert len(aa) == n_pairs and (aa["n_rounds"] == 5).all()
+    assert len(aa) == n_pairs and (aa["rounds"] == 5).all()
 
     # False wins: at most 5% (the observed rate must not be significantly above it).
     rate = false_win_rate(aa)

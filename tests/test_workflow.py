@@ -76,7 +76,7 @@ def test_verdicts_cover_every_comparison_group(sweep):
     for column in ("label", "fastest", "unbeaten", "ratio_to_runner_up", "ci_low", "ci_high", "p_value", "margin"):
         assert verdicts[column].notna().all(), column
     assert set(verdicts["label"]) <= {"win", "equivalent", "undecided"}
-    assert (verdicts["n_rounds"] == ROUNDS).all()
+    assert (verdicts["rounds"] == ROUNDS).all()
     io = verdicts.set_index("workload").loc["io_sleep"]
     # 8 sleeps of 2 ms: 4 workers take two waves, serial eight (4x: far beyond any noise);
     # A/A twins stay out of the groups.

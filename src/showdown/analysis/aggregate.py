@@ -289,8 +289,8 @@ def noisy_cells(cells: pd.DataFrame) -> pd.DataFrame:
     why = pd.Series("", index=cells.index)
     for reason, hit in reasons.items():
         why = why.where(~hit.fillna(False).astype(bool), why + "; " + reason)
-    columns = [*CELL_KEY, "why", "round_spread", "spread_ratio", "probe_drift", "load_average", "flagged", "rounds"]
-    return cells.assign(why=why.str.lstrip("; "))[why != ""][columns]
+    columns = [*CELL_KEY, "reason", "round_spread", "spread_ratio", "probe_drift", "load_average", "flagged", "rounds"]
+    return cells.assign(reason=why.str.lstrip("; "))[why != ""][columns]
 
 
 def failed_groups(samples: pd.DataFrame) -> pd.DataFrame:

@@ -60,7 +60,7 @@ WORDS = {
 }
 LEDGER_COLUMNS = [
     "claim", "verdict", "reading", "text", "test", "metric", "machine", "interpreter", "ratio", "ci_low",
-    "ci_high", "p_value", "p_adjusted", "margin", "points", "n_rounds", "cells", "figure", "detail",
+    "ci_high", "p_value", "p_adjusted", "margin", "points", "rounds", "cells", "figure", "detail",
 ]  # fmt: skip
 
 
@@ -219,7 +219,7 @@ def _outcomes(test: str, estimates: pd.DataFrame, margin: float, alpha: float) -
 
 
 POINT = [*POINT_KEY, "model_a", "model_b"]
-POINT_COLUMNS = ["claim", "test", "metric", *POINT, "ratio", "ci_low", "ci_high", "n_rounds", "p_value", "outcome"]
+POINT_COLUMNS = ["claim", "test", "metric", *POINT, "ratio", "ci_low", "ci_high", "rounds", "p_value", "outcome"]
 
 
 def _points(claim: Claim, contrasts: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
@@ -295,7 +295,7 @@ def reading(claim: Claim, row: dict, points: pd.DataFrame) -> str:
     workers = ", ".join(str(w) for w in sorted(points["workers"].unique()))
     return (
         f"{a} {factor:.2f}x {word} {b} on {claim.kind} [{lo:.2f}, {hi:.2f}] "
-        f"({workers} workers, {len(points)} points, {row['n_rounds']} rounds): {row['verdict']}"
+        f"({workers} workers, {len(points)} points, {row['rounds']} rounds): {row['verdict']}"
     )
 
 
@@ -339,7 +339,7 @@ def ledger(claims: Sequence[Claim], samples: pd.DataFrame, points: pd.DataFrame,
                 **base, "machine": estimate.machine, "interpreter": estimate.interpreter, "verdict": verdict,
                 "ratio": float(np.exp(estimate.mean)), "ci_low": float(np.exp(estimate.low)),
                 "ci_high": float(np.exp(estimate.high)), "p_value": estimate.p_value,
-                "p_adjusted": estimate.p_adjusted, "points": len(at), "n_rounds": int(estimate.n_rounds),
+                "p_adjusted": estimate.p_adjusted, "points": len(at), "rounds": int(estimate.rounds),
                 "cells": "; ".join(sorted(set(at["model_a"]) | set(at["model_b"]))), "detail": _detail(at),
             }  # fmt: skip
             rows.append({**row, "reading": reading(claim, row, at)})

@@ -141,7 +141,7 @@ def readable_ledger(ledger: pd.DataFrame, settings: list[tuple[str, str]]) -> pd
                 "does it hold?": DOES_IT_HOLD.get(row.verdict, row.verdict),
                 "reading": row.reading,
                 "ratio A/B [95% CI]": f"{row.ratio:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]" if measured else "",
-                "points": (f"{int(row.points)} points, {int(row.n_rounds)} rounds: {row.detail}" if measured
+                "points": (f"{int(row.points)} points, {int(row.rounds)} rounds: {row.detail}" if measured
                            else row.detail if isinstance(row.detail, str) else ""),
                 "figure": row.figure if isinstance(row.figure, str) else "",
             })  # fmt: skip

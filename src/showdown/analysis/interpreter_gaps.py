@@ -15,7 +15,7 @@ THREADS, SUBINTERPRETERS = "threads", "subinterpreters"
 # The process model the gaps are measured against, in order of preference.
 PROCESS_REFERENCES = ("processes-fork", "processes-forkserver", "processes-spawn")
 KEY = ["machine", "interpreter", "workload", "kind", "payload_bytes", "workers"]
-COLUMNS = [*KEY, "model", "versus", "ratio", "ratio_ci_low", "ratio_ci_high"]
+COLUMNS = [*KEY, "model", "versus", "ratio", "ci_low", "ci_high"]
 
 
 def interpreter_gaps(samples: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def interpreter_gaps(samples: pd.DataFrame) -> pd.DataFrame:
             if model in rounds:
                 ratio, low, high = ratio_ci(rounds[model], rounds[reference])
                 records.append({**dict(zip(KEY, values)), "model": model, "versus": reference,
-                                "ratio": ratio, "ratio_ci_low": low, "ratio_ci_high": high})  # fmt: skip
+                                "ratio": ratio, "ci_low": low, "ci_high": high})  # fmt: skip
     return pd.DataFrame(records, columns=COLUMNS)
 
 

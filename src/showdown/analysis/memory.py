@@ -27,7 +27,7 @@ MIB = 2**20
 READINGS = (("batch_pss_bytes", "worker", None), ("peak_pss_bytes", "connection", ("io_net",)))
 WORK_KEY = [k for k in CELL_KEY if k != "workers"]
 COLUMNS = [
-    *WORK_KEY, "memory", "per", "workers_min", "workers_max", "n_rounds", "slope_mib", "slope_ci_low_mib",
+    *WORK_KEY, "memory", "per", "workers_min", "workers_max", "rounds", "slope_mib", "slope_ci_low_mib",
     "slope_ci_high_mib", "fixed_mib", "fixed_ci_low_mib", "fixed_ci_high_mib",
 ]  # fmt: skip
 
@@ -75,7 +75,7 @@ def memory_slopes(measured: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
             workers_min=("workers_min", "min"), workers_max=("workers_max", "max")
         ).reset_index()
         table = slope[WORK_KEY].assign(
-            memory=reading, per=per, n_rounds=slope["n_rounds"], slope_mib=slope["mean"],
+            memory=reading, per=per, rounds=slope["rounds"], slope_mib=slope["mean"],
             slope_ci_low_mib=slope["low"], slope_ci_high_mib=slope["high"], fixed_mib=fixed["mean"].to_numpy(),
             fixed_ci_low_mib=fixed["low"].to_numpy(), fixed_ci_high_mib=fixed["high"].to_numpy(),
         ).merge(spans, on=WORK_KEY)  # fmt: skip

@@ -184,8 +184,8 @@ def _gap_panel(ax: Axes, gaps: pd.DataFrame, interpreters: list[str], labels: di
             continue
         rows = rows[rows["interpreter"].isin(interpreters)]
         x = [interpreters.index(i) + offset for i in rows["interpreter"]]
-        below = (rows["ratio"] - rows["ratio_ci_low"]).clip(lower=0)
-        above = (rows["ratio_ci_high"] - rows["ratio"]).clip(lower=0)
+        below = (rows["ratio"] - rows["ci_low"]).clip(lower=0)
+        above = (rows["ci_high"] - rows["ratio"]).clip(lower=0)
         ax.errorbar(
             x, rows["ratio"], yerr=[below, above], color=model_colour(model), marker="o",
             linestyle="none", capsize=3, label=f"{model} / processes", zorder=3,

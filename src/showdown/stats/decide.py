@@ -45,11 +45,11 @@ from .estimates import MIN_ROUNDS, band, estimate_pairs, p_above, p_below, paire
 VERDICT_FIELDS = (
     "label", "winner", "fastest", "unbeaten", "runner_up",
     "ratio_to_runner_up", "ci_low", "ci_high", "p_value", "p_equivalent",
-    "n_models", "n_rounds", "margin", "note",
+    "n_models", "rounds", "margin", "note",
 )  # fmt: skip
 PAIR_FIELDS = (
     "model_a", "model_b", "ratio", "ci_low", "ci_high", "round_spread",
-    "p_faster", "p_equivalent", "n_rounds",
+    "p_faster", "p_equivalent", "rounds",
 )  # fmt: skip
 
 
@@ -112,7 +112,7 @@ def compare(table: pd.DataFrame, n_groups: int, *, alpha: float, margin: float) 
     if len(among):
         # A pair with fewer than MIN_ROUNDS shared rounds (NaN p with one) is not shown
         # equivalent; pandas' max would skip a NaN and call the group equivalent without it.
-        tost = np.where(among["n_rounds"].to_numpy() >= MIN_ROUNDS, _tost(among, delta), 1.0)
+        tost = np.where(among["rounds"].to_numpy() >= MIN_ROUNDS, _tost(among, delta), 1.0)
         p_equivalent = pd.Series(tost).groupby(among["gid"].to_numpy()).max()
     else:
         p_equivalent = pd.Series(dtype=float)
@@ -171,14 +171,14 @@ def _group_row(gid, fastest, n_models, pairs, unbeaten, p_equivalent, *, alpha, 
         return {**row, "label": UNDECIDED, "note": "nothing measured"}
     row["fastest"] = fastest[gid]
     if n < 2:
-        return {**row, "label": NO_CONTEST, "unbeaten": fastest[gid], "n_rounds": np.nan}
+        return {**row, "label": NO_CONTEST, "unbeaten": fastest[gid], "rounds": np.nan}
     mine = pairs[pairs["gid"] == gid]
     if len(mine) < n - 1:
         return {**row, "label": UNDECIDED, "unbeaten": fastest[gid],
                 "note": "a model shares no round with the fastest"}
     runner = mine.iloc[0]
     names = sorted(unbeaten.loc[unbeaten["gid"] == gid, "model"])
-    n_rounds = int(mine["n_rounds"].min())
+    rounds = int(mine["rounds"].min())
     row.update(
         unbeaten=",".join(names),
         runner_up=runner["model_b"],
@@ -187,10 +187,10 @@ def _group_row(gid, fastest, n_models, pairs, unbeaten, p_equivalent, *, alpha, 
         ci_high=runner["ci_high"],
         p_value=float(mine["p_faster"].max()),
         p_equivalent=float(p_equivalent.get(gid, math.nan)),
-        n_rounds=n_rounds,
+        rounds=rounds,
     )
-    if n_rounds < MIN_ROUNDS:
-        return {**row, "label": UNDECIDED, "note": f"{n_rounds} shared rounds: at least {MIN_ROUNDS} decide"}
+    if rounds < MIN_ROUNDS:
+        return {**row, "label": UNDECIDED, "note": f"{rounds} shared rounds: at least {MIN_ROUNDS} decide"}
     if bool(mine["beaten"].all()):
         return {**row, "label": WIN, "winner": fastest[gid]}
     if len(names) > 1 and row["p_equivalent"] < alpha:
@@ -213,7 +213,7 @@ def aa_control(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float = 0
     Both labels measure the same thing, so a win is a false one: ``called_different``.
     """
     columns = [*GROUP_KEY, "model", "twin", "fastest", "ratio", "ci_low", "ci_high",
-               "round_spread", "p_value", "n_rounds", "called_different"]  # fmt: skip
+               "round_spread", "p_value", "rounds", "called_different"]  # fmt: skip
     medians = round_medians(measured, [*GROUP_KEY, "model"])
     twins = medians.loc[medians["model"].map(is_aa_twin), [*GROUP_KEY, "model"]].drop_duplicates()
     twins["base"] = twins["model"].str.removesuffix(AA_SUFFIX)
@@ -238,7 +238,7 @@ def aa_control(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float = 0
         ci_high=pairs["ci_high"].to_numpy(),
         round_spread=pairs["round_spread"].to_numpy(),
         p_value=pairs["p_faster"].to_numpy(),
-        n_rounds=pairs["n_rounds"].to_numpy(),
+        rounds=pairs["rounds"].to_numpy(),
         called_different=(labels["label"] == WIN).to_numpy(),
     )
     return result[columns]

@@ -52,7 +52,7 @@ def round_medians(frame: pd.DataFrame, key: Sequence[str], value: str = "wall_se
 def t_estimates(pair: np.ndarray, d: np.ndarray, n_pairs: int, confidence: float = 0.95) -> pd.DataFrame:
     """Per pair, the t-interval of the mean of its values ``d`` (one per round, log scale).
 
-    Columns: ``n_rounds``, ``mean``, ``sd`` (between rounds), ``se``, ``df``, ``low`` and
+    Columns: ``rounds``, ``mean``, ``sd`` (between rounds), ``se``, ``df``, ``low`` and
     ``high`` (two-sided at ``confidence``; NaN with fewer than 2 rounds).
     """
     pair = np.asarray(pair, np.int64)
@@ -67,7 +67,7 @@ def t_estimates(pair: np.ndarray, d: np.ndarray, n_pairs: int, confidence: float
     df_valid = np.where(df >= 1, df, np.nan)
     half = _scipy.t.ppf(0.5 + confidence / 2, df_valid) * se
     return pd.DataFrame(
-        {"n_rounds": n.astype(np.int64), "mean": mean, "sd": sd, "se": se, "df": df,
+        {"rounds": n.astype(np.int64), "mean": mean, "sd": sd, "se": se, "df": df,
          "low": mean - half, "high": mean + half}
     )  # fmt: skip
 
