@@ -51,7 +51,8 @@ def call(function, *args, **options):
     return function(*args, **{k: v for k, v in options.items() if k in accepted})
 common = dict(alpha=0.05, margin=0.05, n_boot=2000, seed=20261125)
 call(write_aggregate, paths, samples_out=f"{into}/samples.parquet", cells_out=f"{into}/cells.tsv",
-     failed_out=f"{into}/failed.tsv", noisy_out=f"{into}/noisy.tsv", slow_phase_factor=1.3, precision=0.03, **common)
+     failed_out=f"{into}/failed.tsv", noisy_out=f"{into}/noisy.tsv", memory_out=f"{into}/memory_slopes.tsv",
+     slow_phase_factor=1.3, precision=0.03, **common)
 call(write_comparisons, f"{into}/samples.parquet", verdicts_tsv=f"{into}/verdicts.tsv",
      verdicts_parquet=f"{into}/verdicts.parquet", pairs_tsv=f"{into}/pairs.tsv", aa_tsv=f"{into}/aa.tsv",
      false_win_tsv=f"{into}/false_win.tsv", **common)
