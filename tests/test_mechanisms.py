@@ -29,7 +29,8 @@ OFFERED = multiprocessing.get_all_start_methods()
 # Small work per workload: (workers, payload_bytes, tasks, params).
 SIZES = {
     "ipc_transfer": (2, 1024, 200, {"capacity": 4}),
-    "lock_contention": (3, 0, None, {"increments": 300}),
+    # tasks as the sweep asks (one per worker); the scenario counts workers x increments itself
+    "lock_contention": (3, 0, 3, {"increments": 300}),
     "switch_latency": (2, 0, 200, {}),
     "io_net": (4, 512, 16, {"latency_ms": 2}),
     "io_disk": (2, 512, 8, {}),
