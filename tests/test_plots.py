@@ -21,7 +21,7 @@ from matplotlib.text import Text
 from PIL import Image
 
 from conftest import REPO, run_snakemake
-from showdown.analysis.aggregate import ideal_speedup, latency_bound
+from showdown.analysis.aggregate import ideal_speedup, latency_bound, rates
 from showdown.figures import FIGURES, draw, draw_function, plot
 from showdown.figures.drift import SLOW_PHASE, draw_drift
 from showdown.figures.files import read_tsv
@@ -74,7 +74,7 @@ def cell_rows(workload, kind, model, *, workers=WORKERS, payload_bytes=1024, tas
                 "machine": MACHINE, "interpreter": INTERPRETER, "config_hash": "0123abcd",
                 "workload": workload, "kind": kind, "model": model, "workers": w,
                 "payload_bytes": payload_bytes, "rounds": 3, "samples": 15, "flagged": 0,
-                "tasks": tasks, "median_seconds": median,
+                "tasks": tasks, "median_seconds": median, "level_seconds": median,
                 "q1_seconds": 0.95 * median, "q3_seconds": 1.05 * median,
                 "ci_low_seconds": 0.9 * median, "ci_high_seconds": 1.1 * median,
                 "relative_half_width": 0.1, "precision_met": True,
@@ -103,6 +103,11 @@ def with_ideal(cells):
     """cells.tsv's ideal_speedup and efficiency columns, computed as aggregation does."""
     ideal = ideal_speedup(cells)
     return cells.assign(ideal_speedup=ideal, efficiency=cells["speedup"] / ideal)
+
+
+def with_rates(cells):
+    """cells.tsv's rates (the level per unit of work) and latency bound, as aggregation computes them."""
+    return cells.assign(**rates(cells), ideal_per_second=latency_bound(cells))
 
 
 def verdict_row(workload, workers, label, *, winner=None, fastest=None, unbeaten=None, **extra):
@@ -518,7 +523,8 @@ def timed_rows(workload, kind, model, *, median, workers=(2,), payloads=(1024,),
         for row in cell_rows(workload, kind, model, workers=workers, payload_bytes=payload, tasks=tasks, **extra):
             seconds = median(row["workers"], payload) if callable(median) else median
             row.update(
-                median_seconds=seconds, ci_low_seconds=0.9 * seconds, ci_high_seconds=1.1 * seconds,
+                median_seconds=seconds, level_seconds=seconds, ci_low_seconds=0.9 * seconds,
+                ci_high_seconds=1.1 * seconds,
                 q1_seconds=0.95 * seconds, q3_seconds=1.05 * seconds,
             )  # fmt: skip
             rows.append(row)
@@ -786,7 +792,7 @@ def io_table():
     table = pd.concat([table, pd.DataFrame(timed_rows("io_disk", "io_disk", "threads", workers=(4,), tasks=32,
                                                       median=0.1))], ignore_index=True)  # fmt: skip
     table["harness_bound"] = table["harness_bound"].fillna(False).astype(bool)
-    return table.assign(**latency_bound(table))
+    return with_rates(table)
 
 
 def memory_table():
@@ -893,7 +899,7 @@ def gaps_table():
 def every_input():
     """A table for every input name of the registry, with something for every figure to draw."""
     cells = pd.concat([cells_table(), ipc_table(), io_table(), switch_table(), locks_table()], ignore_index=True)
-    cells = cells.assign(**latency_bound(cells))  # throughput of every cell, as cells.tsv has it
+    cells = with_rates(cells)  # the rates of every cell, as cells.tsv has them
     return {"cells": cells, "verdicts": verdicts_table(), "samples": samples_table(), "gaps": gaps_table(),
             "memory": memory_table()}  # fmt: skip
 
