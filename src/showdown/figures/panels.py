@@ -109,10 +109,11 @@ def no_data(title: str, reason: str, table: pd.DataFrame | None = None) -> Figur
 
 
 def cells_of(cells: pd.DataFrame, kinds: Iterable[str]) -> pd.DataFrame:
-    """The cells of the workload ``kinds`` that have a median time (none from an empty table)."""
-    if cells.empty or not {"kind", "median_seconds"} <= set(cells):
+    """The cells of the workload ``kinds`` that have a level, the point the figures draw
+    (none from an empty table)."""
+    if cells.empty or not {"kind", "level_seconds"} <= set(cells):
         return pd.DataFrame(columns=cells.columns)
-    return cells[cells["kind"].isin(tuple(kinds))].dropna(subset=["median_seconds"])
+    return cells[cells["kind"].isin(tuple(kinds))].dropna(subset=["level_seconds"])
 
 
 def no_cells_of(title: str, kinds: Iterable[str], cells: pd.DataFrame) -> Figure:
@@ -162,8 +163,8 @@ def line_with_ci(
     points = points.sort_values(x)
     errors = None
     if low is not None and high is not None:
-        # A percentile interval need not contain the point estimate, and matplotlib refuses
-        # negative error lengths: an interval on one side only is drawn on that side.
+        # matplotlib refuses negative error lengths: a point outside its interval (which
+        # cells.tsv's never are) would get a bar on one side only.
         errors = [(points[y] - points[low]).clip(lower=0), (points[high] - points[y]).clip(lower=0)]
     ax.errorbar(
         points[x], points[y], yerr=errors, color=model_colour(model), label=model,

@@ -105,14 +105,15 @@ def _reference_legend(figure: Figure, references: dict[str, Line2D]) -> None:
 
 @themed
 def draw_startup(cells: pd.DataFrame) -> Figure:
-    """Start-up cost per model against workers: median time with its CI, log scale."""
+    """Start-up cost per model against workers: the level (geometric mean of the round
+    medians) with its round-level interval, log scale."""
     title = "Start-up cost per model"
     startup = cells[cells["kind"] == STARTUP] if not cells.empty else cells
     if startup.empty:
         return no_data(title, "no start-up cells were measured", cells)
 
     startup = startup.assign(
-        milliseconds=startup["median_seconds"] * 1e3,
+        milliseconds=startup["level_seconds"] * 1e3,
         ci_low_ms=startup["ci_low_seconds"] * 1e3,
         ci_high_ms=startup["ci_high_seconds"] * 1e3,
         panel=panel_labels(startup, name_the_work=False),
