@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgb, to_rgba
+from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.offsetbox import AnnotationBbox
 from matplotlib.text import Text
 from PIL import Image
@@ -28,6 +29,7 @@ from showdown.figures.files import read_tsv
 from showdown.figures.io import draw_io
 from showdown.figures.mechanisms import draw_ipc, draw_locks, draw_switch
 from showdown.figures.memory import draw_memory, draw_memory_per_worker
+from showdown.figures.panels import INTERVAL
 from showdown.figures.speedup import draw_speedup, draw_startup
 from showdown.figures.theme import EQUIVALENT_COLOUR, KNOWN_MODELS, model_colour, model_marker
 from showdown.figures.winners import OUTCOMES, draw_winners
@@ -869,13 +871,17 @@ def test_io_marks_harness_bound_work_and_lists_memory_per_connection(io_figure):
 
 
 def points_with_bars(figure):
-    """(y, low, high) of every point a figure draws with vertical error bars."""
+    """(y, low, high) of every point (or bar) a figure draws with vertical error bars."""
     found = []
     for ax in figure.axes:
         for container in ax.containers:
-            if getattr(container, "has_yerr", False):
-                ys = container.lines[0].get_ydata()
-                found += [(y, low, high) for y, (low, high) in zip(ys, error_bar_ends(container))]
+            if isinstance(container, BarContainer) and container.errorbar is not None:
+                ys, bars = [patch.get_height() for patch in container.patches], container.errorbar
+            elif isinstance(container, ErrorbarContainer) and container.has_yerr and container.lines[0] is not None:
+                ys, bars = container.lines[0].get_ydata(), container
+            else:
+                continue  # no error bars, or the bars of a BarContainer (taken with it)
+            found += [(y, low, high) for y, (low, high) in zip(ys, error_bar_ends(bars))]
     return found
 
 
@@ -959,6 +965,12 @@ def test_every_figure_of_the_registry_draws_its_inputs(entry):
     drawn = sum(len(ax.lines) + len(ax.patches) + len(ax.collections) for ax in figure.axes)
     assert drawn > 0
     assert MACHINE in figure.get_suptitle() and INTERPRETER in figure.get_suptitle()
+    # Every interval is named for what it is, in one phrase, under the figure and in its caption.
+    words = " ".join(" ".join(all_text(figure)).split())
+    caption = " ".join((REPO / entry.caption).read_text().split())
+    assert "bootstrap" not in (words + caption).lower()
+    if points_with_bars(figure):
+        assert INTERVAL in words and INTERVAL in caption
 
 
 @pytest.mark.parametrize("entry", FIGURES, ids=lambda entry: entry.name)

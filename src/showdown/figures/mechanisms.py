@@ -115,9 +115,9 @@ def draw_ipc(cells: pd.DataFrame) -> Figure:
     notes = [
         (
             f"One producer hands {listed(rates, 'tasks')} messages to one consumer ({listed(rates, 'workers')} "
-            "workers); latency = batch time / messages, building each message included."
+            "workers); latency = level / messages, building each message included."
         ),
-        "Throughput = payload x messages / batch time (1 MiB = 2^20 bytes). " + CI_NOTE,
+        "Throughput = payload x messages / level (1 MiB = 2^20 bytes). " + CI_NOTE,
         (
             "Within one process a channel hands over references; between processes it copies or serialises every "
             "byte: separate workloads, never one comparison. The consumer checks every byte after the clock stops."
@@ -149,7 +149,7 @@ def draw_switch(cells: pd.DataFrame) -> Figure:
                 "round trips per batch); a round trip is two hand-offs, each waking the other side; "
                 f"{placement}."
             ),
-            "µs per round trip = batch time / round trips. " + CI_NOTE,
+            "µs per round trip = level / round trips. " + CI_NOTE,
             (
                 "Beside each point: the p50, p90 and p99 of the single round trips (each timed by the ping side; "
                 "the median over repetitions): two modes show as a p90 or p99 far above p50."
@@ -176,7 +176,7 @@ def draw_locks(cells: pd.DataFrame) -> Figure:
                 f"{', '.join(str(i) for i in sorted(increments.unique()))} times under one lock."
             ),
             (
-                "µs per increment = batch time / (workers x increments): the crew's time per increment, "
+                "µs per increment = level / (workers x increments): the crew's time per increment, "
                 "with every worker contending. " + CI_NOTE
             ),
         ]

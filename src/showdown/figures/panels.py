@@ -31,7 +31,21 @@ from .theme import (
 )
 
 MIB = 2**20
-CI_NOTE = "Error bars: 95% bootstrap CI of the median, scaled like the median."
+# Every interval the figures draw, in one phrase: the statistics build each from one number
+# per round, a t-interval with rounds - 1 degrees of freedom (showdown.stats.estimates).
+INTERVAL = "95% round-level t-interval"
+# A time, or a rate from it: the point is cells.tsv's level_seconds, its bars ci_low/ci_high_seconds.
+CI_NOTE = (
+    "Level: the geometric mean of a cell's round medians (each round's median batch time). "
+    f"Error bars: the level's {INTERVAL} (over the rounds' medians), carried through the same arithmetic."
+)
+# A ratio of two models' times (speedup over serial, time ratio to processes): one log ratio of
+# round medians per round both ran, averaged; its interval over those rounds.
+RATIO_INTERVAL = f"{INTERVAL} (over the rounds both ran)"
+SPEEDUP_NOTE = (
+    "Speedup: serial's round median over the model's, a geometric mean over the rounds both ran. "
+    f"Error bars: its {RATIO_INTERVAL}."
+)
 
 # The ideal line of each kind of bound, drawn behind the measurements as a wide pale band;
 # its markers show it even where a single worker count was measured.
