@@ -141,7 +141,7 @@ def _verdicts_of(verdicts: pd.DataFrame | None, work) -> dict[str, object]:
 
 
 def _best_label(verdict, rows: pd.DataFrame) -> tuple[str | None, str]:
-    """(the fastest model, the words under the interpreter) from its verdict or the medians."""
+    """(the fastest model, the words under the interpreter) from its verdict or the speedups."""
     if verdict is not None and isinstance(verdict.fastest, str):
         if verdict.label == WIN:
             return verdict.fastest, f"wins: {verdict.winner}"
