@@ -16,7 +16,9 @@ COLUMNS = [
     "q3_seconds", "level_seconds", "ci_low_seconds", "ci_high_seconds", "relative_half_width",
     "precision_met", "round_spread", "spread_ratio", "noisy", "noise_reference",
     "speedup", "speedup_ci_low", "speedup_ci_high", "ideal_speedup", "efficiency", "above_limit",
-    "per_second", "per_second_ci_low", "per_second_ci_high", "latency_seconds", "ideal_per_second",
+    "per_second", "per_second_ci_low", "per_second_ci_high", "seconds_per_task", "seconds_per_task_ci_low",
+    "seconds_per_task_ci_high", "bytes_per_second", "bytes_per_second_ci_low", "bytes_per_second_ci_high",
+    "latency_seconds", "ideal_per_second",
     "server_cpu_seconds", "server_cpu_per_wall", "server_share", "client_cpu_seconds_per_task", "harness_bound",
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
     "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
@@ -122,6 +124,33 @@ def test_interval_is_a_t_interval_over_round_medians():
     assert bool(cell_summary(samples, precision=half_width - 1e-9).iloc[0]["precision_met"]) is False
     loose = cell_summary(samples, precision=half_width + 1e-9).iloc[0]
     assert bool(loose["precision_met"]) is True
+
+
+def test_rates_are_the_level_per_unit_of_work_with_the_levels_interval():
+    # Round medians 1, 1 and 8: the plain median of the nine repetitions is 1 s, the level
+    # (geometric mean of the round medians) 2 s. Every rate is the level's, inside its interval.
+    walls = [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [8.0, 8.0, 8.0]]
+    transfer = [rows("pipe-fork", 2, r, w, kind="ipc_transfer", workload="ipc") for r, w in enumerate(walls)]
+    samples = table(*transfer, *(rows("threads", 2, r, w) for r, w in enumerate(walls)))
+    cells = cell_summary(samples, **OPTIONS).set_index("kind")
+    row = cells.loc["ipc_transfer"]
+    assert (row["median_seconds"], row["level_seconds"]) == pytest.approx((1.0, 2.0))
+    low, high = row["ci_low_seconds"], row["ci_high_seconds"]
+    assert low < 2.0 < high
+    assert (row["per_second"], row["per_second_ci_low"], row["per_second_ci_high"]) == pytest.approx(
+        (100 / 2.0, 100 / high, 100 / low)
+    )
+    assert (row["seconds_per_task"], row["seconds_per_task_ci_low"], row["seconds_per_task_ci_high"]) == (
+        pytest.approx((2.0 / 100, low / 100, high / 100))
+    )
+    moved = 1024 * 100
+    assert (row["bytes_per_second"], row["bytes_per_second_ci_low"], row["bytes_per_second_ci_high"]) == (
+        pytest.approx((moved / 2.0, moved / high, moved / low))
+    )
+    # Only a transfer moves its payload once per task.
+    transfer_only = ["bytes_per_second", "bytes_per_second_ci_low", "bytes_per_second_ci_high"]
+    assert cells.loc["cpu_pure", transfer_only].isna().all()
+    assert cells.loc["cpu_pure", "per_second"] == pytest.approx(100 / 2.0)
 
 
 def test_a_model_twice_as_fast_as_serial_has_speedup_two():

@@ -16,18 +16,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgb, to_rgba
+from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.offsetbox import AnnotationBbox
 from matplotlib.text import Text
 from PIL import Image
 
 from conftest import REPO, run_snakemake
-from showdown.analysis.aggregate import ideal_speedup, latency_bound
+from showdown.analysis.aggregate import ideal_speedup, latency_bound, rates
 from showdown.figures import FIGURES, draw, draw_function, plot
 from showdown.figures.drift import SLOW_PHASE, draw_drift
 from showdown.figures.files import read_tsv
 from showdown.figures.io import draw_io
 from showdown.figures.mechanisms import draw_ipc, draw_locks, draw_switch
 from showdown.figures.memory import draw_memory, draw_memory_per_worker
+from showdown.figures.panels import INTERVAL
 from showdown.figures.speedup import draw_speedup, draw_startup
 from showdown.figures.theme import EQUIVALENT_COLOUR, KNOWN_MODELS, model_colour, model_marker
 from showdown.figures.winners import OUTCOMES, draw_winners
@@ -36,6 +38,10 @@ MACHINE, INTERPRETER = "laptop", "cpython-3.12"
 WORKERS = (1, 2, 4, 8)
 CORES = 4
 IO_TASKS = 12  # not a multiple of every worker count, so the latency bound has steps
+# A cell's plain median of its repetitions against its level (the geometric mean of its round
+# medians, the point of the 0.9x-1.1x interval the builders give): outside that interval, so a
+# figure that drew the median with the level's error bars would be caught.
+MEDIAN_OVER_LEVEL = 0.8
 
 
 @pytest.fixture(autouse=True)
@@ -64,19 +70,20 @@ def winners_figure():
 
 
 def cell_rows(workload, kind, model, *, workers=WORKERS, payload_bytes=1024, tasks=64, seconds=1.0, **extra):
-    """Rows of cells.tsv for one model on one work, ``seconds / workers`` each."""
+    """Rows of cells.tsv for one model on one work, a level of ``seconds / workers`` each."""
     rows = []
     for w in workers:
-        median = seconds / w
-        speedup = math.nan if model == "serial" and w != 1 else seconds / median
+        level = seconds / w
+        median = MEDIAN_OVER_LEVEL * level
+        speedup = math.nan if model == "serial" and w != 1 else seconds / level
         rows.append(
             {
                 "machine": MACHINE, "interpreter": INTERPRETER, "config_hash": "0123abcd",
                 "workload": workload, "kind": kind, "model": model, "workers": w,
                 "payload_bytes": payload_bytes, "rounds": 3, "samples": 15, "flagged": 0,
-                "tasks": tasks, "median_seconds": median,
+                "tasks": tasks, "median_seconds": median, "level_seconds": level,
                 "q1_seconds": 0.95 * median, "q3_seconds": 1.05 * median,
-                "ci_low_seconds": 0.9 * median, "ci_high_seconds": 1.1 * median,
+                "ci_low_seconds": 0.9 * level, "ci_high_seconds": 1.1 * level,
                 "relative_half_width": 0.1, "precision_met": True,
                 "speedup": speedup, "speedup_ci_low": 0.9 * speedup, "speedup_ci_high": 1.1 * speedup,
                 "cpu_per_wall": 1.0, "pool_start_seconds": 0.01,
@@ -103,6 +110,11 @@ def with_ideal(cells):
     """cells.tsv's ideal_speedup and efficiency columns, computed as aggregation does."""
     ideal = ideal_speedup(cells)
     return cells.assign(ideal_speedup=ideal, efficiency=cells["speedup"] / ideal)
+
+
+def with_rates(cells):
+    """cells.tsv's rates (the level per unit of work) and latency bound, as aggregation computes them."""
+    return cells.assign(**rates(cells), ideal_per_second=latency_bound(cells))
 
 
 def verdict_row(workload, workers, label, *, winner=None, fastest=None, unbeaten=None, **extra):
@@ -510,16 +522,17 @@ def test_winners_file_keeps_n_a_as_a_verdict(tmp_path):
 MIB = 2**20
 
 
-def timed_rows(workload, kind, model, *, median, workers=(2,), payloads=(1024,), tasks=100, **extra):
-    """cells.tsv rows of one model whose batch takes ``median`` seconds (a number, or a
-    function of workers and payload), with a CI of 0.9x to 1.1x."""
+def timed_rows(workload, kind, model, *, level, workers=(2,), payloads=(1024,), tasks=100, **extra):
+    """cells.tsv rows of one model whose batch takes ``level`` seconds (a number, or a
+    function of workers and payload), with a CI of 0.9x to 1.1x (its median: below it)."""
     rows = []
     for payload in payloads:
         for row in cell_rows(workload, kind, model, workers=workers, payload_bytes=payload, tasks=tasks, **extra):
-            seconds = median(row["workers"], payload) if callable(median) else median
+            seconds = level(row["workers"], payload) if callable(level) else level
+            median = MEDIAN_OVER_LEVEL * seconds
             row.update(
-                median_seconds=seconds, ci_low_seconds=0.9 * seconds, ci_high_seconds=1.1 * seconds,
-                q1_seconds=0.95 * seconds, q3_seconds=1.05 * seconds,
+                median_seconds=median, level_seconds=seconds, ci_low_seconds=0.9 * seconds,
+                ci_high_seconds=1.1 * seconds, q1_seconds=0.95 * median, q3_seconds=1.05 * median,
             )  # fmt: skip
             rows.append(row)
     return rows
@@ -614,9 +627,9 @@ def ipc_table():
     for model, per_message in CHANNELS.items():
         rows += timed_rows(
             "ipc_transfer", "ipc_transfer", model, payloads=(1024, MIB), tasks=MESSAGES,
-            median=lambda workers, payload, p=per_message: MESSAGES * (p + payload / 1e9),
+            level=lambda workers, payload, p=per_message: MESSAGES * (p + payload / 1e9),
         )  # fmt: skip
-    return pd.DataFrame(rows)
+    return with_rates(pd.DataFrame(rows))
 
 
 @pytest.fixture(scope="module")
@@ -649,8 +662,8 @@ def test_ipc_latency_is_microseconds_per_message_and_throughput_mib_per_second(i
 
 def test_ipc_leaves_out_zero_byte_payloads_and_says_so():
     table = pd.concat([ipc_table(), pd.DataFrame(timed_rows("ipc_transfer", "ipc_transfer", "pipe-fork",
-                                                            payloads=(0,), median=0.01))])  # fmt: skip
-    figure = draw_ipc(table)
+                                                            payloads=(0,), level=0.01))])  # fmt: skip
+    figure = draw_ipc(with_rates(table))
     assert len(containers_of(figure.axes[0])["pipe-fork"].lines[0].get_xdata()) == 2
     assert "0-byte payload" in axis_lines(figure)
 
@@ -662,17 +675,17 @@ def switch_table():
     """Round trips of ``micro`` µs on average, single round trips at p50/p90/p99 of 0.8x/2x/5x it."""
     rows = []
     for model, micro in {"thread_event": 40, "pipe_processes-fork": 30, "asyncio_event": 6}.items():
-        rows += timed_rows("switch_latency", "switch_latency", model, tasks=1000, median=1000 * micro * 1e-6,
+        rows += timed_rows("switch_latency", "switch_latency", model, tasks=1000, level=1000 * micro * 1e-6,
                            round_trip_p50_seconds=0.8 * micro * 1e-6, round_trip_p90_seconds=2 * micro * 1e-6,
                            round_trip_p99_seconds=5 * micro * 1e-6, shared_cpu=model == "asyncio_event")  # fmt: skip
-    return pd.DataFrame(rows)
+    return with_rates(pd.DataFrame(rows))
 
 
 def locks_table():
     # lock_contention's tasks is workers x increments: 2 x 2000.
-    rows = timed_rows("lock_contention", "lock_contention", "threading_lock", tasks=4000, median=0.008)
-    rows += timed_rows("lock_contention", "lock_contention", "manager_value-fork", tasks=4000, median=0.4)
-    return pd.DataFrame(rows)
+    rows = timed_rows("lock_contention", "lock_contention", "threading_lock", tasks=4000, level=0.008)
+    rows += timed_rows("lock_contention", "lock_contention", "manager_value-fork", tasks=4000, level=0.4)
+    return with_rates(pd.DataFrame(rows))
 
 
 @pytest.fixture(scope="module")
@@ -749,8 +762,8 @@ def test_locks_with_several_worker_counts_mark_each_count():
     rows = []
     for workers in (2, 4):
         rows += timed_rows("lock_contention", "lock_contention", "threading_lock", workers=(workers,),
-                           tasks=workers * 1000, median=0.001 * workers)  # fmt: skip
-    figure = draw_locks(pd.DataFrame(rows))
+                           tasks=workers * 1000, level=0.001 * workers)  # fmt: skip
+    figure = draw_locks(with_rates(pd.DataFrame(rows)))
     assert legend_labels(figure, "workers") == ["2", "4"]
     (ax,) = figure.axes
     assert len([c for c in ax.containers if c.get_label() == "threading_lock"]) == 2
@@ -776,17 +789,17 @@ LATENCY = 0.01
 def io_table():
     """io_net (with serial) and io_net_many (without, harness-bound): ``IO_TASKS`` requests of
     ``LATENCY``, the latency the kernel recorded; throughput and bound as cells.tsv has them."""
-    rows = timed_rows("io_net", "io_net", "serial", workers=(1,), tasks=IO_TASKS, median=IO_TASKS * LATENCY)
+    rows = timed_rows("io_net", "io_net", "serial", workers=(1,), tasks=IO_TASKS, level=IO_TASKS * LATENCY)
     for model in ("threads", "asyncio"):
         rows += timed_rows("io_net", "io_net", model, workers=WORKERS, tasks=IO_TASKS,
-                           median=lambda w, _: math.ceil(IO_TASKS / w) * LATENCY * 1.25)  # fmt: skip
-        rows += timed_rows("io_net_many", "io_net", model, workers=(64, 256), tasks=256, median=0.05,
+                           level=lambda w, _: math.ceil(IO_TASKS / w) * LATENCY * 1.25)  # fmt: skip
+        rows += timed_rows("io_net_many", "io_net", model, workers=(64, 256), tasks=256, level=0.05,
                            harness_bound=True)  # fmt: skip
     table = pd.DataFrame(rows).assign(latency_seconds=LATENCY)
     table = pd.concat([table, pd.DataFrame(timed_rows("io_disk", "io_disk", "threads", workers=(4,), tasks=32,
-                                                      median=0.1))], ignore_index=True)  # fmt: skip
+                                                      level=0.1))], ignore_index=True)  # fmt: skip
     table["harness_bound"] = table["harness_bound"].fillna(False).astype(bool)
-    return table.assign(**latency_bound(table))
+    return with_rates(table)
 
 
 def memory_table():
@@ -854,6 +867,52 @@ def test_io_marks_harness_bound_work_and_lists_memory_per_connection(io_figure):
     assert "asyncio: 102 KiB [81.9, 123]" in note and "threads: 51.2 KiB" in note
 
 
+# Every point sits inside its own error bars
+
+
+def points_with_bars(figure):
+    """(y, low, high) of every point (or bar) a figure draws with vertical error bars."""
+    found = []
+    for ax in figure.axes:
+        for container in ax.containers:
+            if isinstance(container, BarContainer) and container.errorbar is not None:
+                ys, bars = [patch.get_height() for patch in container.patches], container.errorbar
+            elif isinstance(container, ErrorbarContainer) and container.has_yerr and container.lines[0] is not None:
+                ys, bars = container.lines[0].get_ydata(), container
+            else:
+                continue  # no error bars, or the bars of a BarContainer (taken with it)
+            found += [(y, low, high) for y, (low, high) in zip(ys, error_bar_ends(bars))]
+    return found
+
+
+@pytest.mark.parametrize(
+    "draw, table",
+    [(draw_switch, switch_table), (draw_locks, locks_table), (draw_ipc, ipc_table), (draw_startup, cells_table),
+     (draw_io, io_table)],
+    ids=lambda value: getattr(value, "__name__", None),
+)  # fmt: skip
+def test_every_point_is_the_level_its_error_bars_belong_to(draw, table):
+    """The builders put each cell's median (MEDIAN_OVER_LEVEL x its level) below its level's
+    interval: a figure drawing the median with the level's bars would leave points outside."""
+    found = points_with_bars(draw(table()))
+    assert found
+    for y, low, high in found:
+        assert low < y < high
+        assert (low, high) == pytest.approx((0.9 * y, 1.1 * y)) or (low, high) == pytest.approx((y / 1.1, y / 0.9))
+
+
+def test_a_mechanisms_point_is_cells_tsvs_level_per_unit_not_the_median():
+    table = locks_table()
+    cell = table[table["model"] == "threading_lock"].iloc[0]
+    (ax,) = draw_locks(table).axes
+    point = containers_of(ax)["threading_lock"]
+    assert cell["median_seconds"] != cell["level_seconds"]
+    assert point.lines[0].get_ydata()[0] == pytest.approx(cell["level_seconds"] / cell["tasks"] * 1e6)
+    assert error_bar_ends(point)[0] == pytest.approx(
+        (cell["ci_low_seconds"] / cell["tasks"] * 1e6, cell["ci_high_seconds"] / cell["tasks"] * 1e6)
+    )
+
+
 # Empty inputs and files
 
 
@@ -893,7 +952,7 @@ def gaps_table():
 def every_input():
     """A table for every input name of the registry, with something for every figure to draw."""
     cells = pd.concat([cells_table(), ipc_table(), io_table(), switch_table(), locks_table()], ignore_index=True)
-    cells = cells.assign(**latency_bound(cells))  # throughput of every cell, as cells.tsv has it
+    cells = with_rates(cells)  # the rates of every cell, as cells.tsv has them
     return {"cells": cells, "verdicts": verdicts_table(), "samples": samples_table(), "gaps": gaps_table(),
             "memory": memory_table()}  # fmt: skip
 
@@ -906,6 +965,12 @@ def test_every_figure_of_the_registry_draws_its_inputs(entry):
     drawn = sum(len(ax.lines) + len(ax.patches) + len(ax.collections) for ax in figure.axes)
     assert drawn > 0
     assert MACHINE in figure.get_suptitle() and INTERPRETER in figure.get_suptitle()
+    # Every interval is named for what it is, in one phrase, under the figure and in its caption.
+    words = " ".join(" ".join(all_text(figure)).split())
+    caption = " ".join((REPO / entry.caption).read_text().split())
+    assert "bootstrap" not in (words + caption).lower()
+    if points_with_bars(figure):
+        assert INTERVAL in words and INTERVAL in caption
 
 
 @pytest.mark.parametrize("entry", FIGURES, ids=lambda entry: entry.name)

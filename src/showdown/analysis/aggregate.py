@@ -84,7 +84,9 @@ SUMMARY_COLUMNS = [
     "median_seconds", "q1_seconds", "q3_seconds", "level_seconds", "ci_low_seconds", "ci_high_seconds",
     "relative_half_width", "precision_met", "round_spread", "spread_ratio", "noisy", "noise_reference",
     "speedup", "speedup_ci_low", "speedup_ci_high", "ideal_speedup", "efficiency", "above_limit",
-    "per_second", "per_second_ci_low", "per_second_ci_high", "latency_seconds", "ideal_per_second",
+    "per_second", "per_second_ci_low", "per_second_ci_high", "seconds_per_task", "seconds_per_task_ci_low",
+    "seconds_per_task_ci_high", "bytes_per_second", "bytes_per_second_ci_low", "bytes_per_second_ci_high",
+    "latency_seconds", "ideal_per_second",
     "server_cpu_seconds", "server_cpu_per_wall", "server_share", "client_cpu_seconds_per_task", "harness_bound",
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
     "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
@@ -127,23 +129,43 @@ def derived_samples(measured: pd.DataFrame) -> pd.DataFrame:
     return measured.assign(**{**missing, **derived})
 
 
-def latency_bound(cells: pd.DataFrame) -> pd.DataFrame:
-    """Throughput (units per second, with the CI of the cell's time) and, where the kernel
-    recorded the latency, the latency bound: ``tasks`` overlapping fully on ``workers``
-    (connections for io_net) take at best ceil(tasks / workers) latencies, so
-    ``ideal_per_second`` = tasks / (ceil(tasks / workers) x latency)."""
+# The kinds whose every task moves one payload-sized message: their bytes per second.
+TRANSFER_KINDS = ("ipc_transfer",)
+
+
+def rates(cells: pd.DataFrame) -> pd.DataFrame:
+    """The cell's level (``level_seconds``, the geometric mean of its round medians) per
+    unit of work, each with the level's round-level interval carried through:
+    ``per_second`` (tasks / level), ``seconds_per_task`` (level / tasks) and, for
+    :data:`TRANSFER_KINDS`, ``bytes_per_second`` (payload x tasks / level). The slow end
+    of the time's interval is the low end of a rate's. A figure draws these as they are."""
     tasks = cells["tasks"].astype(float)
-    waves = np.ceil(tasks / cells["workers"])
-    latency = _column(cells, "latency_seconds").where(cells["kind"].isin(LATENCY_KINDS))
+    moved = (cells["payload_bytes"].astype(float) * tasks).where(cells["kind"].isin(TRANSFER_KINDS))
+    level, low, high = cells["level_seconds"], cells["ci_low_seconds"], cells["ci_high_seconds"]
     return pd.DataFrame(
         {
-            "per_second": tasks / cells["median_seconds"],
-            "per_second_ci_low": tasks / cells["ci_high_seconds"],
-            "per_second_ci_high": tasks / cells["ci_low_seconds"],
-            "ideal_per_second": tasks / (waves * latency),
+            "per_second": tasks / level,
+            "per_second_ci_low": tasks / high,
+            "per_second_ci_high": tasks / low,
+            "seconds_per_task": level / tasks,
+            "seconds_per_task_ci_low": low / tasks,
+            "seconds_per_task_ci_high": high / tasks,
+            "bytes_per_second": moved / level,
+            "bytes_per_second_ci_low": moved / high,
+            "bytes_per_second_ci_high": moved / low,
         },
         index=cells.index,
     )
+
+
+def latency_bound(cells: pd.DataFrame) -> pd.Series:
+    """``ideal_per_second``, where the kernel recorded the latency: ``tasks`` overlapping
+    fully on ``workers`` (connections for io_net) take at best ceil(tasks / workers)
+    latencies, so the bound is tasks / (ceil(tasks / workers) x latency)."""
+    tasks = cells["tasks"].astype(float)
+    waves = np.ceil(tasks / cells["workers"])
+    latency = _column(cells, "latency_seconds").where(cells["kind"].isin(LATENCY_KINDS))
+    return (tasks / (waves * latency)).rename("ideal_per_second")
 
 
 def harness_bound(cells: pd.DataFrame) -> pd.Series:
@@ -170,12 +192,13 @@ def harness_bound_groups(measured: pd.DataFrame) -> pd.DataFrame:
     cells = pd.DataFrame(
         {
             "tasks": grouped["tasks"].first(),
-            "median_seconds": grouped["wall_seconds"].median(),
             "latency_seconds": grouped["latency_seconds"].median(),
             "server_cpu_per_wall": grouped["server_cpu_per_wall"].median(),
         }
     ).reset_index()
-    cells = cells.assign(ci_low_seconds=np.nan, ci_high_seconds=np.nan)
+    # The level and its interval as cells.tsv has them: throughput is tasks / level.
+    levels = stats.cell_estimates(measured)[[*key, "level_seconds", "ci_low_seconds", "ci_high_seconds"]]
+    cells = cells.merge(levels, on=key, how="left")
     cells["efficiency"] = efficiency(cells.assign(speedup=np.nan, ideal_speedup=np.nan))
     flagged = cells.assign(harness_bound=harness_bound(cells))
     return flagged[flagged["harness_bound"]][[*GROUP_KEY, "harness_bound"]].drop_duplicates()
@@ -185,8 +208,7 @@ def efficiency(cells: pd.DataFrame) -> pd.Series:
     """Against the physical bound: throughput over the latency bound where the latency is
     recorded (serial's own time per task is no latency bound: its overheads count), else
     the speedup over its ideal."""
-    bound = latency_bound(cells)
-    return (bound["per_second"] / bound["ideal_per_second"]).fillna(cells["speedup"] / cells["ideal_speedup"])
+    return (rates(cells)["per_second"] / latency_bound(cells)).fillna(cells["speedup"] / cells["ideal_speedup"])
 
 
 def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
@@ -238,7 +260,7 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
     summary["precision_met"] = summary["relative_half_width"] <= precision
     summary = pd.concat([summary, stats.spread_test(summary)], axis=1)
     summary["ideal_speedup"] = ideal_speedup(summary)
-    summary = summary.assign(**latency_bound(summary))
+    summary = summary.assign(**rates(summary), ideal_per_second=latency_bound(summary))
     summary["efficiency"] = efficiency(summary)
     summary["harness_bound"] = harness_bound(summary)
     # A speedup whose whole interval lies above what its model can reach is implausible.

@@ -15,7 +15,16 @@ from matplotlib.patches import Patch
 from ..analysis import GAP_COLUMNS, SUBINTERPRETERS, THREADS
 from ..kernel import size_label
 from ..vocabulary import EQUIVALENT, SERIAL, UNDECIDED, WIN
-from .panels import SERIAL_STYLE, finish, no_data, ratio_label, workload_rank
+from .panels import (
+    RATIO_INTERVAL,
+    SERIAL_STYLE,
+    SPEEDUP_NOTE,
+    finish,
+    no_data,
+    ratio_label,
+    workload_rank,
+    wrapped_notes,
+)
 from .speedup import STARTUP
 from .theme import is_aa_twin, model_colour, model_order, themed
 
@@ -78,23 +87,23 @@ def draw_interpreters(
         loc="center left",
         bbox_to_anchor=(1, 0.5),
     )
-    decided = "fastest median"
+    decided = "the highest speedup"
     if verdicts is not None and not verdicts.empty:
         decided = "the verdict: a winner, or the models equivalent or undecided"
     notes = [
         (
-            f"Left: speedup over serial (95% bootstrap CI); under each interpreter its best model ({decided}), "
-            "the fastest edged in black."
+            f"Left: speedup over serial; under each interpreter its best model ({decided}), "
+            "the fastest edged in black. " + SPEEDUP_NOTE
         ),
         (
             "Right: time ratio of threads and of subinterpreters (a point each, in the model's colour) to the "
-            "process model named on the axis"
+            "process model named on the axis: the model's round median over the process model's, a geometric mean "
+            f"over the rounds both ran, with its {RATIO_INTERVAL}; below 1: faster than processes."
         ),
-        "(round-blocked, 95% bootstrap CI); below 1: faster than processes.",
     ]
     if (cells.get("gil_enabled", pd.Series(dtype=bool)).astype(str).str.lower() == "false").any():
         notes.append("GIL off: the interpreter's cells ran without the GIL (a free-threaded build).")
-    return finish(figure, title, cells, notes=notes)
+    return finish(figure, title, cells, notes=wrapped_notes(figure, notes))
 
 
 def _interpreter_rank(name: str) -> tuple:
@@ -132,7 +141,7 @@ def _verdicts_of(verdicts: pd.DataFrame | None, work) -> dict[str, object]:
 
 
 def _best_label(verdict, rows: pd.DataFrame) -> tuple[str | None, str]:
-    """(the fastest model, the words under the interpreter) from its verdict or the medians."""
+    """(the fastest model, the words under the interpreter) from its verdict or the speedups."""
     if verdict is not None and isinstance(verdict.fastest, str):
         if verdict.label == WIN:
             return verdict.fastest, f"wins: {verdict.winner}"

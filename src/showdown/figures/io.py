@@ -101,7 +101,7 @@ def draw_io(cells: pd.DataFrame, memory: pd.DataFrame | None = None) -> Figure:
     grid.figure.subplots_adjust(wspace=0.45, hspace=0.55)
     model_legend(grid, rates["model"], extra=references)
     notes = [
-        "Throughput = units per batch (tasks, requests or files) / batch time. " + CI_NOTE,
+        "Throughput = units per batch (tasks, requests or files) / level. " + CI_NOTE,
         (
             "Ideal: the latency each task was given, tasks overlapping fully on the workers (connections): "
             "tasks / (ceil(tasks / workers) x latency)."

@@ -37,13 +37,13 @@ _WORKER_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
 def per_unit(cells: pd.DataFrame, scale: float = 1e6) -> pd.DataFrame:
-    """Time per unit of work (``median_seconds / tasks``, times ``scale``: microseconds by
-    default), with its CI scaled the same way, as ``per_unit``, ``per_unit_low``, ``per_unit_high``."""
-    tasks = cells["tasks"].astype(float)
+    """cells.tsv's time per unit of work (``seconds_per_task``: the level over tasks) with
+    its interval, in seconds times ``scale`` (microseconds by default), as ``per_unit``,
+    ``per_unit_low``, ``per_unit_high``."""
     return cells.assign(
-        per_unit=cells["median_seconds"] / tasks * scale,
-        per_unit_low=cells["ci_low_seconds"] / tasks * scale,
-        per_unit_high=cells["ci_high_seconds"] / tasks * scale,
+        per_unit=cells["seconds_per_task"] * scale,
+        per_unit_low=cells["seconds_per_task_ci_low"] * scale,
+        per_unit_high=cells["seconds_per_task_ci_high"] * scale,
     )
 
 
@@ -51,17 +51,16 @@ def per_unit(cells: pd.DataFrame, scale: float = 1e6) -> pd.DataFrame:
 
 
 def ipc_rates(cells: pd.DataFrame) -> pd.DataFrame:
-    """Per ipc_transfer cell: µs per message and MiB/s (payload x messages / batch time),
-    each with its CI (the slow end of the time's CI is the low end of the throughput's)."""
+    """Per ipc_transfer cell: cells.tsv's ``seconds_per_task`` in µs per message and its
+    ``bytes_per_second`` (payload x messages / level) in MiB/s, each with its interval."""
     rates = per_unit(cells, 1e6)
-    moved = cells["payload_bytes"].astype(float) * cells["tasks"].astype(float) / MIB
     return rates.assign(
         latency_us=rates["per_unit"],
         latency_low_us=rates["per_unit_low"],
         latency_high_us=rates["per_unit_high"],
-        mib_per_s=moved / cells["median_seconds"],
-        mib_per_s_low=moved / cells["ci_high_seconds"],
-        mib_per_s_high=moved / cells["ci_low_seconds"],
+        mib_per_s=cells["bytes_per_second"] / MIB,
+        mib_per_s_low=cells["bytes_per_second_ci_low"] / MIB,
+        mib_per_s_high=cells["bytes_per_second_ci_high"] / MIB,
     )
 
 
@@ -116,9 +115,9 @@ def draw_ipc(cells: pd.DataFrame) -> Figure:
     notes = [
         (
             f"One producer hands {listed(rates, 'tasks')} messages to one consumer ({listed(rates, 'workers')} "
-            "workers); latency = batch time / messages, building each message included."
+            "workers); latency = level / messages, building each message included."
         ),
-        "Throughput = payload x messages / batch time (1 MiB = 2^20 bytes). " + CI_NOTE,
+        "Throughput = payload x messages / level (1 MiB = 2^20 bytes). " + CI_NOTE,
         (
             "Within one process a channel hands over references; between processes it copies or serialises every "
             "byte: separate workloads, never one comparison. The consumer checks every byte after the clock stops."
@@ -150,7 +149,7 @@ def draw_switch(cells: pd.DataFrame) -> Figure:
                 "round trips per batch); a round trip is two hand-offs, each waking the other side; "
                 f"{placement}."
             ),
-            "µs per round trip = batch time / round trips. " + CI_NOTE,
+            "µs per round trip = level / round trips. " + CI_NOTE,
             (
                 "Beside each point: the p50, p90 and p99 of the single round trips (each timed by the ping side; "
                 "the median over repetitions): two modes show as a p90 or p99 far above p50."
@@ -177,7 +176,7 @@ def draw_locks(cells: pd.DataFrame) -> Figure:
                 f"{', '.join(str(i) for i in sorted(increments.unique()))} times under one lock."
             ),
             (
-                "µs per increment = batch time / (workers x increments): the crew's time per increment, "
+                "µs per increment = level / (workers x increments): the crew's time per increment, "
                 "with every worker contending. " + CI_NOTE
             ),
         ]

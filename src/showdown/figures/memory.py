@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .panels import (
+    INTERVAL,
     MIB,
     dodged,
     facet_line_with_ci,
@@ -148,7 +149,7 @@ def draw_memory_per_worker(memory: pd.DataFrame) -> Figure:
         (
             "Per round, a straight line through the median PSS of each worker count (PSS of every process of the "
             "tree, read by the kernel right after the batch, every worker alive); slope and value at one worker "
-            "averaged over rounds. Error bars: 95% t-interval over rounds."
+            f"averaged over rounds. Error bars: their {INTERVAL} (over the rounds' fits)."
         ),
         "Threads and coroutines share their process: their slope is a stack and its objects, not a process.",
     ]

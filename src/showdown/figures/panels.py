@@ -31,7 +31,21 @@ from .theme import (
 )
 
 MIB = 2**20
-CI_NOTE = "Error bars: 95% bootstrap CI of the median, scaled like the median."
+# Every interval the figures draw, in one phrase: the statistics build each from one number
+# per round, a t-interval with rounds - 1 degrees of freedom (showdown.stats.estimates).
+INTERVAL = "95% round-level t-interval"
+# A time, or a rate from it: the point is cells.tsv's level_seconds, its bars ci_low/ci_high_seconds.
+CI_NOTE = (
+    "Level: the geometric mean of a cell's round medians (each round's median batch time). "
+    f"Error bars: the level's {INTERVAL} (over the rounds' medians), carried through the same arithmetic."
+)
+# A ratio of two models' times (speedup over serial, time ratio to processes): one log ratio of
+# round medians per round both ran, averaged; its interval over those rounds.
+RATIO_INTERVAL = f"{INTERVAL} (over the rounds both ran)"
+SPEEDUP_NOTE = (
+    "Speedup: serial's round median over the model's, a geometric mean over the rounds both ran. "
+    f"Error bars: its {RATIO_INTERVAL}."
+)
 
 # The ideal line of each kind of bound, drawn behind the measurements as a wide pale band;
 # its markers show it even where a single worker count was measured.
@@ -109,10 +123,11 @@ def no_data(title: str, reason: str, table: pd.DataFrame | None = None) -> Figur
 
 
 def cells_of(cells: pd.DataFrame, kinds: Iterable[str]) -> pd.DataFrame:
-    """The cells of the workload ``kinds`` that have a median time (none from an empty table)."""
-    if cells.empty or not {"kind", "median_seconds"} <= set(cells):
+    """The cells of the workload ``kinds`` that have a level, the point the figures draw
+    (none from an empty table)."""
+    if cells.empty or not {"kind", "level_seconds"} <= set(cells):
         return pd.DataFrame(columns=cells.columns)
-    return cells[cells["kind"].isin(tuple(kinds))].dropna(subset=["median_seconds"])
+    return cells[cells["kind"].isin(tuple(kinds))].dropna(subset=["level_seconds"])
 
 
 def no_cells_of(title: str, kinds: Iterable[str], cells: pd.DataFrame) -> Figure:
@@ -162,8 +177,8 @@ def line_with_ci(
     points = points.sort_values(x)
     errors = None
     if low is not None and high is not None:
-        # A percentile interval need not contain the point estimate, and matplotlib refuses
-        # negative error lengths: an interval on one side only is drawn on that side.
+        # matplotlib refuses negative error lengths: a point outside its interval (which
+        # cells.tsv's never are) would get a bar on one side only.
         errors = [(points[y] - points[low]).clip(lower=0), (points[high] - points[y]).clip(lower=0)]
     ax.errorbar(
         points[x], points[y], yerr=errors, color=model_colour(model), label=model,

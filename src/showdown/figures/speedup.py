@@ -9,7 +9,9 @@ from matplotlib.lines import Line2D
 
 from ..vocabulary import CPU_KINDS, LATENCY_KINDS, SERIAL
 from .panels import (
+    CI_NOTE,
     IDEAL_STYLE,
+    INTERVAL,
     SERIAL_STYLE,
     facet_line_with_ci,
     finish,
@@ -19,6 +21,7 @@ from .panels import (
     no_data,
     panel_labels,
     ratio_label,
+    wrapped_notes,
 )
 from .theme import themed
 
@@ -33,7 +36,7 @@ def draw_speedup(cells: pd.DataFrame) -> Figure:
     The ideal is cells.tsv's ``ideal_speedup``, which aggregation computes per cell from
     the CPUs of the machine that ran it (:func:`showdown.analysis.aggregate.ideal_speedup`).
     """
-    title = "Speedup over serial (error bars: 95% bootstrap CI)"
+    title = f"Speedup over serial (error bars: {INTERVAL})"
     if cells.empty:
         return no_data(title, "cells.tsv has no rows")
     # Start-up cells measure the cost of starting workers, not work shared among them;
@@ -75,6 +78,8 @@ def draw_speedup(cells: pd.DataFrame) -> Figure:
     grid.set_titles("{col_name}")
     grid.add_legend(title="model")
     _reference_legend(grid.figure, references)
+    # The reference legend sits under the facets, where notes would go: the title names the
+    # interval, the caption what the point is (panels.SPEEDUP_NOTE says it under other figures).
     return finish(grid.figure, title, shown)
 
 
@@ -105,14 +110,15 @@ def _reference_legend(figure: Figure, references: dict[str, Line2D]) -> None:
 
 @themed
 def draw_startup(cells: pd.DataFrame) -> Figure:
-    """Start-up cost per model against workers: median time with its CI, log scale."""
+    """Start-up cost per model against workers: the level (geometric mean of the round
+    medians) with its round-level interval, log scale."""
     title = "Start-up cost per model"
     startup = cells[cells["kind"] == STARTUP] if not cells.empty else cells
     if startup.empty:
         return no_data(title, "no start-up cells were measured", cells)
 
     startup = startup.assign(
-        milliseconds=startup["median_seconds"] * 1e3,
+        milliseconds=startup["level_seconds"] * 1e3,
         ci_low_ms=startup["ci_low_seconds"] * 1e3,
         ci_high_ms=startup["ci_high_seconds"] * 1e3,
         panel=panel_labels(startup, name_the_work=False),
@@ -127,5 +133,5 @@ def draw_startup(cells: pd.DataFrame) -> Figure:
     grid.set_axis_labels("workers", "start-up time (ms, log scale)")
     grid.set_titles("{col_name}")
     grid.add_legend(title="model")
-    notes = ["Start the workers and run one no-op task on each; error bars: 95% bootstrap CI of the median."]
-    return finish(grid.figure, title, startup, notes=notes)
+    notes = ["Start the workers and run one no-op task on each; the point is the level. " + CI_NOTE]
+    return finish(grid.figure, title, startup, notes=wrapped_notes(grid.figure, notes))
