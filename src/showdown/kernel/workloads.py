@@ -36,12 +36,25 @@ def _rotate(payload: bytes, by: int) -> bytes:
     return payload[k:] + payload[:k]
 
 
+def _own_constants() -> Tuple[int, int, int]:
+    """The loop's multiplier, increment and mask as new objects for each task.
+
+    A free-threaded 3.13 build immortalises the constants of code made by compile(), but
+    not those of an imported module: two threads loading one shared int constant then
+    contend on its reference count: on 3.13.5t two threads did twice the work of one at a
+    speedup of 0.36-0.46 (benchmarks/ft_constants.py), 1.97 with the numbers made here. Made at run time, each task's
+    numbers are its own, so cpu_pure measures private work, as it claims to.
+    """
+    return int("1103515245"), int("12345"), int("2147483647")
+
+
 def cpu_pure_task(arg) -> bytes:
-    """Pure-Python arithmetic that holds the GIL for its whole duration."""
+    """Pure-Python arithmetic on the task's own data; holds the GIL for its whole duration."""
     index, payload, iterations = arg
+    multiplier, increment, mask = _own_constants()
     x = index
     for i in range(iterations):
-        x = (x * 1103515245 + 12345 + i) & 0x7FFFFFFF
+        x = (x * multiplier + increment + i) & mask
     return _rotate(payload, x)
 
 
@@ -79,6 +92,7 @@ def shared_objects_task(arg) -> bytes:
     own_state = SharedState()
     # Every n-th iteration is shared: evenly spread, and the same for every model.
     every = round(1 / sharing) if sharing > 0 else 0
+    multiplier, increment, mask = _own_constants()
     x = index
     for i in range(iterations):
         if every and i % every == 0:
@@ -89,7 +103,7 @@ def shared_objects_task(arg) -> bytes:
         mapping[slot] = mapping[slot] + 1
         sequence[slot] = sequence[slot] + 1
         state.count = state.count + 1
-        x = (x * 1103515245 + 12345 + i) & 0x7FFFFFFF
+        x = (x * multiplier + increment + i) & mask
     return _rotate(payload, x)
 
 
