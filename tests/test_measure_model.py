@@ -74,11 +74,13 @@ def test_every_io_net_cell_records_its_bound_its_server_and_the_rule_applied(net
     assert free["latency_seconds"] == 0.0125 and free["ideal_per_second"] == pytest.approx(2048 / (32 * 0.0125))
     assert free["efficiency"] == pytest.approx(free["per_second"] / free["ideal_per_second"])
     assert bound["server_share"] == pytest.approx(bound["server_cpu_per_wall"] / os.cpu_count(), rel=0.3)
-    # The clients' own CPU: the tree's minus the server's, per request.
+    # The clients' own CPU per request: the CPU columns leave the server out (it reports its
+    # own), so client and server together fit in the machine's cores over the batch.
     tree = (samples["cpu_user_seconds"] + samples["cpu_system_seconds"]) / samples["tasks"]
-    client = tree - samples["server_cpu_seconds"] / samples["tasks"]
-    assert 0 < free["client_cpu_seconds_per_task"] <= tree[samples["workload"] == "net_free"].max()
-    assert free["client_cpu_seconds_per_task"] == pytest.approx(client[samples["workload"] == "net_free"].median())
+    assert 0 < free["client_cpu_seconds_per_task"] == pytest.approx(tree[samples["workload"] == "net_free"].median())
+    both = samples["cpu_user_seconds"] + samples["cpu_system_seconds"] + samples["server_cpu_seconds"]
+    assert (both <= samples["wall_seconds"] * os.cpu_count() * 1.05).all()
+    assert (samples["server_cpu_seconds"] > 0).all()
 
 
 def two_model_samples(bound: bool, workload: str = "net") -> pd.DataFrame:

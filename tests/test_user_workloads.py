@@ -6,12 +6,15 @@ from the config's `path`.
 
 import re
 import shutil
+import sys
 
 import pandas as pd
 import pytest
 
 from conftest import REPO, run_snakemake, tiny_sweep
 from showdown.cell import check_workload
+from showdown.cell.interpreters import Interpreter
+from showdown.cell.job import run_kernel
 from showdown.sweep import ConfigError, load_sweep
 
 USER_CODE = str(REPO / "tests" / "user_code")
@@ -68,6 +71,19 @@ def test_check_refuses_code_that_cannot_run(tmp_path, keys, expected):
     with pytest.raises(ValueError, match=expected):
         check_workload(interpreter, "mine", spec, str(tmp_path / "check.json"))
     assert not (tmp_path / "check.json").exists()
+
+
+@pytest.mark.parametrize("model", ["serial", "threads", "thread_workers", "asyncio_to_thread", "processes-fork"])
+def test_inputs_that_are_not_bytes_reach_the_function_under_every_pool(model):
+    """A factory may return any picklable value (the json example: a dict); the start
+    barrier's no-op must not try to read it as a payload."""
+    workers = 1 if model == "serial" else 2
+    params = {"function": f"{MODULE}:total", "input": f"{MODULE}:make_document", "path": USER_CODE}
+    spec = {"kind": "callable", "model": model, "workers": workers, "payload_bytes": 64, "tasks": 4,
+            "params": params, "warmups": 0, "repetitions": 1}  # fmt: skip
+    outcome, answer = run_kernel(Interpreter("here", (sys.executable,)), "run", spec, timeout=120)
+    assert answer is not None and answer["status"] == "ok", (answer, outcome.stderr)
+    assert answer["samples"][0]["tasks"] == 4
 
 
 def test_check_reads_import_gil_hash_and_pickling(tmp_path):

@@ -116,14 +116,15 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def derived_samples(measured: pd.DataFrame) -> pd.DataFrame:
     """Per repetition, the server's part of it: CPU per wall second, share of the machine
-    (over its logical CPUs) and the clients' own CPU per task (the tree minus the server)."""
+    (over its logical CPUs), and the clients' own CPU per task: the tree's CPU, which since
+    schema 6 leaves the server out (the server reports its own, exactly)."""
     server = _column(measured, "server_cpu_seconds")
     wall = measured["wall_seconds"]
     cpu = measured["cpu_user_seconds"] + measured["cpu_system_seconds"]
     derived = {
         "server_cpu_per_wall": server / wall,
         "server_share": server / (wall * _column(measured, "logical_cpus")),
-        "client_cpu_seconds_per_task": (cpu - server) / measured["tasks"],
+        "client_cpu_seconds_per_task": (cpu / measured["tasks"]).where(server.notna()),
     }
     missing = {name: _column(measured, name) for name in MEDIAN_COLUMNS if name not in measured}
     return measured.assign(**{**missing, **derived})

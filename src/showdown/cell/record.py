@@ -123,8 +123,7 @@ MIGRATIONS: Dict[int, Dict[str, str]] = {
     3: {},  # the package laid out as the pipeline: the kernel's files (and so its hash) changed
     4: {},  # columns added: the user's code (import_seconds, code_hash); memory, io and switch readings
     5: {},  # columns added: the GIL after imports, the free-threaded build, its configure flags and source
-    # next (the integrator numbers it): started_/batch_ pss, uss and processes, latency_seconds,
-    # server_cpu_seconds, round_trip_p50/p90/p99_seconds and shared_cpu added; none renamed.
+    6: {},  # none renamed; the CPU columns leave the io_net server out and close with the clock
 }
 
 

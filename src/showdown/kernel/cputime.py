@@ -13,7 +13,7 @@ Standard library only (see ``showdown/__init__.py``).
 
 import os
 import resource
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -91,8 +91,9 @@ def tree_memory() -> Tuple[Optional[int], Optional[int], Optional[int]]:
     return pss, uss, processes
 
 
-def _live_tree() -> Tuple[float, float, int]:
-    """User and system seconds of the live descendants, and the RSS of the whole live tree."""
+def _live_tree(exclude: Sequence[int] = ()) -> Tuple[float, float, int]:
+    """User and system seconds of the live descendants but those in ``exclude`` (and theirs),
+    and the RSS of the whole live tree."""
     if not os.path.isdir(_PROC):
         return 0.0, 0.0, 0
     stats = list(_proc_stats())
@@ -100,17 +101,20 @@ def _live_tree() -> Tuple[float, float, int]:
     own_rss = next((stat[4] for stat in stats if stat[0] == os.getpid()), 0)
     user_total = system_total = 0.0
     rss_total = own_rss
-    pending = [os.getpid()]
+    pending = [(os.getpid(), False)]
     while pending:
-        for pid, _, user, system, rss in children.get(pending.pop(), ()):
-            user_total += user
-            system_total += system
+        parent, parent_left_out = pending.pop()
+        for pid, _, user, system, rss in children.get(parent, ()):
+            left_out = parent_left_out or pid in exclude
+            if not left_out:
+                user_total += user
+                system_total += system
             rss_total += rss
-            pending.append(pid)
+            pending.append((pid, left_out))
     return user_total, system_total, rss_total
 
 
-def tree_usage(own_last: bool = False) -> Tuple[float, float, int]:
+def tree_usage(own_last: bool = False, exclude: Sequence[int] = ()) -> Tuple[float, float, int]:
     """User and system seconds consumed so far by this process tree, and its RSS now.
 
     The RSS is a sum over processes, so pages shared after a fork count once per process,
@@ -118,13 +122,15 @@ def tree_usage(own_last: bool = False) -> Tuple[float, float, int]:
     Reading the live descendants scans every process of the machine, milliseconds of this
     process's own CPU: a reading that opens a timed window takes its own usage last
     (``own_last``), one that closes it takes it first, so the scan stays outside the window.
+    ``exclude``: live processes of the harness (the io_net server), whose CPU is no part of
+    the model's; they report their own, exactly, where /proc would count 10 ms ticks.
     """
     if own_last:
-        live_user, live_system, rss = _live_tree()
+        live_user, live_system, rss = _live_tree(exclude)
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
     if not own_last:
-        live_user, live_system, rss = _live_tree()
+        live_user, live_system, rss = _live_tree(exclude)
     return (
         own.ru_utime + reaped.ru_utime + live_user,
         own.ru_stime + reaped.ru_stime + live_system,

@@ -298,6 +298,9 @@ class NetScenario(PoolScenario):
     def run_batch(self):
         return [reply for replies in super().run_batch() for reply in replies]
 
+    def harness_pids(self):
+        return [process.pid for process in self.server.processes]
+
     def after_batch(self):
         total = self.server.cpu_seconds()
         self.server_cpu_seconds.append(total - self._server_cpu_total)

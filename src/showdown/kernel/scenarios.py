@@ -11,7 +11,7 @@ Standard library only (see ``showdown/__init__.py``).
 from typing import Any, Dict, List, Optional
 
 from .models import make_model
-from .workloads import Workload, batch_checksum
+from .workloads import Workload, batch_checksum, make_payload
 
 
 class Scenario:
@@ -40,6 +40,11 @@ class Scenario:
     def after_batch(self) -> None:
         pass
 
+    def harness_pids(self) -> List[int]:
+        """Processes of the harness, not of the model under test (the io_net server): left
+        out of the batch's CPU seconds, which are the model's own."""
+        return []
+
     def batch_columns(self) -> Dict[str, Any]:
         """Columns of this repetition beyond the common ones: here, the latency each task was
         given (what the kernel was asked, so the analysis needs no config to draw the bound)."""
@@ -65,7 +70,11 @@ class PoolScenario(Scenario):
         self.args = self.workload.args(self.tasks, self.payload_bytes, self.params)
 
     def start(self):
-        self.model.start(self.workload.args(self.workers, self.payload_bytes, self.params))
+        # The start barrier's no-op gets a plain payload of the cell's size, one per worker:
+        # a workload's own task arguments (a user's dict, a connection's address) are for
+        # its tasks, and the no-op cannot read them.
+        payload = make_payload(self.payload_bytes)
+        self.model.start([(index, payload, None) for index in range(self.workers)])
 
     def run_batch(self):
         return self.model.map(self.workload, self.args)

@@ -39,11 +39,12 @@ def _timed_batch(scenario) -> Dict[str, Any]:
     # The CPU window closes right after the batch, as the clock does: whatever the kernel
     # reads or stops afterwards is no part of the work (in a 30 ms batch, a few ms of
     # reading /proc made GIL-holding threads look like 1.3 busy cores).
-    user0, system0, _ = cputime.tree_usage(own_last=True)
+    harness = scenario.harness_pids()  # their CPU is theirs: the io_net server's is its own column
+    user0, system0, _ = cputime.tree_usage(own_last=True, exclude=harness)
     t0 = time.perf_counter_ns()
     results = scenario.run_batch()
     t1 = time.perf_counter_ns()
-    user1, system1, rss = cputime.tree_usage()  # rss: the workers' memory while they are alive
+    user1, system1, rss = cputime.tree_usage(exclude=harness)  # rss: the workers' memory while alive
     memory = memory_snapshot("batch")
     scenario.after_batch()
     return {

@@ -17,6 +17,15 @@ def make_input(payload_bytes: int, index: int) -> bytes:
     return bytes((index + i) % 256 for i in range(payload_bytes))
 
 
+def make_document(payload_bytes: int, index: int) -> dict:
+    """An input that is no bytes-like thing: a document, as a JSON workload would take."""
+    return {"task": index, "values": list(range(max(1, payload_bytes // 8)))}
+
+
+def total(document: dict) -> int:
+    return sum(document["values"]) + document["task"]
+
+
 def check(results) -> bool:
     return all(isinstance(value, int) for value in results)
 
