@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from showdown.analysis.aggregate import SUMMARY_COLUMNS, cell_summary
+from showdown.analysis.aggregate import SUMMARY_COLUMNS, cell_summary, peak_at_least_read
 from showdown.stats import ratio_ci
 
 COLUMNS = [
@@ -229,6 +229,18 @@ def test_peak_memory_is_the_cells_maximum():
     )  # fmt: skip
     row = cell_summary(samples, **OPTIONS).iloc[0]
     assert (row["peak_rss_bytes"], row["peak_uss_bytes"], row["peak_pss_bytes"]) == (30, 6, 9)
+
+
+def test_peak_is_never_below_what_the_kernel_read_inside_the_same_job():
+    """The sampler missed the workers of a short job (a PSS of 1.5 MiB beside 90 MiB read
+    inside): the job's peak is the larger; a job the sampler saw whole keeps its own peak."""
+    missed = rows("p", 16, 1, [0.05, 0.05], peak_pss_bytes=1_500_000, started_pss_bytes=61_000_000,
+                  batch_pss_bytes=[90_000_000, 91_000_000])  # fmt: skip
+    seen = rows("p", 4, 1, [0.17, 0.17], peak_pss_bytes=44_000_000, started_pss_bytes=35_000_000,
+                batch_pss_bytes=[43_000_000, 43_500_000])  # fmt: skip
+    no_inside = rows("q", 2, 1, [0.1, 0.1], peak_pss_bytes=20_000_000)
+    peak = peak_at_least_read(table(missed, seen, no_inside), "pss")
+    assert peak.tolist() == [91_000_000, 91_000_000, 44_000_000, 44_000_000, 20_000_000, 20_000_000]
 
 
 def test_many_cells_at_once_equal_each_cell_alone():

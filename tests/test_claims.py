@@ -205,6 +205,8 @@ def test_depends_only_when_two_points_are_beyond_the_margin_in_opposite_directio
     assert row["verdict"] == "depends"
     assert "a vs b on cpu_pure at 2 workers" in row["detail"] and "supported" in row["detail"]
     assert "a vs b on cpu_pure at 8 workers" in row["detail"] and "refuted" in row["detail"]
+    # The reading names the boundary, not only a pooled factor that straddles it.
+    assert row["reading"].endswith("depends (holds at cpu_pure at 2 workers, 64B; not at cpu_pure at 8 workers, 64B)")
     # One point beyond the margin, the other inside it: the pooled test decides.
     inside = frame(
         cell("cpu_pure", "a", 2, 0.5), cell("cpu_pure", "b", 2, 1.0, wobble=(1.0,) * 5),

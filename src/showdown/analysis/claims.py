@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 
 from .. import stats
+from ..kernel import size_label
 from ..vocabulary import DEPENDS, GROUP_KEY, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
 from .aggregate import HARNESS_BOUND, harness_bound_groups
 
@@ -293,9 +294,21 @@ def reading(claim: Claim, row: dict, points: pd.DataFrame) -> str:
     a = "/".join(sorted(points["model_a"].unique()))
     b = "/".join(sorted(points["model_b"].unique()))
     workers = ", ".join(str(w) for w in sorted(points["workers"].unique()))
-    return (
+    sentence = (
         f"{a} {factor:.2f}x {word} {b} on {claim.kind} [{lo:.2f}, {hi:.2f}] "
         f"({workers} workers, {len(points)} points, {row['rounds']} rounds): {row['verdict']}"
+    )
+    if row["verdict"] == DEPENDS:
+        # A pooled factor over a boundary says little: name the points on either side of it.
+        sentence += f" (holds at {_where(points, SUPPORTED)}; not at {_where(points, REFUTED)})"
+    return sentence
+
+
+def _where(points: pd.DataFrame, outcome: str) -> str:
+    """The points with ``outcome``: workload, workers and payload of each."""
+    chosen = points[points["outcome"] == outcome]
+    return ", ".join(
+        f"{p.workload} at {p.workers} workers, {size_label(int(p.payload_bytes))}" for p in chosen.itertuples()
     )
 
 

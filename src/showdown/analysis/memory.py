@@ -10,7 +10,8 @@ Two readings, two questions:
 
 - ``batch_pss_bytes`` (read by the kernel right after the batch, every worker alive): the
   cost of a worker, for every work measured at several worker counts;
-- ``peak_pss_bytes`` (the supervisor's sampled peak): the cost of a connection on io_net,
+- ``peak_pss_bytes`` (the job's peak: the supervisor's sampled peak, never below the kernel's
+  own readings): the cost of a connection on io_net,
   whose connections are open during the batch and closed by its end.
 """
 
