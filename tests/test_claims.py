@@ -89,6 +89,8 @@ def test_lower_supported_when_a_is_clearly_lower_refuted_otherwise():
     assert verdict(lower, pair(2.0, 1.0)) == "refuted"  # the other way round
     assert verdict(lower, pair(1.0, 1.0)) == "refuted"  # no difference is not "lower"
     assert verdict(lower, pair(0.98, 1.0)) == "refuted"  # lower, but inside the margin
+    inside, _ = judge_all([lower], pair(0.98, 1.0))
+    assert inside.iloc[0]["reading"].endswith("refuted (lower, but by less than the 5% margin)")
 
 
 def test_lower_with_a_noisy_effect_is_undecided():

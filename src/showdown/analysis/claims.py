@@ -298,6 +298,9 @@ def reading(claim: Claim, row: dict, points: pd.DataFrame) -> str:
         f"{a} {factor:.2f}x {word} {b} on {claim.kind} [{lo:.2f}, {hi:.2f}] "
         f"({workers} workers, {len(points)} points, {row['rounds']} rounds): {row['verdict']}"
     )
+    if claim.test == "lower" and row["verdict"] == REFUTED and ratio < 1:
+        # Refuted while the point estimate favours A: the difference is inside the margin.
+        sentence += f" (lower, but by less than the {row['margin']:.0%} margin)"
     if row["verdict"] == DEPENDS:
         # A pooled factor over a boundary says little: name the points on either side of it.
         sentence += f" (holds at {_where(points, SUPPORTED)}; not at {_where(points, REFUTED)})"
