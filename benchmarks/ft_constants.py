@@ -1,8 +1,8 @@
 """Why cpu_pure makes its constants at run time: shared int constants on a free-threaded 3.13.
 
-A free-threaded 3.13 build immortalises the constants of code made by compile() or exec(),
-but not those of an imported module, so threads that run one imported function load the
-same int objects and contend on their reference counts. This script imports the same loop
+A free-threaded 3.13 build leaves the int constants of an imported module's code mortal
+(their reference count is counted, not pinned at 2**32 - 1), so threads that run one
+imported function load the same int objects and contend on their reference counts. This script imports the same loop
 twice, with its constants in the code (shared by every thread) and made per call (each
 thread's own, as ``showdown.kernel.workloads.cpu_pure_task`` does), and prints how fast two
 threads run twice the work of one (2.0 = perfect scaling; about 1.0 with a GIL). It also

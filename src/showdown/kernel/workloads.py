@@ -39,11 +39,12 @@ def _rotate(payload: bytes, by: int) -> bytes:
 def _own_constants() -> Tuple[int, int, int]:
     """The loop's multiplier, increment and mask as new objects for each task.
 
-    A free-threaded 3.13 build immortalises the constants of code made by compile(), but
-    not those of an imported module: two threads loading one shared int constant then
+    A free-threaded 3.13 build leaves the int constants of an imported module's code mortal
+    (sys.getrefcount reads 3-5, not 2**32 - 1), so two threads loading one shared constant
     contend on its reference count: on 3.13.5t two threads did twice the work of one at a
-    speedup of 0.36-0.46 (benchmarks/ft_constants.py), 1.97 with the numbers made here. Made at run time, each task's
-    numbers are its own, so cpu_pure measures private work, as it claims to.
+    speedup of 0.36-0.46 (benchmarks/ft_constants.py), 1.97 with the numbers made here.
+    Made at run time, each task's numbers are its own, so cpu_pure measures private work,
+    as it claims to.
     """
     return int("1103515245"), int("12345"), int("2147483647")
 
