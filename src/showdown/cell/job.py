@@ -2,7 +2,8 @@
 
 The kernel is staged into a private folder (``showdown/__init__.py`` and
 ``showdown/kernel/``) and put on the interpreter's path, so a bare CPython 3.9 or PyPy runs
-the very same code as the workflow's own Python; its hash goes into the provenance.
+the very same code as the workflow's own Python; the hash of the kernel and of this job
+(``sources.kernel_hash``) goes into the provenance.
 Whatever happens to the kernel (a hang, a crash, a broken pool), the job writes a round
 file that says so, and the sweep goes on.
 """
@@ -25,25 +26,8 @@ from .. import SCHEMA_VERSION
 from .interpreters import Interpreter, build_provenance, resolve
 from .record import to_table, write_atomic, write_json_atomic
 from .request import CellRequest
+from .sources import PACKAGE_DIR, kernel_hash, kernel_sources
 from .supervisor import Outcome, run_supervised
-
-PACKAGE_DIR = Path(showdown.__file__).parent
-KERNEL_FILES = ("__init__.py", "kernel")
-
-
-def _kernel_sources() -> List[Path]:
-    files = [PACKAGE_DIR / "__init__.py"]
-    files += sorted((PACKAGE_DIR / "kernel").glob("*.py"))
-    return files
-
-
-def kernel_hash() -> str:
-    """Hash of the code that measures: a changed kernel means changed measurements."""
-    digest = hashlib.sha256()
-    for path in _kernel_sources():
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 @contextmanager
@@ -52,7 +36,7 @@ def staged_kernel() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="showdown-cell-") as root:
         package = Path(root, "path", "showdown")
         (package / "kernel").mkdir(parents=True)
-        for source in _kernel_sources():
+        for source in kernel_sources():
             shutil.copy2(source, package / source.relative_to(PACKAGE_DIR))
         work = Path(root, "work")
         work.mkdir()
