@@ -506,8 +506,7 @@ class TransferScenario(MechanismScenario):
         """Every model name -> where its two sides live (:data:`WITHIN_PROCESS` or
         :data:`BETWEEN_PROCESSES`), from who runs the mechanism."""
         return {
-            name: BETWEEN_PROCESSES if cls.MECHANISMS[name.partition("-")[0]][0] == PROCESSES else WITHIN_PROCESS
-            for name in cls.model_names()
+            d.name: BETWEEN_PROCESSES if d.workers == PROCESSES else WITHIN_PROCESS for d in cls.descriptions()
         }
 
     def __init__(self, *args, **kwargs):
