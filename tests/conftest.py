@@ -1,6 +1,7 @@
 """Shared helpers: where the workflow is, how to run Snakemake on it, which Pythons exist."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,19 @@ def run_snakemake(workdir, *args, configfile=None, config=None, timeout=600, che
     if check and done.returncode:
         raise AssertionError(f"snakemake failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
     return done
+
+
+def copy_repo(destination):
+    """A copy of what the workflow runs (Snakefile, rules, configs, package) to edit freely:
+    run it with ``run_snakemake(..., repo=copy, env={"PYTHONPATH": str(copy / "src")})``."""
+    destination = Path(destination)
+    destination.mkdir()
+    for part in ("Snakefile", "environment.yml", "workflow", "config", "report", "src"):
+        if (REPO / part).is_dir():
+            shutil.copytree(REPO / part, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(REPO / part, destination / part)
+    return destination
 
 
 def tiny_sweep(**overrides):

@@ -6,12 +6,14 @@ the expected pooled effects can be computed by hand.
 """
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
+from conftest import copy_repo, run_snakemake, tiny_sweep
 from showdown import stats
 from showdown.analysis.claims import (
     LEDGER_COLUMNS,
@@ -316,20 +318,47 @@ def test_load_claims_reads_every_field(tmp_path):
 
 def test_load_claims_names_the_claim_key_and_allowed_values(tmp_path):
     path = write_claims(tmp_path, [
-        {"id": "bad_test", "text": "", "test": "fastest", "kind": "cpu_pure", "a": "a", "b": "b"},
-        {"id": "bad_metric", "text": "", "test": "lower", "metric": "rss", "kind": "cpu_pure", "a": "a", "b": "b"},
-        {"id": "bad_where", "text": "", "test": "lower", "kind": "cpu_pure", "a": "a", "b": "b",
+        {"id": "bad_test", "text": "", "test": "fastest", "kind": "cpu_pure", "a": "threads", "b": "serial"},
+        {"id": "bad_metric", "text": "", "test": "lower", "metric": "rss", "kind": "cpu_pure", "a": "threads", "b": "serial"},
+        {"id": "bad_where", "text": "", "test": "lower", "kind": "cpu_pure", "a": "threads", "b": "serial",
          "where": {"threads_min": 2}},
-        {"id": "fine", "text": "", "test": "lower", "kind": "cpu_pure", "a": "a", "b": "b"},
+        {"id": "fine", "text": "", "test": "lower", "kind": "cpu_pure", "a": "threads", "b": "serial"},
     ])  # fmt: skip
     with pytest.raises(ValueError) as error:
         load_claims(path)
     message = str(error.value)
-    assert "bad_test.test: 'fastest'; allowed: lower, not_faster, not_slower, equivalent, works" in message
-    assert "bad_metric.metric: 'rss'; allowed: wall_seconds, peak_pss_bytes, cpu_per_wall, cpu_seconds_per_task" in message
-    assert ("bad_where.where.threads_min: unknown; allowed: workers_min, workers_max, workload, "
-            "payload_bytes_min, payload_bytes_max") in message  # fmt: skip
+    assert "bad_test.test: 'fastest' is not allowed; allowed values: lower, not_faster, not_slower, equivalent, works" in message
+    assert ("bad_metric.metric: 'rss' is not allowed; allowed values: wall_seconds, peak_pss_bytes, cpu_per_wall, "
+            "cpu_seconds_per_task") in message  # fmt: skip
+    assert ("bad_where.where: unknown key(s) 'threads_min'; allowed keys: free_threaded, payload_bytes_max, "
+            "payload_bytes_min, workers_max, workers_min, workload") in message  # fmt: skip
     assert "fine" not in message
+
+
+@pytest.mark.parametrize(
+    "entry, expected",
+    [({"a": ["threads", "no_such_model"]}, "bad.a[1]: 'no_such_model' is not allowed; allowed values: "),
+     ({"kind": "cpu_puree"}, "bad.kind: 'cpu_puree' is not allowed; allowed values: "),
+     ({"b_workers": 0}, "bad.b_workers: 0 is less than the minimum of 1"),
+     ({"colour": "red"}, "bad: unknown key(s) 'colour'; allowed keys: a, b, b_workers, figure, id, kind,"),
+     ({"text": None}, "bad.text: None is not of type 'string'")],
+)  # fmt: skip
+def test_the_schema_names_the_claim_and_the_key(tmp_path, entry, expected):
+    path = write_claims(tmp_path, [{"id": "bad", "text": "", "test": "lower", "kind": "cpu_pure", "a": "threads",
+                                    "b": "serial", **entry}])  # fmt: skip
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        load_claims(path)
+
+
+def test_a_bad_claims_file_is_refused_before_any_job(tmp_path):
+    repo = copy_repo(tmp_path / "repo")
+    claims = repo / "config" / "claims.yaml"
+    claims.write_text(claims.read_text().replace("    test: lower\n", "    test: lowest\n", 1))
+    done = run_snakemake(tmp_path, "--dry-run", config=tiny_sweep(), repo=repo, env={"PYTHONPATH": str(repo / "src")},
+                         check=False)  # fmt: skip
+    assert done.returncode != 0
+    assert "thread_start_cheaper_than_process.test: 'lowest' is not allowed" in done.stdout + done.stderr
+    assert "rule " not in done.stdout
 
 
 def test_the_project_claims_file_loads_and_every_claim_is_judgeable():

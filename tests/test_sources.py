@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, pyenv_python, run_snakemake, tiny_sweep
+from conftest import REPO, copy_repo, pyenv_python, run_snakemake, tiny_sweep
 from showdown.cell.sources import PACKAGE_DIR, code_tokens, hashed_sources, kernel_hash
 
 MODULE = '''"""A module's docstring."""
@@ -107,11 +107,7 @@ def planned_rules(done):
 
 
 def test_a_comment_edit_plans_no_measuring_job_and_a_code_edit_plans_them_all(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    for part in ("Snakefile", "environment.yml", "workflow", "config", "report", "src"):
-        copy = shutil.copytree if (REPO / part).is_dir() else shutil.copy2
-        copy(REPO / part, repo / part, **({"ignore": shutil.ignore_patterns("__pycache__")} if copy is shutil.copytree else {}))
+    repo = copy_repo(tmp_path / "repo")
     config = tiny_sweep(rounds={"base": 1, "max": 1}, workloads={"mine": {
         "kind": "callable", "function": "showdown_testwork.work:crunch", "path": str(REPO / "tests" / "user_code"),
         "models": ["serial"], "workers": [1], "payloads": ["64B"]}})

@@ -7,6 +7,7 @@ import sys
 
 from snakemake.exceptions import WorkflowError
 
+from showdown.analysis import load_claims
 from showdown.cell import kernel_hash
 from showdown.sweep import ConfigError, load_sweep, matrix
 from showdown.figures import FIGURES
@@ -30,6 +31,11 @@ MAX_ROUNDS = SWEEP["rounds"]["max"]
 ALL_MODELS = sorted({cell.model for cell in SCHEDULE.cells})
 # The article's claims belong to the project, not to a sweep: read from this checkout.
 CLAIMS_FILE = os.path.join(workflow.basedir, "config", "claims.yaml")
+# Checked before any job, like the config: a bad claim stops the run, naming it and its key.
+try:
+    load_claims(CLAIMS_FILE)
+except ValueError as error:
+    raise WorkflowError(str(error)) from None
 
 
 def _alternatives(values):

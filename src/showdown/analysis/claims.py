@@ -24,8 +24,10 @@ one sentence a reader can quote.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -33,8 +35,9 @@ import pandas as pd
 import yaml
 
 from .. import stats
-from ..kernel import size_label
-from ..vocabulary import DEPENDS, GROUP_KEY, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
+from ..kernel import MODEL_NAMES, WORKLOADS, size_label
+from ..sweep import schema_problems
+from ..vocabulary import AA_SUFFIX, DEPENDS, GROUP_KEY, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
 from .aggregate import HARNESS_BOUND, harness_bound_groups
 
 TESTS = stats.TESTS
@@ -43,9 +46,6 @@ HARNESS_NOT_MEASURED = f"{NOT_MEASURED}: {HARNESS_BOUND}"
 # Metrics per sample; cpu_seconds_per_task is the CPU of the whole process tree per task.
 # seconds_per_task: wall seconds per task, for work compared across interpreters (the twins).
 METRICS = ("wall_seconds", "peak_pss_bytes", "cpu_per_wall", "cpu_seconds_per_task", "seconds_per_task")
-WHERE_KEYS = (
-    "workers_min", "workers_max", "workload", "payload_bytes_min", "payload_bytes_max", "free_threaded",
-)  # fmt: skip
 # A free-threading claim where the sweep has no free-threaded cell with the GIL off.
 NEEDS_FREE_THREADED = f"{NOT_MEASURED} (needs a free-threaded interpreter)"
 GIL_BACK_ON = "GIL back on"
@@ -82,35 +82,48 @@ class Claim:
     twin: bool = False
 
 
+def load_schema() -> dict[str, Any]:
+    """The claims' schema, with the allowed tests, metrics, kinds and models taken from the code."""
+    schema = yaml.safe_load(resources.files("showdown.analysis").joinpath("schemas/claims.schema.yaml").read_text())
+    entry = schema["properties"]["claims"]["items"]["properties"]
+    entry["test"]["enum"] = list(TESTS)
+    entry["metric"]["enum"] = list(METRICS)
+    entry["kind"]["enum"] = sorted(WORKLOADS)
+    schema["definitions"]["model"]["enum"] = [*MODEL_NAMES, *(f"{m}{AA_SUFFIX}" for m in MODEL_NAMES)]
+    return schema
+
+
 def load_claims(path: str) -> list[Claim]:
     """The claims of a file, validated: a bad entry names its id, key and the allowed values."""
     with open(path) as handle:
-        entries = yaml.safe_load(handle)["claims"]
-    claims, problems = [], []
-    for index, entry in enumerate(entries):
-        name = entry.get("id", f"claims[{index}]")
-        if entry.get("test") not in TESTS:
-            problems.append(f"{name}.test: {entry.get('test')!r}; allowed: {', '.join(TESTS)}")
-        if entry.get("metric", "wall_seconds") not in METRICS:
-            problems.append(f"{name}.metric: {entry.get('metric')!r}; allowed: {', '.join(METRICS)}")
-        for key in set(entry.get("where", {})) - set(WHERE_KEYS):
-            problems.append(f"{name}.where.{key}: unknown; allowed: {', '.join(WHERE_KEYS)}")
-
-        def as_tuple(value):
-            return tuple(value) if isinstance(value, list) else ((value,) if value else ())
-
-        claims.append(Claim(
-            id=entry["id"], text=entry["text"], test=entry.get("test"), kind=entry["kind"],
-            a=as_tuple(entry["a"]), b=as_tuple(entry.get("b")), metric=entry.get("metric", "wall_seconds"),
-            b_workers=entry.get("b_workers"), where=entry.get("where", {}), figure=entry.get("figure", ""),
-            twin=bool(entry.get("twin", False)),
-        ))  # fmt: skip
+        document = yaml.safe_load(handle)
+    entries = document.get("claims") if isinstance(document, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        for side in ("a", "b"):
+            if isinstance(entry, dict) and isinstance(entry.get(side), str):
+                entry[side] = [entry[side]]
+    problems = [_named(problem, entries) for problem in schema_problems(load_schema(), document)]
+    for entry in entries if not problems else ():
         if entry.get("twin") and not entry.get("where", {}).get("free_threaded"):
-            problems.append(f"{name}.twin: compares a free-threaded build with its GIL twin; it needs "
+            problems.append(f"{entry['id']}.twin: compares a free-threaded build with its GIL twin; it needs "
                             "where: {free_threaded: true}")  # fmt: skip
     if problems:
         raise ValueError(f"invalid claims in {path}:\n" + "\n".join(f"  - {p}" for p in problems))
-    return claims
+    return [Claim(
+        id=entry["id"], text=entry["text"], test=entry["test"], kind=entry["kind"], a=tuple(entry["a"]),
+        b=tuple(entry.get("b", ())), metric=entry["metric"], b_workers=entry.get("b_workers"),
+        where=entry.get("where", {}), figure=entry.get("figure", ""), twin=entry.get("twin", False),
+    ) for entry in entries]  # fmt: skip
+
+
+def _named(problem: str, entries: Any) -> str:
+    """A schema problem with ``claims[3]`` replaced by that claim's id, where it has one."""
+    found = re.match(r"claims\[(\d+)\]", problem)
+    if found:
+        entry = entries[int(found.group(1))]
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            return entry["id"] + problem[found.end():]
+    return problem
 
 
 def _metric(samples: pd.DataFrame, metric: str) -> pd.Series:

@@ -106,12 +106,17 @@ def validate_schema(config: Dict[str, Any]) -> Dict[str, Any]:
     retired = [f"{key}: {why}" for key, why in RETIRED_KEYS.items() if key in config]
     if retired:
         raise ConfigError(retired)
-    schema = load_schema()
-    validator = _with_defaults(jsonschema.Draft7Validator)(schema)
-    problems = sorted({_describe(error) for error in validator.iter_errors(config)})
+    problems = schema_problems(load_schema(), config)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def schema_problems(schema: Dict[str, Any], instance: Any) -> List[str]:
+    """Every way ``instance`` breaks ``schema``, each naming its key (and the allowed values);
+    the defaults of the schema are filled into ``instance`` on the way."""
+    validator = _with_defaults(jsonschema.Draft7Validator)(schema)
+    return sorted({_describe(error) for error in validator.iter_errors(instance)})
 
 
 # ---------------------------------------------------------------------------------------
