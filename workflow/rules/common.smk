@@ -1,5 +1,6 @@
-# Config validation, the cell matrix, wildcard constraints and the input functions.
-# Dictionary look-ups only: the DAG of a large sweep is built from these thousands of times.
+# Config and claims validation, the cell matrix, wildcard constraints and the input functions.
+# The input functions are called thousands of times while the DAG of a large sweep is built:
+# they look up dictionaries, except the extra rounds', which read one round plan each.
 import json
 import os
 import re

@@ -102,7 +102,8 @@ def git_state(directory: str) -> Tuple[Optional[str], Optional[bool]]:
 
 @dataclass
 class CellJob:
-    """Everything one (cell, round) job needs; built by the workflow from the config."""
+    """Everything one (cell, round) job needs: built by :func:`run_cell_job` from the
+    CellRequest the sweep made and the files it names (probe, calibration, check)."""
 
     machine: str
     interpreter: Interpreter
