@@ -307,7 +307,7 @@ def test_a_speedup_above_its_limit_is_flagged():
 def test_noisy_cells_say_why():
     from showdown.analysis.aggregate import noisy_cells
 
-    quiet = dict(round_spread=0.02, spread_ratio=1.0, noisy=False, noise_reference="the A/A twins and their models",
+    quiet = dict(round_spread=0.02, spread_ratio=1.0, noisy=False, noise_reference="the A/A copies and their models",
                  above_limit=False, probe_drift=1.0, load_average=0.5, logical_cpus=2, flagged=0, rounds=5, **KEY,
                  model="threads", workers=2)  # fmt: skip
     busy_but_ours = dict(quiet, model="asyncio", load_average=3.0)  # a 2-worker sweep's own load
@@ -315,12 +315,12 @@ def test_noisy_cells_say_why():
     table = noisy_cells(pd.DataFrame([quiet, busy_but_ours, loud]))
     assert table["model"].tolist() == ["processes-fork"]
     assert table["reason"].iloc[0] == (
-        "rounds spread more than identical jobs do (F-test at 1% against the A/A twins and their models); "
+        "rounds spread more than identical jobs do (F-test at 1% against the A/A copies and their models); "
         "load average above twice the CPU count"
     )
 
 
-def test_a_cell_spreading_more_than_the_aa_twins_is_noisy():
+def test_a_cell_spreading_more_than_the_aa_copies_is_noisy():
     rng = np.random.default_rng(7)
     calm = [[rows(m, 2, r, rng.lognormal(0, 0.01, 2)) for r in range(5)] for m in ("threads", "threads.aa")]
     wild = [
@@ -329,7 +329,7 @@ def test_a_cell_spreading_more_than_the_aa_twins_is_noisy():
     ]
     cells = cell_summary(table(*calm[0], *calm[1], *wild), **OPTIONS).set_index("model")
     assert cells.loc["asyncio", "noisy"] and not cells.loc["threads", "noisy"]
-    assert cells.loc["asyncio", "noise_reference"] == "the A/A twins and their models"
+    assert cells.loc["asyncio", "noise_reference"] == "the A/A copies and their models"
 
 
 def test_a_free_threaded_cell_whose_gil_came_back_on_is_flagged():

@@ -64,7 +64,7 @@ def test_the_aa_spread_widens_the_margin_and_is_written_beside_the_rate(tmp_path
     # threads beat asyncio by 10% (1/1.1): beyond 5%, but not beyond the 10.7% the twins show.
     row = verdicts.iloc[0]
     assert row["margin"] == pytest.approx(rate["margin"]) and row["label"] != "win"
-    assert files["aa"][["model", "twin", "called_different"]].values.tolist() == [["threads", "threads.aa", True]]
+    assert files["aa"][["model", "aa_copy", "called_different"]].values.tolist() == [["threads", "threads.aa", True]]
 
 
 def test_a_label_that_depends_on_flagged_rows_says_so(tmp_path):

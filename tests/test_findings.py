@@ -170,5 +170,5 @@ def test_no_verdicts_no_claims_still_a_page():
     no_claims = ledger_of("py311").iloc[0:0]
     rst = findings_rst(empty, no_claims, guide(empty), pd.Series({**FALSE_WIN, "n": 0, "k": 0}), described_of(), cells_of(),
                        winner_map=MAP, figure_targets={})  # fmt: skip
-    assert "no verdicts and no measured claims yet" in rst and "This run has no A/A twins" in rst
+    assert "no verdicts and no measured claims yet" in rst and "This run has no A/A copies" in rst
     html(rst)

@@ -282,7 +282,7 @@ def test_serial_at_one_worker_joins_every_worker_count_of_its_work():
         assert mine.loc["serial", "rounds"] == 5
 
 
-def test_aa_twins_stay_out_of_verdict_groups_and_only_a_one_model_group_is_no_contest():
+def test_aa_copies_stay_out_of_verdict_groups_and_only_a_one_model_group_is_no_contest():
     # The twin is made absurdly fast: if it were in the group it would be the fastest.
     data = frame(
         steady("threads", 1.0), steady("threads.aa", 0.3), steady("processes-fork", 1.0, wobble=(1.0, 1.01, 0.99, 1.0, 1.0)),
@@ -294,12 +294,12 @@ def test_aa_twins_stay_out_of_verdict_groups_and_only_a_one_model_group_is_no_co
     assert "threads.aa" not in set(pairs["model_a"]) | set(pairs["model_b"])
     alone = table.set_index("workers").loc[8]  # threads and its twin: one model in the group
     assert alone["label"] == "n/a" and alone["n_models"] == 1
-    # The A/A control judges the twins, and calls the bogus pair different.
+    # The A/A control judges the copies, and calls the bogus pair different.
     aa = aa_control(data, margin=MARGIN).set_index("workers")
     assert aa.loc[4, "called_different"] and aa.loc[4, "fastest"] == "threads.aa"
     assert aa.loc[4, "ratio"] == pytest.approx(0.3, rel=1e-6)
     assert not aa.loc[8, "called_different"]
-    assert (aa["model"] == "threads").all() and (aa["twin"] == "threads.aa").all()
+    assert (aa["model"] == "threads").all() and (aa["aa_copy"] == "threads.aa").all()
 
 
 def test_aa_control_without_twins_or_without_their_model_is_empty():
@@ -463,7 +463,7 @@ def test_spread_test_flags_a_cell_five_times_noisier_than_the_aa_reference():
     assert flags.loc["asyncio", "spread_ratio"] == pytest.approx(1.0)
     assert flags.loc["processes-fork", "noisy"]
     assert not flags.loc[["threads", "threads.aa", "asyncio"], "noisy"].any()
-    assert (flags["noise_reference"] == "the A/A twins and their models").all()
+    assert (flags["noise_reference"] == "the A/A copies and their models").all()
     # Twice the reference spread is within what an F-test at 1% allows with 4 and 8 df.
     doubled = frame(spread_cell("threads", 1, [0, 1, 2, 3, 4]), spread_cell("threads.aa", 1, [4, 2, 0, 3, 1]),
                     spread_cell("asyncio", 2, [1, 3, 0, 4, 2]))  # fmt: skip

@@ -79,13 +79,13 @@ def test_verdicts_cover_every_comparison_group(sweep):
     assert (verdicts["rounds"] == ROUNDS).all()
     io = verdicts.set_index("workload").loc["io_sleep"]
     # 8 sleeps of 2 ms: 4 workers take two waves, serial eight (4x: far beyond any noise);
-    # A/A twins stay out of the groups.
+    # A/A copies stay out of the groups.
     assert "threads.aa" not in io["unbeaten"] and io["fastest"] != "serial"
     pairs = pd.read_csv(workdir / "results/stats/pairs.tsv", sep="\t")
     io_serial = pairs[(pairs["workload"] == "io_sleep") & (pairs["model_b"] == "serial")].iloc[0]
     assert io_serial["ci_high"] < 0.5
     aa = pd.read_csv(workdir / "results/stats/aa_control.tsv", sep="\t")
-    assert aa[["model", "twin"]].values.tolist() == [["threads", "threads.aa"]]
+    assert aa[["model", "aa_copy"]].values.tolist() == [["threads", "threads.aa"]]
     rate = pd.read_csv(workdir / "results/stats/false_win_rate.tsv", sep="\t").iloc[0]
     assert rate["n"] == 1 and rate["margin"] >= rate["configured_margin"]
 

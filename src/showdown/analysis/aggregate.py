@@ -334,7 +334,7 @@ def noisy_cells(cells: pd.DataFrame) -> pd.DataFrame:
 def failed_groups(samples: pd.DataFrame) -> pd.DataFrame:
     """Comparison groups in which no model measured anything: reported as failed, not as ties.
 
-    Groups as the statistics form them: serial and A/A twins join others, never lead one.
+    Groups as the statistics form them: serial and A/A copies join others, never lead one.
     """
     key = list(GROUP_KEY)
     leaders = samples[(samples["model"] != SERIAL) & ~samples["model"].str.endswith(AA_SUFFIX)]

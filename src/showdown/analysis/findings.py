@@ -99,7 +99,7 @@ def machine_line(described: pd.DataFrame, cells: pd.DataFrame, machine: str, int
     if len(mine):
         parts.append(
             f"{int(mine['noisy'].sum())} of {len(mine)} cells noisy (their rounds spread more than the "
-            f"A/A twins' do: results/aggregate/noisy.tsv)"
+            f"A/A copies' do: results/aggregate/noisy.tsv)"
         )
         above = int(mine["above_limit"].sum())
         if above:
@@ -114,7 +114,7 @@ def trust_line(false_win: pd.Series) -> str:
     margin = f"{100 * float(false_win['margin']):.1f}%"
     configured = f"{100 * float(false_win['configured_margin']):.1f}%"
     if n == 0:
-        control = ("This run has no A/A twins (a model measured twice under two names), so it did not "
+        control = ("This run has no A/A copies (a model measured twice under two names), so it did not "
                    "measure its false-win rate; config/aa.yaml measures it.")  # fmt: skip
     else:
         control = (

@@ -53,16 +53,16 @@ def cell_estimates(measured: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
 def noise_reference(cells: pd.DataFrame) -> tuple[float, int, str]:
     """Pooled variance of log round medians of identical jobs, its degrees of freedom, its source.
 
-    The A/A twins and the models they measure again are the reference: the spread any
-    cell shows without a real difference. A sweep without twins falls back on all cells.
+    The A/A copies and the models they measure again are the reference: the spread any
+    cell shows without a real difference. A sweep without A/A copies falls back on all cells.
     """
     group = [column for column in CELL_KEY if column != "model"]
-    twins = cells[cells["model"].str.endswith(AA_SUFFIX)]
-    bases = twins.assign(model=twins["model"].str.removesuffix(AA_SUFFIX))[[*group, "model"]]
-    reference = pd.concat([twins, cells.merge(bases, on=[*group, "model"])], ignore_index=True)
-    source = "the A/A twins and their models"
+    copies = cells[cells["model"].str.endswith(AA_SUFFIX)]
+    bases = copies.assign(model=copies["model"].str.removesuffix(AA_SUFFIX))[[*group, "model"]]
+    reference = pd.concat([copies, cells.merge(bases, on=[*group, "model"])], ignore_index=True)
+    source = "the A/A copies and their models"
     if not len(reference):
-        reference, source = cells, "every cell (this sweep has no A/A twins)"
+        reference, source = cells, "every cell (this sweep has no A/A copies)"
     reference = reference[reference["rounds"] >= 2]
     df = int((reference["rounds"] - 1).sum())
     if not df:

@@ -71,13 +71,13 @@ def competitors(measured: pd.DataFrame, value: str = "wall_seconds") -> tuple[pd
     """Round medians of every model of every comparison group, serial joining each group.
 
     Returns the medians with a group number ``gid`` and the groups' keys (one row per
-    ``gid``). A/A twins stay out (they are judged by :func:`aa_control`); a group needs a
+    ``gid``). A/A copies stay out (they are judged by :func:`aa_control`); a group needs a
     model other than serial.
     """
     medians = round_medians(measured, [*GROUP_KEY, "model"], value)
-    twin = medians["model"].str.endswith(AA_SUFFIX)
+    aa_copy = medians["model"].str.endswith(AA_SUFFIX)
     is_serial = medians["model"] == SERIAL
-    leaders = medians[~twin & ~is_serial]
+    leaders = medians[~aa_copy & ~is_serial]
     keys = leaders[list(GROUP_KEY)].drop_duplicates().sort_values(list(GROUP_KEY)).reset_index(drop=True)
     keys["gid"] = np.arange(len(keys))
     serial = medians[is_serial].drop(columns="workers").merge(keys, on=list(SERIAL_KEY))
@@ -208,29 +208,29 @@ def verdicts(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float = 0.0
 
 
 def aa_control(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float = 0.05) -> pd.DataFrame:
-    """Every A/A pair (model ``X`` and its twin ``X.aa`` in one group) judged by the win rule.
+    """Every A/A pair (model ``X`` and its A/A copy ``X.aa`` in one group) judged by the win rule.
 
     Both labels measure the same thing, so a win is a false one: ``called_different``.
     """
-    columns = [*GROUP_KEY, "model", "twin", "fastest", "ratio", "ci_low", "ci_high",
+    columns = [*GROUP_KEY, "model", "aa_copy", "fastest", "ratio", "ci_low", "ci_high",
                "round_spread", "p_value", "rounds", "called_different"]  # fmt: skip
     medians = round_medians(measured, [*GROUP_KEY, "model"])
-    twins = medians.loc[medians["model"].map(is_aa_copy), [*GROUP_KEY, "model"]].drop_duplicates()
-    twins["base"] = twins["model"].str.removesuffix(AA_SUFFIX)
+    copies = medians.loc[medians["model"].map(is_aa_copy), [*GROUP_KEY, "model"]].drop_duplicates()
+    copies["base"] = copies["model"].str.removesuffix(AA_SUFFIX)
     present = medians[[*GROUP_KEY, "model"]].drop_duplicates()
-    twins = twins.merge(present.rename(columns={"model": "base"}), on=[*GROUP_KEY, "base"])
-    if not len(twins):
+    copies = copies.merge(present.rename(columns={"model": "base"}), on=[*GROUP_KEY, "base"])
+    if not len(copies):
         return pd.DataFrame(columns=columns)
-    twins = twins.sort_values([*GROUP_KEY, "model"]).reset_index(drop=True)
-    twins["gid"] = np.arange(len(twins))
+    copies = copies.sort_values([*GROUP_KEY, "model"]).reset_index(drop=True)
+    copies["gid"] = np.arange(len(copies))
     both = pd.concat(
-        [medians.merge(twins.drop(columns="base"), on=[*GROUP_KEY, "model"]),
-         medians.merge(twins.drop(columns="model").rename(columns={"base": "model"}), on=[*GROUP_KEY, "model"])],
+        [medians.merge(copies.drop(columns="base"), on=[*GROUP_KEY, "model"]),
+         medians.merge(copies.drop(columns="model").rename(columns={"base": "model"}), on=[*GROUP_KEY, "model"])],
         ignore_index=True,
     )  # fmt: skip
-    labels, pairs = compare(both[["gid", "model", "round", "log"]], len(twins), alpha=alpha, margin=margin)
-    pairs = pairs.set_index("gid").reindex(range(len(twins)))
-    result = twins.rename(columns={"model": "twin", "base": "model"})
+    labels, pairs = compare(both[["gid", "model", "round", "log"]], len(copies), alpha=alpha, margin=margin)
+    pairs = pairs.set_index("gid").reindex(range(len(copies)))
+    result = copies.rename(columns={"model": "aa_copy", "base": "model"})
     result = result.assign(
         fastest=labels["fastest"].to_numpy(),
         ratio=pairs["ratio"].to_numpy(),

@@ -284,7 +284,7 @@ def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
         for model in models:
             if model.endswith(AA_SUFFIX) and base_model(model) not in models:
                 problems.append(
-                    f"{key}.models: the A/A twin {model!r} needs its model "
+                    f"{key}.models: the A/A copy {model!r} needs its model "
                     f"{base_model(model)!r} in the same list"
                 )
         work = {name: entry[name] for name in (*WORK_KEYS, *CODE_KEYS) if entry.get(name) is not None}
