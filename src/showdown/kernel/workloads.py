@@ -170,7 +170,7 @@ class Workload:
     scenario: Optional[Callable[..., Any]] = None
     # The models (mechanisms) it accepts; None: every pool model of ``models.MODELS``.
     accepts: Optional[Tuple[str, ...]] = None
-    # Its family, by what bounds a speedup over serial: "cores" (CPU work), "latency"
+    # What bounds a speedup over serial: "cores" (CPU work), "latency"
     # (tasks waiting in waves), or None (no simple bound).
     bound: Optional[str] = None
     # Pure-Python work: one GIL lets one thread run it at a time.
