@@ -6,11 +6,13 @@ Standard library only (see ``showdown/__init__.py``).
 from typing import Dict, List, Optional, Tuple
 
 from .diskio import DiskScenario, io_disk_task
-from .mechanisms import LockScenario, SwitchScenario, TransferScenario
+from .ipc import TransferScenario
+from .locks import LockScenario
 from .models import MODELS
 from .netio import NET_MODELS, NetScenario, io_net_coroutine, io_net_task
 from .registry import describe, load_models, register
 from .scenarios import PoolScenario, StartupScenario
+from .switch import SwitchScenario
 from .usercode import CallableScenario, CallableWorkload, callable_task
 from .workloads import (
     Workload,
@@ -170,7 +172,7 @@ CPU_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.bound ==
 LATENCY_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.bound == "latency")
 GIL_HOLDING_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.holds_gil)
 
-# ipc_transfer's channels by where their two sides live (mechanisms.WITHIN_PROCESS or
+# ipc_transfer's channels by where their two sides live (ipc.WITHIN_PROCESS or
 # BETWEEN_PROCESSES): a reference handed over is never compared with bytes moved.
 TRANSFER_SCOPES: Dict[str, str] = TransferScenario.scopes()
 
