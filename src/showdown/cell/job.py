@@ -119,7 +119,7 @@ class CellJob:
     warmups: int
     repetitions: int
     timeout_seconds: float
-    provenance: Dict[str, Any] = field(default_factory=dict)  # config_hash, seed, position, git
+    provenance: Dict[str, Any] = field(default_factory=dict)  # config_hash, kernel_hash, seed, position, git
     # Why the interpreter's own venv is missing (it then runs bare), or None.
     environment_failure: Optional[str] = None
     # A callable workload's check (check_workload): code hash, and why process models cannot run it.
@@ -155,7 +155,9 @@ def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict
         )},
         **build_provenance(job.interpreter),
         "package_version": showdown.__version__,
-        "kernel_hash": kernel_hash(),
+        # The sweep's, taken when it planned this job: hashing by tokens takes a quarter of a
+        # second, too long to repeat in every cell job.
+        "kernel_hash": job.provenance.get("kernel_hash") or kernel_hash(),
         "started_at": started_at,
         "schema_version": SCHEMA_VERSION,
         "code_hash": (job.workload_check or {}).get("code_hash"),
@@ -256,6 +258,7 @@ def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
         timeout_seconds=request.timeout_seconds,
         provenance={
             "config_hash": request.config_hash,
+            "kernel_hash": request.kernel_hash,
             "seed": request.seed,
             "position": request.position,
             "git_commit": commit,
