@@ -50,21 +50,33 @@ def test_labels_pairs_and_a_failed_group(tmp_path):
     assert files["verdicts"]["label"].tolist() == verdicts["label"].tolist()
 
 
-def test_the_aa_spread_widens_the_margin_and_is_written_beside_the_rate(tmp_path):
-    # The twin runs 12% away from its model: wider than the configured 5%.
+def test_the_aa_pairs_check_the_instrument_and_never_move_the_declared_margin(tmp_path):
+    # The copy runs 12% away from its model: a false win, reported, and the margin stays 5%.
     verdicts, files = write(
         tmp_path,
         rows("cpu", "serial", 1, 2.0 * DRIFT), rows("cpu", "threads", 2, 1.0 * DRIFT),
         rows("cpu", "threads.aa", 2, 1.12 * DRIFT), rows("cpu", "asyncio", 2, 1.1 * DRIFT),
     )  # fmt: skip
     rate = files["false_win"].iloc[0]
-    assert rate["configured_margin"] == 0.05 and rate["aa_spread"] == pytest.approx(1 - 1 / 1.12, rel=1e-6)
-    assert rate["margin"] == pytest.approx(rate["aa_spread"])
-    assert (rate["k"], rate["n"]) == (1, 1)  # judged at the configured margin: a false win
-    # threads beat asyncio by 10% (1/1.1): beyond 5%, but not beyond the 10.7% the twins show.
+    assert rate["margin"] == 0.05 and rate["aa_spread"] == pytest.approx(1 - 1 / 1.12, rel=1e-6)
+    assert rate["margins"] == "wall time ±5%, CPU ±5%, memory ±5%"
+    assert (rate["k"], rate["n"]) == (1, 1)  # judged at the declared margin: a false win
+    # threads beat asyncio by 10% (1/1.1) in every round: beyond the declared 5%, a win.
     row = verdicts.iloc[0]
-    assert row["margin"] == pytest.approx(rate["margin"]) and row["label"] != "win"
+    assert row["margin"] == 0.05 and row["label"] == "win" and row["winner"] == "threads"
     assert files["aa"][["model", "twin", "called_different"]].values.tolist() == [["threads", "threads.aa", True]]
+
+
+def test_a_workload_override_judges_its_groups_at_its_own_margin(tmp_path):
+    parts = [rows(w, "serial", 1, 2.0 * DRIFT) for w in ("cpu", "start")]
+    parts += [rows(w, "threads", 2, 1.0 * DRIFT) for w in ("cpu", "start")]
+    parts += [rows(w, "asyncio", 2, 1.1 * DRIFT) for w in ("cpu", "start")]
+    verdicts, files = write(tmp_path, *parts, margin={"wall": 0.05, "workloads": {"start": {"wall": 0.2}}})
+    by = verdicts.set_index("workload")
+    assert by.loc["cpu", "label"] == "win" and by.loc["cpu", "margin"] == 0.05
+    # 10% apart in every round: inside a 20% margin both ways, so equivalent there.
+    assert by.loc["start", "label"] == "equivalent" and by.loc["start", "margin"] == 0.2
+    assert "start: wall time ±20%" in files["false_win"].iloc[0]["margins"]
 
 
 def test_a_label_that_depends_on_flagged_rows_says_so(tmp_path):

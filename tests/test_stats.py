@@ -19,7 +19,6 @@ from showdown.stats import (
     aa_control,
     aa_spread,
     cell_estimates,
-    effective_margin,
     false_win_rate,
     holm,
     ratio_ci,
@@ -247,6 +246,28 @@ def test_intersection_union_the_fastest_must_beat_every_other_model():
     assert row["label"] == "undecided" and row["unbeaten"] == "a,c"
 
 
+def test_one_outcome_per_interval_beyond_inside_or_crossing_the_margin():
+    wob = (1.0, 1.02, 0.98, 1.01, 0.99)
+    # b 6.5% slower in every round, +-2%: its interval excludes 1 but crosses the 5% line
+    # (0.952): undecided, though not equivalent either, and the note names that pair.
+    row = one_group(verdicts(frame(steady("a", 1.0), steady("b", 1.07, wobble=wob)), margin=MARGIN)[0])
+    assert row["ci_high"] < 1 and row["ci_low"] < 1 - MARGIN < row["ci_high"]
+    assert row["label"] == "undecided" and "crosses the ±5% margin" in row["note"] and "a/b" in row["note"]
+    # b 2% slower, steady: the interval lies inside the band and excludes 1: equivalent, and
+    # the guide says which is faster, by less than the margin.
+    row = one_group(verdicts(frame(steady("a", 1.0), steady("b", 1.02, wobble=(1, 1.002, 0.998, 1, 1.001))),
+                             margin=MARGIN)[0])  # fmt: skip
+    assert row["label"] == "equivalent" and row["ci_high"] < 1 and row["ci_low"] > 1 - MARGIN
+    from showdown.analysis.guide import outcome
+
+    text = outcome(row, with_interval=True)
+    assert text.startswith("equivalent within ±5%: a, b (a ") and "% faster than b)" in text
+    # The same b at a 10% margin: a win needs the interval beyond 0.90; here inside: equivalent.
+    assert one_group(verdicts(frame(steady("a", 1.0), steady("b", 1.07, wobble=wob)), margin=0.10)[0])["label"] == (
+        "equivalent"
+    )
+
+
 def test_equivalence_needs_every_unbeaten_pair_on_enough_shared_rounds():
     # a shares 3+ rounds with b and with c, but b and c share one round (or none):
     # their equivalence is not shown, so the group is not "equivalent".
@@ -381,12 +402,6 @@ def test_aa_spread_is_the_95th_percentile_of_ratios_away_from_one():
     assert aa_spread(with_junk) == pytest.approx(0.1)
     assert math.isnan(aa_spread(pd.DataFrame({"ratio": []})))
     assert math.isnan(aa_spread(pd.DataFrame({"ratio": [np.nan]})))
-
-
-def test_effective_margin_is_never_below_the_configured_one():
-    assert effective_margin(0.05, 0.02) == 0.05
-    assert effective_margin(0.05, 0.08) == 0.08
-    assert effective_margin(0.05, math.nan) == 0.05
 
 
 def test_false_win_rate_has_a_clopper_pearson_interval():

@@ -131,8 +131,6 @@ rule judge_claims:
     input:
         claims=CLAIMS_FILE,
         samples="results/aggregate/samples.parquet",
-        # The margin the verdicts used: the configured one or the A/A spread, if larger.
-        false_win="results/stats/false_win_rate.tsv",
     output:
         ledger=report(
             "results/claims/ledger.tsv",
@@ -147,6 +145,8 @@ rule judge_claims:
         "../../environment.yml"
     params:
         alpha=SWEEP["alpha"],
+        # Declared, as the verdicts' is: the same margin for the same metric.
+        margin=SWEEP["margin"],
     script:
         "../scripts/judge_claims.py"
 

@@ -21,6 +21,7 @@ except ConfigError as error:
 # The report's front page reads the config: give it the derived label and interpreters.
 config["machine"] = SWEEP.machine
 config["interpreters"] = {name: i.to_params() for name, i in SWEEP.interpreters.items()}
+config["margin"] = SWEEP["margin"]
 KERNEL_HASH = kernel_hash()
 # The cells' runner is this very Python, the one that imported showdown above; an
 # environment variable, not a param, so that a moved venv does not re-measure every cell.

@@ -9,7 +9,7 @@ So the write_findings rule writes them here, as rst that ``workflow.rst`` includ
 3. per setting, one line per claim: the ledger's reading, or "not measured: why";
 4. "Which model for my work?": the guide (:mod:`.guide`), also written as a TSV;
 5. the machine, and how far to trust these numbers: this run's A/A false-win rate, the
-   margin and the A/A spread, noisy cells, and where the README's repeatability is.
+   declared margin and the A/A check, noisy cells, and where the README's repeatability is.
 
 Besides, a readable ledger: the claim's sentence, a verdict a reader understands, the
 reading, the effect with its interval, the points behind it and the figure.
@@ -38,7 +38,7 @@ DOES_IT_HOLD = {
     NOT_MEASURED: "not measured",
 }
 READABLE_LEDGER_COLUMNS = [
-    "claim", "machine · interpreter", "does it hold?", "reading", "ratio A/B [95% CI]", "points", "figure",
+    "claim", "machine · interpreter", "does it hold?", "reading", "ratio A/B [CI as tested]", "points", "figure",
 ]  # fmt: skip
 # Where the repeatability of verdicts between runs is measured (it takes two whole runs).
 REPEATABILITY = 'README.md, section "How far to trust these numbers"'
@@ -108,24 +108,24 @@ def machine_line(described: pd.DataFrame, cells: pd.DataFrame, machine: str, int
 
 
 def trust_line(false_win: pd.Series) -> str:
-    """This run's A/A false-win rate with its interval, the margin used and the A/A spread."""
+    """The declared margin, and this run's A/A check: false-win rate with its interval and spread."""
     n, k = int(false_win["n"]), int(false_win["k"])
     spread = float(false_win["aa_spread"])
-    margin = f"{100 * float(false_win['margin']):.1f}%"
-    configured = f"{100 * float(false_win['configured_margin']):.1f}%"
     if n == 0:
-        control = ("This run has no A/A twins (a model measured twice under two names), so it did not "
+        control = ("This run has no A/A pairs (a model measured twice under two names), so it did not "
                    "measure its false-win rate; config/aa.yaml measures it.")  # fmt: skip
     else:
         control = (
             f"A/A control: {k} of {n} pairs of identical models called different (false-win rate "
             f"{100 * float(false_win['rate']):.0f}%, 95% CI {100 * float(false_win['ci_low']):.0f}-"
-            f"{100 * float(false_win['ci_high']):.0f}%)."
+            f"{100 * float(false_win['ci_high']):.0f}%; their largest 5% of ratios beyond "
+            f"{100 * spread:.1f}%)."
         )
-    spread_text = f"the A/A spread of this run {100 * spread:.1f}%" if not math.isnan(spread) else "no A/A spread"
     return (
-        f"{control} A winner beats every other model by more than the margin: {margin} here "
-        f"(configured {configured}; {spread_text})."
+        f"Margin, declared in the config before the run (the smallest difference worth a verdict): "
+        f"{false_win['margins']}. A model wins when its 95% interval against every other lies beyond "
+        f"it, models are equivalent when every interval lies inside it, and undecided when an interval "
+        f"crosses it. {control} The A/A pairs check the instrument; they never move the margin."
     )
 
 
@@ -140,7 +140,8 @@ def readable_ledger(ledger: pd.DataFrame, settings: list[tuple[str, str]]) -> pd
                 "machine · interpreter": setting_name(machine, interpreter),
                 "does it hold?": DOES_IT_HOLD.get(row.verdict, row.verdict),
                 "reading": row.reading,
-                "ratio A/B [95% CI]": f"{row.ratio:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]" if measured else "",
+                "ratio A/B [CI as tested]": (f"{row.ratio:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}] "
+                                             f"({100 * row.ci_level:.3g}%)" if measured else ""),
                 "points": (f"{int(row.points)} points, {int(row.rounds)} rounds: {row.detail}" if measured
                            else row.detail if isinstance(row.detail, str) else ""),
                 "figure": row.figure if isinstance(row.figure, str) else "",

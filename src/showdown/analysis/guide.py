@@ -4,7 +4,7 @@ A reader asks "for my kind of work, which model, by how much?". The verdicts ans
 comparison group (workload, payload, workers); :data:`KINDS_OF_WORK` says once which
 groups make up each kind of work a reader would name, and :func:`outcomes` turns the
 verdicts of a kind of work into phrases: the winner with its factor over the runner-up,
-"any of A, B" where the models were shown equivalent, "undecided" with the candidates.
+"equivalent within +-m: A, B" where every pair's interval lay inside the margin, "undecided" with the candidates.
 A workload that no entry describes (a user's own, or a built-in one outside the entries'
 bounds) is its own kind of work, under its own name, so the guide covers every sweep.
 """
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..kernel import size_label
+from ..stats import margin_text
 from ..vocabulary import ALL_FAILED, EQUIVALENT, NO_CONTEST, NOT_MEASURED, UNDECIDED, WIN
 
 SETTING_KEY = ["machine", "interpreter"]
@@ -103,7 +104,12 @@ def outcome(verdict, *, with_interval: bool) -> str:
             text += f" [{factor(verdict.ci_high):.2f}, {factor(verdict.ci_low):.2f}]"
         return text
     if verdict.label == EQUIVALENT:
-        return f"any of {_candidates(verdict)}"
+        text = f"equivalent within {margin_text(verdict.margin)}: {_candidates(verdict)}"
+        if with_interval and verdict.ci_high < 1:
+            # Inside the margin and clear of 1: which one is faster, by less than the margin.
+            low, high = 100 * (1 / verdict.ci_high - 1), 100 * (1 / verdict.ci_low - 1)
+            text += f" ({verdict.fastest} {low:.0f}-{high:.0f}% faster than {verdict.runner_up})"
+        return text
     if verdict.label == UNDECIDED:
         text = f"undecided between {_candidates(verdict)}" if _candidates(verdict) else "undecided"
         if with_interval and isinstance(verdict.runner_up, str):

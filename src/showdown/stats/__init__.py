@@ -14,15 +14,25 @@ from .decide import (
     aa_spread,
     claim_p,
     claim_p_against,
-    effective_margin,
     false_win_rate,
     holm,
+    holm_thresholds,
     verdicts,
 )  # fmt: skip
-from .estimates import MIN_ROUNDS, band, estimate_pairs, paired_log_ratios, ratio_ci, round_medians, t_estimates
+from .estimates import (
+    MIN_ROUNDS,
+    band,
+    estimate_pairs,
+    interval_at,
+    paired_log_ratios,
+    ratio_ci,
+    round_medians,
+    t_estimates,
+)
+from .margins import MARGIN_METRICS, METRIC_MARGIN, Margins, margin_text
 
 __all__ = [
-    "MIN_ROUNDS", "PAIR_FIELDS", "TESTS", "VERDICT_FIELDS", "aa_control", "aa_spread", "band", "cell_estimates",
-    "claim_p", "claim_p_against", "effective_margin", "estimate_pairs", "false_win_rate", "holm",
-    "paired_log_ratios", "ratio_ci", "round_medians", "spread_test", "t_estimates", "verdicts",
+    "MARGIN_METRICS", "METRIC_MARGIN", "MIN_ROUNDS", "Margins", "PAIR_FIELDS", "TESTS", "VERDICT_FIELDS", "aa_control", "aa_spread", "band", "cell_estimates",
+    "claim_p", "claim_p_against", "estimate_pairs", "false_win_rate", "holm", "holm_thresholds", "interval_at",
+    "margin_text", "paired_log_ratios", "ratio_ci", "round_medians", "spread_test", "t_estimates", "verdicts",
 ]  # fmt: skip
