@@ -297,6 +297,20 @@ def test_one_row_per_machine_and_the_reading_states_factor_interval_and_verdict(
     assert row["reading"].endswith(": refuted")
 
 
+def test_a_reading_pooled_over_points_of_different_size_keeps_each_point():
+    data = frame(
+        cell("startup", "a", 2, 0.1), cell("startup", "fork", 2, 1.1, wobble=(1.0,) * 5),
+        cell("startup", "spawn", 2, 16.7, wobble=(1.0,) * 5),
+    )  # fmt: skip
+    table, _ = judge_all([claim("lower", b=("fork", "spawn"), kind="startup")], data)
+    reading = table.iloc[0]["reading"]
+    # The range and each point, named by what varies (here the model B), slowest last.
+    assert "; points 11.00-167.00x: fork 11.00x, spawn 167.00x (" in reading, reading
+    # One point: no list.
+    single, _ = judge_all([claim("lower")], pair(1.0, 2.0))
+    assert "points " not in single.iloc[0]["reading"].split("(")[0]
+
+
 # --- Loading claims -------------------------------------------------------------------
 
 
