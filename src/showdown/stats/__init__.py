@@ -14,10 +14,12 @@ from .decide import (
     aa_spread,
     claim_p,
     claim_p_against,
+    competitors,
     false_win_rate,
     holm,
     holm_thresholds,
     verdicts,
+    wall_margins,
 )  # fmt: skip
 from .estimates import (
     MIN_ROUNDS,
@@ -33,6 +35,6 @@ from .margins import MARGIN_METRICS, METRIC_MARGIN, Margins, margin_text
 
 __all__ = [
     "MARGIN_METRICS", "METRIC_MARGIN", "MIN_ROUNDS", "Margins", "PAIR_FIELDS", "TESTS", "VERDICT_FIELDS", "aa_control", "aa_spread", "band", "cell_estimates",
-    "claim_p", "claim_p_against", "estimate_pairs", "false_win_rate", "holm", "holm_thresholds", "interval_at",
-    "margin_text", "paired_log_ratios", "ratio_ci", "round_medians", "spread_test", "t_estimates", "verdicts",
+    "claim_p", "claim_p_against", "competitors", "estimate_pairs", "false_win_rate", "holm", "holm_thresholds", "interval_at",
+    "margin_text", "paired_log_ratios", "ratio_ci", "round_medians", "spread_test", "t_estimates", "verdicts", "wall_margins",
 ]  # fmt: skip
