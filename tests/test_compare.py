@@ -20,13 +20,14 @@ def rows(workload, model, workers, levels, *, status="ok", flagged=()):
     ]  # fmt: skip
 
 
-def write(tmp_path, *parts, margin=0.05):
+def write(tmp_path, *parts, margin=0.05, aa_spread=None):
     samples = pd.DataFrame([row for part in parts for row in part])
     samples.to_parquet(tmp_path / "samples.parquet")
-    out = {name: str(tmp_path / f"{name}.tsv") for name in ("verdicts", "pairs", "aa", "false_win")}
+    out = {name: str(tmp_path / f"{name}.tsv") for name in ("verdicts", "pairs", "aa", "false_win", "noise")}
     verdicts = write_comparisons(
         str(tmp_path / "samples.parquet"), verdicts_tsv=out["verdicts"], verdicts_parquet=str(tmp_path / "v.parquet"),
-        pairs_tsv=out["pairs"], aa_tsv=out["aa"], false_win_tsv=out["false_win"], alpha=0.05, margin=margin,
+        pairs_tsv=out["pairs"], aa_tsv=out["aa"], false_win_tsv=out["false_win"], noise_by_kind_tsv=out["noise"],
+        alpha=0.05, margin=margin, aa_spread=aa_spread or {},
     )  # fmt: skip
     return verdicts, {name: pd.read_csv(path, sep="\t") for name, path in out.items()}
 
@@ -88,3 +89,21 @@ def test_a_label_that_depends_on_flagged_rows_says_so(tmp_path):
     assert row["n_flagged"] == 4
     assert (row["label"], row["label_without_flagged"]) == ("undecided", "win")
     assert row["winner_without_flagged"] == "threads"
+
+
+def test_a_kind_noisier_than_its_aa_calibration_is_flagged_and_its_labels_stand(tmp_path):
+    # threads wobble +-20% against serial from round to round: a spread near 0.17.
+    wobble = np.array([1.2, 0.8, 1.2, 0.8, 1.0])
+    parts = (rows("cpu", "serial", 1, 2.0 * DRIFT), rows("cpu", "threads", 2, 0.5 * DRIFT * wobble))
+    verdicts, files = write(tmp_path, *parts, aa_spread={"cpu_pure": 0.02})
+    noise = files["noise"].iloc[0]
+    assert noise["kind"] == "cpu_pure" and noise["pairs"] == 1 and noise["rounds_df"] == 4
+    assert noise["round_spread"] == pytest.approx(np.std(np.log(wobble), ddof=1))
+    assert noise["calibrated_spread"] == 0.02 and bool(noise["noisier"])
+    label = verdicts.iloc[0]["label"]
+    # The same rounds against a calibration as wide as themselves: not flagged, the same label.
+    again, files = write(tmp_path, *parts, aa_spread={"cpu_pure": 0.2})
+    assert not bool(files["noise"].iloc[0]["noisier"]) and again.iloc[0]["label"] == label
+    # No calibration for the kind: nothing to check against, nothing flagged.
+    _, files = write(tmp_path, *parts)
+    assert files["noise"]["calibrated_spread"].isna().all() and not files["noise"]["noisier"].any()

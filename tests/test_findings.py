@@ -175,3 +175,21 @@ def test_no_verdicts_no_claims_still_a_page():
                        winner_map=MAP, figure_targets={})  # fmt: skip
     assert "no verdicts and no measured claims yet" in rst and "This run has no A/A pairs" in rst
     html(rst)
+
+
+def test_the_trust_section_says_which_kinds_were_noisier_than_the_aa_calibration():
+    from showdown.analysis.findings import noise_line
+
+    noise = pd.DataFrame([
+        {"kind": "cpu_pure", "round_spread": 0.15, "calibrated_spread": 0.05, "noisier": True},
+        {"kind": "startup", "round_spread": 0.3, "calibrated_spread": 0.4, "noisier": False},
+        {"kind": "io_disk", "round_spread": 0.1, "calibrated_spread": math.nan, "noisier": False},
+    ])  # fmt: skip
+    line = noise_line(noise)
+    assert "cpu_pure (0.150 against 0.050)" in line and "1 of 2 kinds checked" in line
+    assert "within the A/A calibration for all 1 kinds" in noise_line(noise.iloc[1:])
+    assert "No A/A calibration" in noise_line(noise.iloc[2:])
+    verdicts = verdicts_of("py311")
+    rst = findings_rst(verdicts, ledger_of("py311"), guide(verdicts), FALSE_WIN, described_of("py311"),
+                       cells_of("py311"), noise=noise, winner_map=MAP, figure_targets={})  # fmt: skip
+    assert "Noisier than the A/A calibration" in rst

@@ -59,6 +59,11 @@ rule compare_models:
             caption="../../report/captions/false_win_rate.rst",
             category="4. The instrument",
         ),
+        noise_by_kind=report(
+            "results/stats/noise_by_kind.tsv",
+            caption="../../report/captions/noise_by_kind.rst",
+            category="4. The instrument",
+        ),
     log:
         "results/logs/compare_models.log",
     localrule: True
@@ -67,6 +72,7 @@ rule compare_models:
     params:
         alpha=SWEEP["alpha"],
         margin=SWEEP["margin"],
+        aa_spread=AA_SPREAD,
     script:
         "../scripts/compare_models.py"
 

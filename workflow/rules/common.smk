@@ -8,7 +8,7 @@ import sys
 from snakemake.exceptions import WorkflowError
 
 from showdown.cell import kernel_hash
-from showdown.sweep import ConfigError, load_sweep, matrix
+from showdown.sweep import ConfigError, load_aa_spread, load_sweep, matrix
 from showdown.figures import FIGURES
 from showdown.kernel import LABEL_PATTERN, parse_size, size_label
 
@@ -31,6 +31,11 @@ MAX_ROUNDS = SWEEP["rounds"]["max"]
 ALL_MODELS = sorted({cell.model for cell in SCHEDULE.cells})
 # The article's claims belong to the project, not to a sweep: read from this checkout.
 CLAIMS_FILE = os.path.join(workflow.basedir, "config", "claims.yaml")
+# Each workload kind's A/A round spread on a quiet machine: the sweep's own, else the one
+# config/aa.yaml recorded (the reference a run's noise is checked against).
+AA_SPREAD = SWEEP["aa_spread"] or load_aa_spread(
+    os.path.join(workflow.basedir, "config", "aa.yaml")
+)
 
 
 def _alternatives(values):

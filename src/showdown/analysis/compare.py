@@ -24,8 +24,10 @@ def write_comparisons(
     pairs_tsv: str,
     aa_tsv: str,
     false_win_tsv: str,
+    noise_by_kind_tsv: str,
     alpha: float,
     margin,
+    aa_spread: dict,
 ) -> pd.DataFrame:
     samples = pd.read_parquet(samples_path)
     measured = samples[samples["measured"]]
@@ -49,6 +51,8 @@ def write_comparisons(
     verdicts.to_csv(verdicts_tsv, sep="\t", index=False)
     verdicts.to_parquet(verdicts_parquet, index=False)
     pairs.to_csv(pairs_tsv, sep="\t", index=False)
+    kinds = measured[["workload", "kind"]].drop_duplicates("workload")
+    stats.noise_by_kind(pairs.merge(kinds, on="workload"), aa_spread).to_csv(noise_by_kind_tsv, sep="\t", index=False)
     return verdicts
 
 

@@ -129,6 +129,20 @@ def trust_line(false_win: pd.Series) -> str:
     )
 
 
+def noise_line(noise: pd.DataFrame) -> str:
+    """The kinds of work whose pairs spread more over rounds than the A/A calibration's."""
+    if noise.empty or noise["calibrated_spread"].isna().all():
+        return ("No A/A calibration of round spreads is recorded for these kinds (config/aa.yaml aa_spread), "
+                "so this run's noise is not checked against one.")  # fmt: skip
+    noisier = noise[noise["noisier"].astype(bool)]
+    checked = int(noise["calibrated_spread"].notna().sum())
+    if noisier.empty:
+        return f"Round spread within the A/A calibration for all {checked} kinds checked (noise_by_kind.tsv)."
+    listed = ", ".join(f"{r.kind} ({r.round_spread:.3f} against {r.calibrated_spread:.3f})" for r in noisier.itertuples())
+    return (f"Noisier than the A/A calibration (round spread against it, noise_by_kind.tsv): {listed}; "
+            f"{len(noisier)} of {checked} kinds checked. Their verdicts stand, on wider intervals.")
+
+
 def readable_ledger(ledger: pd.DataFrame, settings: list[tuple[str, str]]) -> pd.DataFrame:
     """The ledger for readers: one row per claim and setting, in words and intervals."""
     rows = []
@@ -165,6 +179,7 @@ def findings_rst(
     described: pd.DataFrame,
     cells: pd.DataFrame,
     *,
+    noise: pd.DataFrame | None = None,
     winner_map: str,
     figure_targets: Mapping[str, str],
 ) -> str:
@@ -211,6 +226,7 @@ def findings_rst(
     lines += [f"- {machine_line(described, cells, machine, interpreter)}" for machine, interpreter in settings]
     lines += [
         f"- {rst_text(trust_line(false_win))}",
+        *([f"- {rst_text(noise_line(noise))}"] if noise is not None else []),
         f"- Whether verdicts repeat between runs, and the false-win rate over many A/A pairs: "
         f"{rst_text(REPEATABILITY)}.",
         "",
@@ -224,6 +240,7 @@ def write_findings(
     cells_tsv: str,
     ledger_tsv: str,
     false_win_tsv: str,
+    noise_by_kind_tsv: str,
     samples_parquet: str,
     findings_path: str,
     guide_tsv: str,
@@ -244,7 +261,8 @@ def write_findings(
     # (Image.run comes first in its classes), and a path would not travel with the HTML file.
     with open(winner_map, "rb") as png:
         embedded = "data:image/png;base64," + base64.b64encode(png.read()).decode()
-    text = findings_rst(verdicts, ledger, guide_table, false_win, described, cells,
+    noise = pd.read_csv(noise_by_kind_tsv, sep="\t")
+    text = findings_rst(verdicts, ledger, guide_table, false_win, described, cells, noise=noise,
                         winner_map=embedded, figure_targets=figure_targets)  # fmt: skip
     with open(findings_path, "w") as handle:
         handle.write(text)

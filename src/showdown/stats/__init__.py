@@ -5,7 +5,7 @@ decision procedure labels comparison groups and judges claims (:mod:`.decide`); 
 get their intervals and noise flags from their rounds (:mod:`.cells`).
 """
 
-from .cells import cell_estimates, spread_test
+from .cells import cell_estimates, noise_by_kind, spread_test
 from .decide import (
     PAIR_FIELDS,
     TESTS,
@@ -36,5 +36,5 @@ from .margins import MARGIN_METRICS, METRIC_MARGIN, Margins, margin_text
 __all__ = [
     "MARGIN_METRICS", "METRIC_MARGIN", "MIN_ROUNDS", "Margins", "PAIR_FIELDS", "TESTS", "VERDICT_FIELDS", "aa_control", "aa_spread", "band", "cell_estimates",
     "claim_p", "claim_p_against", "competitors", "estimate_pairs", "false_win_rate", "holm", "holm_thresholds", "interval_at",
-    "margin_text", "paired_log_ratios", "ratio_ci", "round_medians", "spread_test", "t_estimates", "verdicts", "wall_margins",
+    "margin_text", "noise_by_kind", "paired_log_ratios", "ratio_ci", "round_medians", "spread_test", "t_estimates", "verdicts", "wall_margins",
 ]  # fmt: skip

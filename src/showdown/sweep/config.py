@@ -373,3 +373,9 @@ def load_sweep_file(path: str) -> Sweep:
         return load_sweep(config)
     except ConfigError as error:
         raise ConfigError(error.problems, source=path) from None
+
+
+def load_aa_spread(path: str) -> Dict[str, float]:
+    """The A/A round spread per workload kind that a config file records (``aa_spread``)."""
+    with open(path) as handle:
+        return dict((yaml.safe_load(handle) or {}).get("aa_spread") or {})
