@@ -43,7 +43,7 @@ from ..vocabulary import (
     SERIAL_KEY,
     UNDECIDED,
     WIN,
-    is_aa_twin,
+    is_aa_copy,
 )  # fmt: skip
 from .estimates import MIN_ROUNDS, band, estimate_pairs, p_above, p_below, paired_log_ratios, round_medians
 from .margins import Margins
@@ -264,7 +264,7 @@ def aa_control(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float | M
     columns = [*GROUP_KEY, "model", "twin", "fastest", "ratio", "ci_low", "ci_high",
                "round_spread", "p_value", "rounds", "called_different"]  # fmt: skip
     medians = round_medians(measured, [*GROUP_KEY, "model"])
-    twins = medians.loc[medians["model"].map(is_aa_twin), [*GROUP_KEY, "model"]].drop_duplicates()
+    twins = medians.loc[medians["model"].map(is_aa_copy), [*GROUP_KEY, "model"]].drop_duplicates()
     twins["base"] = twins["model"].str.removesuffix(AA_SUFFIX)
     present = medians[[*GROUP_KEY, "model"]].drop_duplicates()
     twins = twins.merge(present.rename(columns={"model": "base"}), on=[*GROUP_KEY, "base"])
