@@ -498,3 +498,24 @@ def test_the_door_exports_what_the_stages_use():
     for name in ("round_medians", "paired_log_ratios", "estimate_pairs", "claim_p", "claim_p_against", "band"):
         assert callable(getattr(stats, name))
     assert stats.band(0.05) == pytest.approx(DELTA)
+
+
+def test_a_family_wins_when_every_member_beats_every_model_outside_it():
+    from showdown.display import family
+    from showdown.stats import family_verdicts
+
+    wob = (1.0, 1.01, 0.99, 1.0, 1.005)
+    data = frame(steady("serial", 2.0, workers=1), steady("threads", 2.1, wobble=wob),
+                 steady("processes-fork", 1.0), steady("processes-spawn", 1.3, wobble=wob[::-1]),
+                 steady("process_workers-fork", 1.01, wobble=wob))  # fmt: skip
+    (row,) = family_verdicts(data, family, margin=MARGIN).to_dict(orient="records")
+    assert row["family"] == "processes" and row["label"] == "win"
+    assert row["members"] == "process_workers-fork,processes-fork,processes-spawn"
+    # The interval is the weakest pair's: the slowest member against the fastest outsider.
+    assert (row["weakest"], row["strongest_outside"]) == ("processes-spawn", "serial")
+    assert row["ratio"] == pytest.approx(1.3 / 2.0, rel=0.02) and row["ci_high"] < 1 - MARGIN
+    # Between the members: spawn is beaten, fork and process_workers stay within 1%: equivalent.
+    assert row["within_label"] == "equivalent" and row["within_winner"] is None
+    # A family with a member that does not beat an outsider wins nothing.
+    slow = frame(steady("serial", 2.0, workers=1), steady("threads", 1.02, wobble=wob), steady("processes-fork", 1.0))
+    assert family_verdicts(slow, family, margin=MARGIN).empty

@@ -59,6 +59,7 @@ rule compare_models:
             caption="../../report/captions/false_win_rate.rst",
             category="4. The instrument",
         ),
+        families="results/stats/families.tsv",
         noise_by_kind=report(
             "results/stats/noise_by_kind.tsv",
             caption="../../report/captions/noise_by_kind.rst",

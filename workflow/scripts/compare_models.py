@@ -14,5 +14,6 @@ if __name__ == "__main__":
         aa_tsv=snakemake.output.aa,
         false_win_tsv=snakemake.output.false_win,
         noise_by_kind_tsv=snakemake.output.noise_by_kind,
+        families_tsv=snakemake.output.families,
         **dict(snakemake.params.items()),
     )

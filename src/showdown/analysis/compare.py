@@ -12,6 +12,7 @@ neither moves the margin. Groups whose cells all failed get a label that says so
 import pandas as pd
 
 from .. import stats
+from ..display import family
 from ..vocabulary import ALL_FAILED, GROUP_KEY
 from .aggregate import HARNESS_BOUND, failed_groups, harness_bound_groups
 
@@ -25,6 +26,7 @@ def write_comparisons(
     aa_tsv: str,
     false_win_tsv: str,
     noise_by_kind_tsv: str,
+    families_tsv: str,
     alpha: float,
     margin,
     aa_spread: dict,
@@ -51,6 +53,8 @@ def write_comparisons(
     verdicts.to_csv(verdicts_tsv, sep="\t", index=False)
     verdicts.to_parquet(verdicts_parquet, index=False)
     pairs.to_csv(pairs_tsv, sep="\t", index=False)
+    # The answer a user decides first: which kind of worker, then which member.
+    stats.family_verdicts(measured, family, alpha=alpha, margin=used).to_csv(families_tsv, sep="\t", index=False)
     kinds = measured[["workload", "kind"]].drop_duplicates("workload")
     stats.noise_by_kind(pairs.merge(kinds, on="workload"), aa_spread).to_csv(noise_by_kind_tsv, sep="\t", index=False)
     return verdicts

@@ -16,6 +16,7 @@ from .decide import (
     claim_p_against,
     competitors,
     false_win_rate,
+    family_verdicts,
     holm,
     holm_thresholds,
     verdicts,
@@ -35,6 +36,6 @@ from .margins import MARGIN_METRICS, METRIC_MARGIN, Margins, margin_text
 
 __all__ = [
     "MARGIN_METRICS", "METRIC_MARGIN", "MIN_ROUNDS", "Margins", "PAIR_FIELDS", "TESTS", "VERDICT_FIELDS", "aa_control", "aa_spread", "band", "cell_estimates",
-    "claim_p", "claim_p_against", "competitors", "estimate_pairs", "false_win_rate", "holm", "holm_thresholds", "interval_at",
+    "claim_p", "claim_p_against", "competitors", "estimate_pairs", "false_win_rate", "family_verdicts", "holm", "holm_thresholds", "interval_at",
     "margin_text", "noise_by_kind", "paired_log_ratios", "ratio_ci", "round_medians", "spread_test", "t_estimates", "verdicts", "wall_margins",
 ]  # fmt: skip

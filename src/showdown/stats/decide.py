@@ -256,6 +256,51 @@ def verdicts(
     return verdict_rows, pairs
 
 
+FAMILY_FIELDS = (
+    "family", "label", "members", "weakest", "strongest_outside", "ratio", "ci_low", "ci_high", "rounds",
+    "within_label", "within_winner", "margin",
+)  # fmt: skip
+
+
+def family_verdicts(
+    measured: pd.DataFrame, family_of, *, alpha: float = 0.05, margin: float | Margins = 0.05
+) -> pd.DataFrame:
+    """Per comparison group and family (``family_of(model)``: what the workers are), whether the
+    family wins: every member beats every model outside it by the win rule (each pair's 95%
+    interval wholly beyond the margin). Its ratio and interval are its weakest pair's (the member
+    closest to an outsider), never a pooled mean. ``within_label`` is the win rule among the members
+    alone (a winner, equivalent or undecided). Groups where no family wins have no row."""
+    table, keys = competitors(measured)
+    margins = wall_margins(margin, keys["workload"])
+    deltas = -np.log1p(-margins)
+    table = table.assign(family=table["model"].map(family_of))
+    pairs = table.merge(table, on=["gid", "round"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["family_a"] != pairs["family_b"]].assign(d=lambda f: f["log_a"] - f["log_b"])
+    rows = []
+    if not len(pairs):
+        return pd.DataFrame(columns=[*GROUP_KEY, *FAMILY_FIELDS])
+    found = estimate_pairs(pairs, ["gid", "family_a", "model_a", "model_b"], confidence=1 - alpha)
+    for (gid, name), mine in found.groupby(["gid", "family_a"], sort=True):
+        weakest = mine.sort_values("high").iloc[-1]
+        if not (mine["rounds"].min() >= MIN_ROUNDS and weakest["high"] < -deltas[gid]):
+            continue
+        members = sorted(set(mine["model_a"]))
+        within, within_winner = NO_CONTEST, members[0]
+        if len(members) > 1:
+            inside = table[(table["gid"] == gid) & table["model"].isin(members)].assign(gid=0)
+            label = compare(inside[["gid", "model", "round", "log"]], 1, alpha=alpha, margin=margins[gid])[0].iloc[0]
+            within, within_winner = label["label"], label["winner"] if label["label"] == WIN else None
+        rows.append({
+            "gid": gid, "family": name, "label": WIN, "members": ",".join(members), "weakest": weakest["model_a"],
+            "strongest_outside": weakest["model_b"], "ratio": float(np.exp(weakest["mean"])),
+            "ci_low": float(np.exp(weakest["low"])), "ci_high": float(np.exp(weakest["high"])),
+            "rounds": int(mine["rounds"].min()), "within_label": within, "within_winner": within_winner,
+            "margin": float(margins[gid]),
+        })  # fmt: skip
+    result = pd.DataFrame(rows, columns=["gid", *FAMILY_FIELDS])
+    return keys.merge(result, on="gid").drop(columns="gid")[[*GROUP_KEY, *FAMILY_FIELDS]]
+
+
 def aa_control(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float | Margins = 0.05) -> pd.DataFrame:
     """Every A/A pair (model ``X`` and its twin ``X.aa`` in one group) judged by the win rule.
 
