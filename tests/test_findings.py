@@ -193,3 +193,26 @@ def test_the_trust_section_says_which_kinds_were_noisier_than_the_aa_calibration
     rst = findings_rst(verdicts, ledger_of("py311"), guide(verdicts), FALSE_WIN, described_of("py311"),
                        cells_of("py311"), noise=noise, winner_map=MAP, figure_targets={})  # fmt: skip
     assert "Noisier than the A/A calibration" in rst
+
+
+def test_the_guide_names_the_winning_family_first_and_the_models_it_holds():
+    from showdown.analysis.guide import with_families
+
+    verdicts = verdicts_of("py311")
+    families = pd.DataFrame([{
+        "machine": "vm", "interpreter": "py311", "config_hash": "h", "workload": "cpu_pure", "payload_bytes": 1024,
+        "workers": workers, "family": "processes", "label": "win", "members": "processes-fork,processes-spawn",
+        "weakest": "processes-spawn", "strongest_outside": "threads", "ratio": ratio, "ci_low": ratio * 0.9,
+        "ci_high": ratio * 1.1, "rounds": 5, "within_label": "undecided", "within_winner": None, "margin": 0.05,
+    } for workers, ratio in ((2, 0.5), (4, 0.4))])  # fmt: skip
+    table = guide(with_families(verdicts, families)).set_index("kind of work")["vm · py311"]
+    assert table["pure-Python CPU"] == (
+        "processes (processes-fork, processes-spawn): 2.00-2.50x faster than threads; between them: undecided "
+        "(2 workers; 4 workers)"
+    )
+    # Other kinds of work read as before.
+    assert table["GIL-releasing C code"] == "threads 1.25x faster than serial"
+    rst = findings_rst(with_families(verdicts, families), ledger_of("py311"), guide(verdicts), FALSE_WIN,
+                       described_of("py311"), cells_of("py311"), winner_map=MAP, figure_targets={})  # fmt: skip
+    pure = next(line for line in rst.splitlines() if line.startswith("- *pure-Python CPU*"))
+    assert "processes (processes-fork, processes-spawn): 2.00x faster than threads [1.82, 2.22] (its weakest member)" in pure

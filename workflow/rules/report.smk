@@ -36,6 +36,7 @@ for figure in FIGURES:
 rule write_findings:
     input:
         verdicts_tsv="results/stats/verdicts.tsv",
+        families_tsv="results/stats/families.tsv",
         cells_tsv="results/aggregate/cells.tsv",
         ledger_tsv="results/claims/ledger.tsv",
         false_win_tsv="results/stats/false_win_rate.tsv",

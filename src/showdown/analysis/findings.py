@@ -27,7 +27,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..vocabulary import DEPENDS, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
-from .guide import SETTING_KEY, guide, outcomes, setting_name, with_kind_of_work, work_order
+from .guide import SETTING_KEY, guide, outcomes, setting_name, with_families, with_kind_of_work, work_order
 
 # A claim's verdict as the answer to "does it hold here?".
 DOES_IT_HOLD = {
@@ -237,6 +237,7 @@ def findings_rst(
 def write_findings(
     *,
     verdicts_tsv: str,
+    families_tsv: str,
     cells_tsv: str,
     ledger_tsv: str,
     false_win_tsv: str,
@@ -251,6 +252,7 @@ def write_findings(
     """The write_findings rule: the front page's findings, the guide and the readable ledger."""
     cells = pd.read_csv(cells_tsv, sep="\t")
     verdicts = with_kind_of_work(pd.read_csv(verdicts_tsv, sep="\t"), cells[["workload", "kind"]])
+    verdicts = with_families(verdicts, pd.read_csv(families_tsv, sep="\t"))
     ledger = pd.read_csv(ledger_tsv, sep="\t")
     false_win = pd.read_csv(false_win_tsv, sep="\t").iloc[0]
     described = pd.read_parquet(samples_parquet, columns=MACHINE_COLUMNS).dropna(subset=["cpu_model"])
