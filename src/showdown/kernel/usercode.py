@@ -5,10 +5,10 @@ config gives (``package.module:function``), and nowhere else: the kernel itself 
 standard library only, and nothing the user wrote is read from a results file. Its import
 is timed apart from the batches (``import_seconds``).
 
-A task is ``(index, input, function)``: process pools pickle the function by reference
-(the worker imports the user's module itself, from the same path) and the input by value,
-so a function or input that cannot be pickled cannot run there; ``inspect`` finds that
-before any cell runs.
+A task is ``(index, input, function, is_awaited)``: process pools pickle the function by
+reference (the worker imports the user's module itself, from the same path) and the input
+by value, so a function or input that cannot be pickled cannot run there; ``inspect``
+finds that before any cell runs.
 
 An ``async def`` function (or input factory, or check) is awaited, never called and left:
 the asyncio models await it on their own loop, ``workers`` at a time; every other model
@@ -138,16 +138,16 @@ def close_worker_loop() -> None:
 def callable_task(arg) -> Any:
     """One call of the user's function on its input; a coroutine function's call is run to
     completion on this worker's loop."""
-    index, value, function, is_async = arg
-    if is_async:
+    index, value, function, is_awaited = arg
+    if is_awaited:
         return finished(function, index, worker_loop().run_until_complete(function(value)))
     return finished(function, index, function(value))
 
 
 async def callable_coroutine(arg) -> Any:
     """The same call on the asyncio models' loop: awaited there, or run inline if not async."""
-    index, value, function, is_async = arg
-    if is_async:
+    index, value, function, is_awaited = arg
+    if is_awaited:
         return finished(function, index, await function(value))
     return finished(function, index, function(value))
 
@@ -185,8 +185,8 @@ class CallableWorkload(Workload):
         code, _ = load(dict(self.defaults, **params))
         inputs = make_inputs(code["input"], payload_bytes, tasks)
         function = code["function"]
-        is_async = awaited(function)
-        return [(index, value, function, is_async) for index, value in enumerate(inputs)]
+        is_awaited = awaited(function)
+        return [(index, value, function, is_awaited) for index, value in enumerate(inputs)]
 
 
 class CallableScenario(PoolScenario):
