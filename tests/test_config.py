@@ -146,7 +146,7 @@ def test_schema_lists_exactly_the_kernel_models_and_kinds():
 
 def test_defaults_are_filled_in():
     sweep = load_sweep({"workloads": {"cpu_pure": {"models": ["threads"], "workers": [2], "payloads": ["1KiB"]}}})
-    assert sweep["rounds"] == {"base": 5, "max": 5} and sweep["repetitions"] == 2
+    assert sweep["rounds"] == {"base": 5, "max": 5, "extra_seconds": 0} and sweep["repetitions"] == 2
     assert sweep["margin"] == {"wall": 0.05, "cpu": 0.05, "memory": 0.05, "workloads": {}}
     assert sweep["precision"] == 0.03
     assert list(sweep.interpreters) == [f"py{sys.version_info[0]}{sys.version_info[1]}"]

@@ -65,5 +65,11 @@ rule write_findings:
     params:
         # The report's link targets are the figures' file names.
         figure_targets={entry.name: Path(entry.output).name for entry in FIGURES},
+        # Versions of one function (versions_of): one row of the guide, side by side.
+        versions={
+            label: entry.versions_of
+            for label, entry in SWEEP.workloads.items()
+            if entry.versions_of
+        },
     script:
         "../scripts/write_findings.py"

@@ -248,10 +248,14 @@ def write_findings(
     readable_ledger_tsv: str,
     winner_map: str,
     figure_targets: Mapping[str, str],
+    versions: Mapping[str, str] | None = None,
 ) -> str:
-    """The write_findings rule: the front page's findings, the guide and the readable ledger."""
+    """The write_findings rule: the front page's findings, the guide and the readable ledger.
+
+    ``versions``: workload -> versions_of, for the versions of one function the config pairs.
+    """
     cells = pd.read_csv(cells_tsv, sep="\t")
-    verdicts = with_kind_of_work(pd.read_csv(verdicts_tsv, sep="\t"), cells[["workload", "kind"]])
+    verdicts = with_kind_of_work(pd.read_csv(verdicts_tsv, sep="\t"), cells[["workload", "kind"]], dict(versions or {}))
     verdicts = with_families(verdicts, pd.read_csv(families_tsv, sep="\t"))
     ledger = pd.read_csv(ledger_tsv, sep="\t")
     false_win = pd.read_csv(false_win_tsv, sep="\t").iloc[0]

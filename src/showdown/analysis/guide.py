@@ -66,16 +66,29 @@ def kind_of_work(workload: str, kind: str, workers: int, payload_bytes: int) -> 
     return workload
 
 
-def with_kind_of_work(verdicts: pd.DataFrame, kinds: pd.DataFrame) -> pd.DataFrame:
+def version_rows(versions: dict[str, str]) -> dict[str, str]:
+    """Workload -> its row when the config pairs versions of one function (``versions_of``):
+    one row naming them side by side, e.g. "fetch: fetch vs fetch_sync"."""
+    members: dict[str, list[str]] = {}
+    for workload, name in versions.items():
+        members.setdefault(name, []).append(workload)
+    return {workload: f"{versions[workload]}: {' vs '.join(sorted(members[versions[workload]]))}" for workload in versions}
+
+
+def with_kind_of_work(verdicts: pd.DataFrame, kinds: pd.DataFrame, versions: dict[str, str] | None = None) -> pd.DataFrame:
     """The verdicts with their workload kind (from ``kinds``: workload, kind) and kind of work.
 
     Verdicts are per workload; a workload's kind is in the cells table. A workload with no
-    kind there (every cell failed before it was recorded) counts as its own kind.
+    kind there (every cell failed before it was recorded) counts as its own kind. Versions
+    of one function (``versions``: workload -> versions_of) share one kind of work, where
+    each answer names its version.
     """
     kind_of = kinds.drop_duplicates("workload").set_index("workload")["kind"]
     table = verdicts.assign(kind=verdicts["workload"].map(kind_of).fillna(verdicts["workload"]))
+    paired = version_rows(versions or {})
     table["kind_of_work"] = [
-        kind_of_work(row.workload, row.kind, int(row.workers), int(row.payload_bytes)) for row in table.itertuples()
+        paired.get(row.workload) or kind_of_work(row.workload, row.kind, int(row.workers), int(row.payload_bytes))
+        for row in table.itertuples()
     ]
     return table
 

@@ -11,7 +11,7 @@ from .models import MODELS
 from .netio import NET_MODELS, NetScenario, io_net_coroutine, io_net_task
 from .registry import describe, load_models, register
 from .scenarios import PoolScenario, StartupScenario
-from .usercode import CallableScenario, CallableWorkload, callable_task
+from .usercode import CallableScenario, CallableWorkload, callable_coroutine, callable_task
 from .workloads import (
     Workload,
     cpu_gil_released_task,
@@ -147,7 +147,7 @@ WORKLOADS: Dict[str, Workload] = {
         CallableWorkload(
             kind="callable",
             task=callable_task,
-            coroutine=None,
+            coroutine=callable_coroutine,
             make_unit=None,  # CallableWorkload builds its own arguments
             calibrated=True,
             description="the user's function (config: function, path, input, check)",

@@ -141,8 +141,11 @@ async def io_sleep_coroutine(arg) -> bytes:
 
 
 def startup_task(arg) -> bytes:
-    """The no-op each worker runs once, to prove it is running."""
-    index, payload, _ = arg
+    """The no-op each worker runs once, to prove it is running; with it, ``prepare``, if the
+    scenario gives one (a module-level function: process pools pickle it by reference)."""
+    index, payload, prepare = arg
+    if callable(prepare):
+        prepare()
     return _rotate(payload, index)
 
 

@@ -186,6 +186,8 @@ class WorkloadEntry:
     params: Tuple[Tuple[str, Any], ...]
     timeout_seconds: float
     mem_mb: int
+    # A name shared with the other versions of one function (the guide's row), or None.
+    versions_of: Optional[str] = None
 
     @property
     def calibrated(self) -> bool:
@@ -313,6 +315,7 @@ def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
             params=tuple(sorted(dict(WORKLOADS[kind].defaults, **work).items())),
             timeout_seconds=float(entry.get("timeout_seconds", config["cell_timeout_seconds"])),
             mem_mb=int(entry.get("mem_mb", config["cell_mem_mb"])),
+            versions_of=entry.get("versions_of"),
         )
     return entries, problems
 
