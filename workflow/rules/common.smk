@@ -5,15 +5,35 @@ import os
 import re
 import sys
 
+from snakemake.common.configfile import load_configfile
 from snakemake.exceptions import WorkflowError
+from snakemake.utils import update_config
 
 from showdown.cell import kernel_hash
-from showdown.sweep import ConfigError, load_sweep, matrix
+from showdown.sweep import ConfigError, load_sweep, matrix, sweep_cores
 from showdown.figures import FIGURES
 from showdown.kernel import LABEL_PATTERN, parse_size, size_label
 
+
+def measuring_threads():
+    """The threads a profile gives each measuring job (profiles/slurm: a node's CPUs), else
+    None: then they are the CPUs this process may use."""
+    given = workflow.resource_settings.overwrite_threads.get("run_cell")
+    return None if given is None else int(eval(str(getattr(given, "raw", given))))
+
+
+# `--config k=v` without `--configfile`: replace-workflow-config (both profiles) has
+# Snakemake drop the default sweep then; k=v means "the default sweep, with k=v".
+if not workflow.overwrite_configfiles and "workloads" not in config:
+    _given = dict(config)
+    config.clear()
+    config.update(
+        load_configfile(os.path.join(workflow.basedir, "config", "config.yaml"))
+    )
+    update_config(config, _given)
+
 try:
-    SWEEP = load_sweep(config)
+    SWEEP = load_sweep(config, sweep_cores(measuring_threads()))
     SCHEDULE = matrix.Schedule(SWEEP)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
@@ -93,7 +113,7 @@ def calibration_params(wildcards):
         "kind": entry.kind,
         "payload_bytes": parse_size(wildcards.payload),
         "params": entry.params_dict(),
-        "target_seconds": SWEEP["calibration_seconds"],
+        "target_seconds": SWEEP.calibration_target(wildcards.workload),
         "workers": list(entry.workers),
     }
 
