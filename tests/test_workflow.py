@@ -1,5 +1,6 @@
 """A tiny real sweep, end to end: cells, verdicts, report, a rerun of one cell, the lint."""
 
+import copy
 import re
 import subprocess
 
@@ -105,6 +106,28 @@ def test_report_is_one_offline_html_with_the_figures(sweep):
     for figure in ("speedup.png", "winners.png", "startup.png", "drift.png", "verdicts.tsv"):
         assert figure in html, figure
     assert "Where do Python threading" in html
+
+
+def test_a_changed_set_of_cells_reruns_the_analysis_and_never_a_measured_cell(sweep):
+    workdir, _ = sweep
+
+    def planned(config):
+        path = workdir / "changed.yaml"
+        path.write_text(yaml.safe_dump(config))
+        dry = run_snakemake(workdir, "-n", "--configfile", str(path))
+        return dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout + dry.stderr, flags=re.M))
+
+    measuring = {"run_cell", "calibrate_work", "probe_interpreter"}
+    assert planned(TEST_SWEEP) == {}  # finished: nothing to do
+    fewer = copy.deepcopy(TEST_SWEEP)
+    del fewer["workloads"]["startup"]
+    jobs = planned(fewer)
+    assert jobs["aggregate_cells"] == "1" and not measuring & set(jobs)
+    more = copy.deepcopy(TEST_SWEEP)
+    more["workloads"]["startup_more"] = {"kind": "startup", "models": ["threads"], "workers": [3], "payloads": [0]}
+    jobs = planned(more)
+    # The new cell's rounds and the analysis; no measured cell again.
+    assert jobs["run_cell"] == str(ROUNDS) and jobs["aggregate_cells"] == "1"
 
 
 def test_rerunning_one_cell_redoes_it_and_only_what_depends_on_it(sweep):

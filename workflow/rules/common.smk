@@ -1,5 +1,6 @@
 # Config validation, the cell matrix, wildcard constraints and the input functions.
 # Dictionary look-ups only: the DAG of a large sweep is built from these thousands of times.
+import hashlib
 import json
 import os
 import re
@@ -262,6 +263,17 @@ def all_round_files(wildcards):
             for path in SCHEDULE.round_paths(group, round)
         ]
     return files
+
+
+def cell_set():
+    """A digest of the sweep's cells and rounds, a param of the aggregation: the profiles
+    leave out the `input` rerun trigger (a cell's previous-job input only orders the
+    rounds), so a finished tree would not notice an interpreter, workload or model
+    removed, or one added whose cells exist (new cells rerun it by their time)."""
+    text = json.dumps(
+        [[cell.path(0) for cell in SCHEDULE.cells], BASE_ROUNDS, MAX_ROUNDS]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def user_functions():
