@@ -273,23 +273,43 @@ def test_a_slurm_node_has_the_cpus_sinfo_lists_for_its_partition(tmp_path, monke
         slurm_node_cpus("gpu")
 
 
-def test_default_config_header_gives_the_job_counts_snakemake_plans(tmp_path):
-    """The header's counts for 2, 16 and 64 cores: cell jobs from the matrix, and one dry run
-    (64 cores, with `--config` alone, as README's cluster commands give it) for the rest."""
+def header_counts():
+    """The default config header's (jobs, cell jobs) by core count, checked to be labelled."""
     text = (REPO / "config" / "config.yaml").read_text()
-    header = {int(cores): (int(jobs), int(cells)) for cores, jobs, cells in
-              re.findall(r"^#\s+(\d+) cores: (\d+) jobs, (\d+) of them cell jobs", text, flags=re.M)}
+    found = re.findall(r"^#\s+(\d+) cores: (\d+) jobs, (\d+) of them cell jobs.*(measured|an estimate)$", text, flags=re.M)
+    return {int(cores): (int(jobs), int(cells)) for cores, jobs, cells, _ in found}
+
+
+def test_default_config_header_gives_the_cell_jobs_of_2_16_and_64_cores():
+    header = header_counts()
     assert sorted(header) == [2, 16, 64]
-    assert all(re.search(rf"^#\s+{cores} cores: .*(measured|an estimate)", text, flags=re.M) for cores in header)
-    config = yaml.safe_load(text)
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     for cores, (_, cells) in header.items():
         sweep = load_sweep(config, cores=cores)
         assert len(Schedule(sweep).cells) * sweep["rounds"]["max"] == cells, cores
-    (tmp_path / "config").symlink_to(REPO / "config")  # a clone's root, as the README's commands assume
-    done = subprocess.run([SNAKEMAKE, "-n", "--snakefile", str(REPO / "Snakefile"), "--cores", "2",
-                           "--config", "machine=planned"], cwd=tmp_path, capture_output=True, text=True,
-                          env={**os.environ, "SHOWDOWN_CORES": "64"})  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", done.stdout, flags=re.M))
-    assert (int(jobs["total"]), int(jobs["run_cell"])) == header[64]
-    assert "results/cells/planned/" in done.stdout and "/cpu_pure/processes-fork/w64_" in done.stdout
+
+
+def test_readme_cluster_commands_run_as_written_and_plan_the_header_sweep(tmp_path):
+    """The README's submit command and its results-home commands, as dry runs in a clone's root,
+    with a fake sinfo listing 64-CPU nodes: both plan the header's 64-core sweep (all its jobs)."""
+    for name in ("Snakefile", "workflow", "config", "profiles", "report"):
+        (tmp_path / name).symlink_to(REPO / name)
+    (tmp_path / "bin").mkdir()
+    sinfo = tmp_path / "bin" / "sinfo"
+    sinfo.write_text("#!/bin/sh\nprintf 'debug* 2\\ncompute 64\\n'\n")
+    sinfo.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWDOWN_SLURM") and k != "SHOWDOWN_CORES"}
+    env["PATH"] = f"{tmp_path / 'bin'}:{os.path.dirname(SNAKEMAKE)}:{env['PATH']}"
+    readme = (REPO / "README.md").read_text()
+    cluster = readme[readme.index("## Running on a cluster"):]
+    blocks = re.findall(r"```sh\n(.*?)```", cluster, flags=re.S)
+    submit = blocks[0].splitlines()[0] + " -n"
+    home_block = re.findall(r"```sh\n(.*?)```", cluster[cluster.index("**Bringing the results home.**"):], flags=re.S)[0]
+    home = "\n".join(line.split("#")[0] for line in home_block.splitlines() if line.startswith(("export ", "snakemake -n")))
+    header = header_counts()
+    for script in (submit, home):
+        done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, script + "\n" + done.stdout[-3000:] + done.stderr[-3000:]
+        jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", done.stdout, flags=re.M))
+        assert (int(jobs["total"]), int(jobs["run_cell"])) == header[64], script
+        assert "results/cells/mycluster/" in done.stdout and "/cpu_pure/processes-fork/w64_" in done.stdout

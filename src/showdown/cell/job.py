@@ -248,10 +248,10 @@ CORES_VARIABLE = "SHOWDOWN_CORES"
 
 def usable_cpus() -> int:
     """The logical CPUs this process may run on: its affinity (a SLURM allocation, taskset),
-    not the machine's count."""
-    from ..kernel.environment import affinity_cpus
-
-    return affinity_cpus() or os.cpu_count() or 1
+    not the machine's count. The kernel records the same per row (``affinity_cpus``); it is
+    read here, not imported: the cell job does not import the kernel, it stages it."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return len(getter(0)) if getter else (os.cpu_count() or 1)
 
 
 def check_cores() -> None:
