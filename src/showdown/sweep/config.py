@@ -295,8 +295,9 @@ class Sweep:
         """Seconds of a group's serial batch: calibration_seconds, or more, so that each worker
         of the largest count still gets a quarter of it (without, cpu_pure's 128 workers on
         64 cores got 2 tasks of ~4 ms each)."""
-        entry = self.workloads[workload]
-        return self.settings["calibration_seconds"] * max(1.0, max(entry.workers) / 4)
+        seconds, share = self.settings["calibration_seconds"], max(self.workloads[workload].workers) / 4
+        # Unscaled, the setting itself: a calibration's params (and so its cells) stay as they were.
+        return seconds * share if share > 1 else seconds
 
     def config_hash(self, workload: str) -> str:
         """Hash of the settings that shape a cell of this workload, and nothing else.
