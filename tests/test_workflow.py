@@ -1,6 +1,7 @@
 """A tiny real sweep, end to end: cells, verdicts, report, a rerun of one cell, the lint."""
 
 import copy
+import json
 import re
 import subprocess
 
@@ -155,3 +156,15 @@ def test_lint_passes():
                            "--configfile", str(REPO / "config/test.yaml")],
                           cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_another_machines_round_plan_is_not_read(tmp_path):
+    """Plans live under their label: label a's plan, left in the tree, must not steer label b."""
+    plan = tmp_path / "results/rounds/a/after_r1.json"
+    plan.parent.mkdir(parents=True)
+    group = {"machine": "a", "interpreter": "py311", "workload": "cpu_pure", "payload_bytes": 1024}
+    plan.write_text(json.dumps({"round": 1, "groups": [{**group, "another_round": True}]}))
+    config = {**TEST_SWEEP, "machine": "b", "rounds": {"base": 1, "max": 2}}
+    dry = run_snakemake(tmp_path, "-n", config=config)
+    # b plans its own round 2 from its own plan, and no job of a.
+    assert "results/rounds/b/after_r1.json" in dry.stdout and "results/cells/a/" not in dry.stdout

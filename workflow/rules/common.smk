@@ -227,7 +227,9 @@ def groups_in_round(round):
     """Work groups measured in ``round``: all of them up to the base, then those the plans kept."""
     if round <= BASE_ROUNDS:
         return list(SCHEDULE.groups)
-    with open(checkpoints.plan_round.get(round=round - 1).output[0]) as handle:
+    with open(
+        checkpoints.plan_round.get(machine=SWEEP.machine, round=round - 1).output[0]
+    ) as handle:
         plan = json.load(handle)
     # Twins share a work group: the group gets another round if either's cells ask for it.
     wanted = {

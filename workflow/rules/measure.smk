@@ -29,7 +29,7 @@ checkpoint plan_round:
     output:
         matrix.ROUND_PLAN,
     log:
-        "results/logs/rounds/after_r{round}.log",
+        "results/logs/rounds/{machine}/after_r{round}.log",
     localrule: True
     conda:
         "../../environment.yml"
