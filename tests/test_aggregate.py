@@ -304,6 +304,17 @@ def test_a_speedup_above_its_limit_is_flagged():
     assert bool(cells.loc[("cpu", "serial", 1), "above_limit"]) is False
 
 
+def test_the_ideal_is_taken_on_the_cpus_the_cell_could_use():
+    rng = np.random.default_rng(7)
+    # 16 logical CPUs, 4 in the job's affinity (taskset, a SLURM allocation): the ideal at 8 workers is 4.
+    samples = table(*model_rounds("serial", 1, 2.0, rng), *model_rounds("processes-fork", 8, 0.5, rng))
+    cells = by_model(cell_summary(samples.assign(logical_cpus=16, affinity_cpus=4), **OPTIONS))
+    assert cells.loc[("cpu", "processes-fork", 8), ["usable_cpus", "ideal_speedup"]].tolist() == [4, 4]
+    # Rows that recorded no affinity: the logical CPUs.
+    cells = by_model(cell_summary(samples.assign(logical_cpus=16), **OPTIONS))
+    assert cells.loc[("cpu", "processes-fork", 8), ["usable_cpus", "ideal_speedup"]].tolist() == [16, 8]
+
+
 def test_noisy_cells_say_why():
     from showdown.analysis.aggregate import noisy_cells
 
