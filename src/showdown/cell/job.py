@@ -260,7 +260,7 @@ def check_cores() -> None:
     Here, in every measuring job, because a run that only analyses cells brought from that
     machine needs the same override and measures nothing."""
     given = os.environ.get(CORES_VARIABLE, "").strip()
-    if given and given != str(usable_cpus()):
+    if given and not (given.isdigit() and int(given) == usable_cpus()):
         raise RuntimeError(
             f"{CORES_VARIABLE}={given} but this machine has {usable_cpus()} usable CPUs: it plans another "
             f"machine's sweep (snakemake -n); unset it to measure here"
