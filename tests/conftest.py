@@ -51,16 +51,17 @@ def tagged_processes():
     return found
 
 
-def run_snakemake(workdir, *args, configfile=None, config=None, timeout=600, check=True):
-    """Run the workflow of this checkout in ``workdir`` (a fresh results/ there)."""
+def run_snakemake(workdir, *args, configfile=None, config=None, timeout=600, check=True, repo=REPO, env=None):
+    """Run the workflow of this checkout (or of a copy, ``repo``) in ``workdir`` (a fresh results/ there)."""
     workdir = Path(workdir)
-    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--cores", "2", *args]
+    command = [SNAKEMAKE, "--snakefile", str(Path(repo) / "Snakefile"), "--cores", "2", *args]
     if config is not None:
         configfile = workdir / "config.yaml"
         configfile.write_text(yaml.safe_dump(config))
     if configfile is not None:
         command += ["--configfile", str(configfile)]
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout,
+                          env=None if env is None else {**os.environ, **env})
     if check and done.returncode:
         raise AssertionError(f"snakemake failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
     return done

@@ -58,6 +58,12 @@ BAD_CONFIGS = [
     ("zero repetitions", with_change("repetitions", 0), ["repetitions", "minimum of 1"]),
     ("margin of 1", with_change("margin", 1), ["margin", "maximum of 1"]),
     ("margin of 0", with_change("margin", 0), ["margin", "minimum of 0"]),
+    ("margin of an unknown metric", with_change("margin", {"wall": 0.05, "latency": 0.1}),
+     ["margin", "'latency'", "allowed keys: cpu, memory, wall, workloads"]),
+    ("a workload margin above 1", with_change("margin", {"workloads": {"cpu_pure": {"wall": 2}}}),
+     ["margin.workloads.cpu_pure.wall", "maximum of 1"]),
+    ("a margin for no such workload", with_change("margin", {"workloads": {"cpu_puer": {"wall": 0.1}}}),
+     ["margin.workloads.cpu_puer", "no such workload", "cpu_pure"]),
     ("alpha above 1", with_change("alpha", 1.5), ["alpha", "maximum of 1"]),
     ("unknown top-level key", with_change("sead", 3), ["(top level)", "'sead'", "allowed keys:", "seed"]),
     ("unknown workload key", with_change("workloads.io_sleep.latency", 3),
@@ -149,7 +155,8 @@ def test_schema_lists_exactly_the_kernel_models_and_kinds():
 def test_defaults_are_filled_in():
     sweep = load_sweep({"workloads": {"cpu_pure": {"models": ["threads"], "workers": [2], "payloads": ["1KiB"]}}})
     assert sweep["rounds"] == {"base": 5, "max": 5} and sweep["repetitions"] == 2
-    assert sweep["margin"] == 0.05 and sweep["precision"] == 0.03
+    assert sweep["margin"] == {"wall": 0.05, "cpu": 0.05, "memory": 0.05, "workloads": {}}
+    assert sweep["precision"] == 0.03
     assert list(sweep.interpreters) == [f"py{sys.version_info[0]}{sys.version_info[1]}"]
     assert sweep.workloads["cpu_pure"].params_dict() == {"iterations": 20000}
 

@@ -89,7 +89,7 @@ def test_verdicts_cover_every_comparison_group(sweep):
     aa = pd.read_csv(workdir / "results/stats/aa_control.tsv", sep="\t")
     assert aa[["model", "twin"]].values.tolist() == [["threads", "threads.aa"]]
     rate = pd.read_csv(workdir / "results/stats/false_win_rate.tsv", sep="\t").iloc[0]
-    assert rate["n"] == 1 and rate["margin"] >= rate["configured_margin"]
+    assert rate["n"] == 1 and rate["margin"] == 0.05  # declared: the A/A pair never moves it
 
 
 def test_cell_summary_has_speedups_against_serial(sweep):

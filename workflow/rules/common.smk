@@ -11,7 +11,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config
 
 from showdown.cell import kernel_hash
-from showdown.sweep import ConfigError, load_sweep, matrix, sweep_cores
+from showdown.sweep import ConfigError, load_aa_spread, load_sweep, matrix, sweep_cores
 from showdown.figures import FIGURES
 from showdown.kernel import LABEL_PATTERN, parse_size, size_label
 
@@ -42,6 +42,7 @@ except ConfigError as error:
 # The report's front page reads the config: give it the derived label and interpreters.
 config["machine"] = SWEEP.machine
 config["interpreters"] = {name: i.to_params() for name, i in SWEEP.interpreters.items()}
+config["margin"] = SWEEP["margin"]
 KERNEL_HASH = kernel_hash()
 # The cells' runner is this very Python, the one that imported showdown above; an
 # environment variable, not a param, so that a moved venv does not re-measure every cell.
@@ -51,6 +52,11 @@ MAX_ROUNDS = SWEEP["rounds"]["max"]
 ALL_MODELS = sorted({cell.model for cell in SCHEDULE.cells})
 # The article's claims belong to the project, not to a sweep: read from this checkout.
 CLAIMS_FILE = os.path.join(workflow.basedir, "config", "claims.yaml")
+# Each workload kind's A/A round spread on a quiet machine: the sweep's own, else the one
+# config/aa.yaml recorded (the reference a run's noise is checked against).
+AA_SPREAD = SWEEP["aa_spread"] or load_aa_spread(
+    os.path.join(workflow.basedir, "config", "aa.yaml")
+)
 
 
 def _alternatives(values):

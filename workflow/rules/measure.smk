@@ -34,7 +34,10 @@ checkpoint plan_round:
     conda:
         "../../environment.yml"
     params:
-        precision=SWEEP["precision"],
+        alpha=SWEEP["alpha"],
+        margin=SWEEP["margin"],
+        base_rounds=BASE_ROUNDS,
         max_rounds=MAX_ROUNDS,
+        extra_seconds=SWEEP["rounds"]["extra_seconds"],
     script:
         "../scripts/plan_round.py"

@@ -36,9 +36,11 @@ for figure in FIGURES:
 rule write_findings:
     input:
         verdicts_tsv="results/stats/verdicts.tsv",
+        families_tsv="results/stats/families.tsv",
         cells_tsv="results/aggregate/cells.tsv",
         ledger_tsv="results/claims/ledger.tsv",
         false_win_tsv="results/stats/false_win_rate.tsv",
+        noise_by_kind_tsv="results/stats/noise_by_kind.tsv",
         samples_parquet="results/aggregate/samples.parquet",
         winner_map=BY_NAME["winners"].output,
     output:

@@ -2,7 +2,8 @@
 
 The kernel is staged into a private folder (``showdown/__init__.py`` and
 ``showdown/kernel/``) and put on the interpreter's path, so a bare CPython 3.9 or PyPy runs
-the very same code as the workflow's own Python; its hash goes into the provenance.
+the very same code as the workflow's own Python; the hash of the kernel and of this job
+(``sources.kernel_hash``) goes into the provenance.
 Whatever happens to the kernel (a hang, a crash, a broken pool), the job writes a round
 file that says so, and the sweep goes on.
 """
@@ -22,28 +23,12 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import showdown
 
 from .. import SCHEMA_VERSION
+from ..kernel import describe, model_module_folders
 from .interpreters import Interpreter, build_provenance, resolve
 from .record import to_table, write_atomic, write_json_atomic
 from .request import CellRequest
+from .sources import PACKAGE_DIR, kernel_hash, kernel_sources
 from .supervisor import Outcome, run_supervised
-
-PACKAGE_DIR = Path(showdown.__file__).parent
-KERNEL_FILES = ("__init__.py", "kernel")
-
-
-def _kernel_sources() -> List[Path]:
-    files = [PACKAGE_DIR / "__init__.py"]
-    files += sorted((PACKAGE_DIR / "kernel").glob("*.py"))
-    return files
-
-
-def kernel_hash() -> str:
-    """Hash of the code that measures: a changed kernel means changed measurements."""
-    digest = hashlib.sha256()
-    for path in _kernel_sources():
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 @contextmanager
@@ -52,7 +37,7 @@ def staged_kernel() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="showdown-cell-") as root:
         package = Path(root, "path", "showdown")
         (package / "kernel").mkdir(parents=True)
-        for source in _kernel_sources():
+        for source in kernel_sources():
             shutil.copy2(source, package / source.relative_to(PACKAGE_DIR))
         work = Path(root, "work")
         work.mkdir()
@@ -71,14 +56,15 @@ def run_kernel(
     """Run ``python -m showdown.kernel COMMAND SPEC`` under supervision; (outcome, answer).
 
     A callable workload's ``path`` joins the kernel on PYTHONPATH, after it, so that its
-    workers (processes, subinterpreters) import the user's module from there as well.
+    workers (processes, subinterpreters) import the user's module from there as well; so do
+    the folders of the user's model modules (``SHOWDOWN_MODEL_MODULES``).
     """
     extra = user_path(spec.get("params", {}))
     with staged_kernel() as root:
         env = {
             **os.environ,
             **interpreter.environment(),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "path"), extra])),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "path"), extra, *model_module_folders()])),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         # Snakemake limits threads of libraries in jobs; the kernel must see the real machine.
@@ -214,13 +200,6 @@ def cell_rows(job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]],
     return rows
 
 
-def _pickles(model: str) -> bool:
-    """Whether a model hands tasks to its workers pickled: processes and subinterpreters."""
-    from ..kernel import START_METHODS
-
-    return model == "subinterpreters" or model.rsplit("-", 1)[-1] in START_METHODS
-
-
 def _not_run(reason: str) -> Tuple[Outcome, Dict[str, Any]]:
     """The outcome and answer of a cell the workload check ruled out: no kernel started."""
     outcome = Outcome(0, "", "", False, 0.0, None, None, None, 0)
@@ -231,7 +210,7 @@ def run_cell(job: CellJob, output: str, fallback_meta: Dict[str, Any]) -> List[D
     """Measure one (cell, round) and write its round file atomically; return its rows."""
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
     unpicklable = (job.workload_check or {}).get("unpicklable")
-    if unpicklable and _pickles(job.base_model):
+    if unpicklable and describe(job.base_model).pickles:
         outcome, answer = _not_run(f"{job.base_model} pickles each task, and {unpicklable}")
     else:
         outcome, answer = run_kernel(job.interpreter, "run", job.spec(), job.timeout_seconds)

@@ -34,6 +34,7 @@ from contextlib import ExitStack
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
 
 from .models import BARRIER_TIMEOUT_SECONDS, START_METHODS, NotApplicable, gather_or_cancel
+from .registry import COROUTINES, PROCESSES, THREADS, ModelDescription
 from .scenarios import Scenario
 from .workloads import BatchFailed, CheckFailed, _rotate, make_payload
 
@@ -43,7 +44,6 @@ WAIT_TIMEOUT_SECONDS = BARRIER_TIMEOUT_SECONDS
 # How long a stopping worker may take before it is terminated (processes only).
 STOP_TIMEOUT_SECONDS = 10.0
 
-THREADS, PROCESSES, COROUTINES = "threads", "processes", "coroutines"
 # Where a channel's two sides live: handing over a reference is not moving the bytes.
 WITHIN_PROCESS, BETWEEN_PROCESSES = "within one process", "between processes"
 
@@ -291,14 +291,20 @@ class MechanismScenario(Scenario):
     objects: Any = None
 
     @classmethod
-    def model_names(cls) -> Tuple[str, ...]:
-        names: List[str] = []
+    def descriptions(cls) -> Tuple[ModelDescription, ...]:
+        """The workload's models: each mechanism, a process one once per start method."""
+        found: List[ModelDescription] = []
         for mechanism, (runner, _) in cls.MECHANISMS.items():
             if runner == PROCESSES:
-                names += [f"{mechanism}-{method}" for method in START_METHODS]
+                found += [ModelDescription(f"{mechanism}-{method}", runner, method, runs_tasks=False)
+                          for method in START_METHODS]
             else:
-                names.append(mechanism)
-        return tuple(names)
+                found.append(ModelDescription(mechanism, runner, runs_tasks=False))
+        return tuple(found)
+
+    @classmethod
+    def model_names(cls) -> Tuple[str, ...]:
+        return tuple(description.name for description in cls.descriptions())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -500,8 +506,7 @@ class TransferScenario(MechanismScenario):
         """Every model name -> where its two sides live (:data:`WITHIN_PROCESS` or
         :data:`BETWEEN_PROCESSES`), from who runs the mechanism."""
         return {
-            name: BETWEEN_PROCESSES if cls.MECHANISMS[name.partition("-")[0]][0] == PROCESSES else WITHIN_PROCESS
-            for name in cls.model_names()
+            d.name: BETWEEN_PROCESSES if d.workers == PROCESSES else WITHIN_PROCESS for d in cls.descriptions()
         }
 
     def __init__(self, *args, **kwargs):

@@ -28,6 +28,7 @@ from ..cell import (
     usable_cpus,
 )
 from ..kernel import MODEL_NAMES, TRANSFER_SCOPES, WORKLOADS, hash_files, parse_size
+from ..stats import Margins
 from ..vocabulary import AA_SUFFIX, base_model
 
 INTERPRETER_CHECK_SECONDS = 30
@@ -102,6 +103,15 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"{key}: {error.instance!r} is not a worker count; use {WORKER_FORMS}"
     if error.validator == "oneOf" and "payloads" in key:
         return f"{key}: {error.instance!r} is not a size; use a number of bytes >= 0 or a number with a unit (B, KiB, MiB, GiB, kB, MB, GB), e.g. 64KiB"
+    if error.validator == "oneOf" and error.context:
+        # A number or a mapping (the margin): say what is wrong within the form the value has,
+        # not that it is not of the other form.
+        branches: Dict[Any, List[jsonschema.ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        for subs in branches.values():
+            if not any(sub.validator == "type" and not sub.relative_path for sub in subs):
+                return "; ".join(sorted({_describe(sub) for sub in subs}))
     if "propertyNames" in error.absolute_schema_path:
         return f"{key}: name {error.instance!r} must match {error.validator_value} (allowed: a-z, 0-9 and _)"
     return f"{key}: {error.message}"
@@ -409,9 +419,14 @@ def load_sweep(config: Dict[str, Any], cores: Optional[int] = None) -> Sweep:
     interpreters, interpreter_problems = _interpreters(config)
     workloads, workload_problems = _workloads(config, cores)
     problems += interpreter_problems + workload_problems
+    margin = Margins.from_config(config["margin"])
+    problems += [f"margin.workloads.{name}: no such workload; allowed: {', '.join(sorted(workloads))}"
+                 for name in margin.workloads if name not in workloads]  # fmt: skip
     if problems:
         raise ConfigError(problems)
     settings = {k: v for k, v in config.items() if k not in ("machine", "interpreters", "workloads")}
+    # One form downstream: a margin per metric and the per-workload overrides.
+    settings["margin"] = margin.to_config()
     return Sweep(
         machine=config["machine"] or machine_slug(),
         interpreters=interpreters,
@@ -429,3 +444,9 @@ def load_sweep_file(path: str) -> Sweep:
         return load_sweep(config)
     except ConfigError as error:
         raise ConfigError(error.problems, source=path) from None
+
+
+def load_aa_spread(path: str) -> Dict[str, float]:
+    """The A/A round spread per workload kind that a config file records (``aa_spread``)."""
+    with open(path) as handle:
+        return dict((yaml.safe_load(handle) or {}).get("aa_spread") or {})

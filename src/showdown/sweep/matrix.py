@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .. import kernel
 from ..cell import CellRequest
-from ..vocabulary import base_model
+from ..vocabulary import PROCESSES, base_model, describe
 from .config import ConfigError, Sweep
 
 # One layout for every path, used by the rules and the code alike.
@@ -47,7 +47,7 @@ class Cell:
 
     @property
     def base_model(self) -> str:
-        """The model that really runs: an A/A twin ``threads.aa`` runs ``threads``."""
+        """The model that really runs: an A/A copy ``threads.aa`` runs ``threads``."""
         return base_model(self.model)
 
     def wildcards(self, **extra) -> Dict[str, object]:
@@ -75,7 +75,7 @@ def not_applicable_reason(sweep: Sweep, cell: Cell, kind: str) -> Optional[str]:
     if reason:
         return reason
     cap = sweep["process_workers_cap"]
-    if base_model(model).rsplit("-", 1)[-1] in kernel.START_METHODS and workers > cap:
+    if describe(model).workers == PROCESSES and workers > cap:
         return f"{workers} processes exceed process_workers_cap ({cap})"
     return None
 
