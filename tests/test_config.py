@@ -249,14 +249,22 @@ def test_showdown_cores_plans_another_machine_and_a_bad_value_is_named(monkeypat
         load_sweep(config)
 
 
-def test_a_measuring_job_refuses_an_override_that_is_not_this_machine(monkeypatch):
-    from showdown.cell.job import check_cores, usable_cpus
+def test_an_override_that_is_not_this_machine_is_named_as_such(monkeypatch):
+    from showdown.sweep.config import another_machines_cores
 
-    monkeypatch.setenv("SHOWDOWN_CORES", str(usable_cpus()))
-    check_cores()  # this machine's own count: a real run may go on
-    monkeypatch.setenv("SHOWDOWN_CORES", str(usable_cpus() + 1))
-    with pytest.raises(RuntimeError, match="plans another machine's sweep"):
-        check_cores()
+    monkeypatch.delenv("SHOWDOWN_CORES", raising=False)
+    assert another_machines_cores(2, 2) is None
+    monkeypatch.setenv("SHOWDOWN_CORES", "64")
+    assert another_machines_cores(64, 64) is None  # this machine's own count: a real run may go on
+    assert "SHOWDOWN_CORES=64 but this machine has 2 usable CPUs" in another_machines_cores(64, 2)
+
+
+def test_a_real_run_that_would_measure_under_another_machines_cores_is_refused_before_any_job(tmp_path):
+    done = subprocess.run([SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--cores", "1", "--configfile",
+                           str(REPO / "config" / "test.yaml")], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "SHOWDOWN_CORES": "999"})  # fmt: skip
+    assert done.returncode != 0 and "SHOWDOWN_CORES=999 but this machine has" in done.stdout + done.stderr
+    assert not (tmp_path / "results").exists()
 
 
 def test_calibration_gives_each_worker_a_quarter_of_the_serial_target():
@@ -293,7 +301,7 @@ def test_default_config_header_gives_the_cell_jobs_of_2_16_and_64_cores():
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     for cores, (_, cells) in header.items():
         sweep = load_sweep(config, cores=cores)
-        assert len(Schedule(sweep).cells) * sweep["rounds"]["max"] == cells, cores
+        assert len(Schedule(sweep).cells) * sweep["rounds"]["base"] == cells, cores  # a dry run plans the base
 
 
 def test_readme_cluster_commands_run_as_written_and_plan_the_header_sweep(tmp_path):

@@ -12,6 +12,7 @@ from snakemake.utils import update_config
 
 from showdown.cell import kernel_hash
 from showdown.sweep import ConfigError, load_aa_spread, load_sweep, matrix, sweep_cores
+from showdown.sweep.config import another_machines_cores, usable_cpus
 from showdown.figures import FIGURES
 from showdown.kernel import LABEL_PATTERN, parse_size, size_label
 
@@ -34,7 +35,9 @@ if not workflow.overwrite_configfiles and "workloads" not in config:
     update_config(config, _given)
 
 try:
-    SWEEP = load_sweep(config, sweep_cores(measuring_threads()))
+    # The CPUs a measuring job gets here; `cores` resolves to them unless SHOWDOWN_CORES says.
+    MACHINE_CORES = measuring_threads() or usable_cpus()
+    SWEEP = load_sweep(config, sweep_cores(MACHINE_CORES))
     SCHEDULE = matrix.Schedule(SWEEP)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
@@ -271,6 +274,21 @@ def all_round_files(wildcards):
             for path in SCHEDULE.round_paths(group, round)
         ]
     return files
+
+
+MEASURING_RULES = {"probe_interpreter", "check_workload", "calibrate_work", "run_cell"}
+
+
+def refuse_to_measure_for_another_machine():
+    """Stop a real run before its first job when SHOWDOWN_CORES is not this machine's count
+    and a measuring job is planned: its worker counts are another machine's. A run that
+    only analyses that machine's cells (brought home) needs the override and goes on."""
+    why = another_machines_cores(SWEEP.cores, MACHINE_CORES)
+    planned = MEASURING_RULES & {job.rule.name for job in workflow.dag.needrun_jobs()}
+    if why and planned:
+        raise WorkflowError(
+            f"{why}; this run would measure ({', '.join(sorted(planned))})"
+        )
 
 
 def cell_set():

@@ -41,3 +41,8 @@ checkpoint plan_round:
         extra_seconds=SWEEP["rounds"]["extra_seconds"],
     script:
         "../scripts/plan_round.py"
+
+
+# Only real runs call it (not -n), before the first job.
+onstart:
+    refuse_to_measure_for_another_machine()

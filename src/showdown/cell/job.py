@@ -221,37 +221,11 @@ def run_cell(job: CellJob, output: str, fallback_meta: Dict[str, Any]) -> List[D
     return rows
 
 
-# Plans another machine's sweep: the CPU count the config's `cores` resolves to.
-CORES_VARIABLE = "SHOWDOWN_CORES"
-
-
-def usable_cpus() -> int:
-    """The logical CPUs this process may run on: its affinity (a SLURM allocation, taskset),
-    not the machine's count. The kernel records the same per row (``affinity_cpus``); it is
-    read here, not imported: the cell job does not import the kernel, it stages it."""
-    getter = getattr(os, "sched_getaffinity", None)
-    return len(getter(0)) if getter else (os.cpu_count() or 1)
-
-
-def check_cores() -> None:
-    """Refuse to measure under SHOWDOWN_CORES=N unless this machine has N usable CPUs: the
-    override plans another machine's sweep, and its worker counts are not this machine's.
-    Here, in every measuring job, because a run that only analyses cells brought from that
-    machine needs the same override and measures nothing."""
-    given = os.environ.get(CORES_VARIABLE, "").strip()
-    if given and not (given.isdigit() and int(given) == usable_cpus()):
-        raise RuntimeError(
-            f"{CORES_VARIABLE}={given} but this machine has {usable_cpus()} usable CPUs: it plans another "
-            f"machine's sweep (snakemake -n); unset it to measure here"
-        )
-
-
 def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
     """One (cell, round) from the request the sweep built: its inputs read, then measured.
 
     The git state recorded is that of the checkout holding this package: the code that ran.
     """
-    check_cores()
     with open(request.probe) as handle:
         fallback_meta = json.load(handle).get("meta", {})
     tasks = request.tasks
@@ -324,7 +298,6 @@ def _environment(interpreter: Interpreter, failure: Optional[str]) -> Optional[D
 
 
 def probe_interpreter(interpreter: Dict[str, Any], output: str) -> Dict[str, Any]:
-    check_cores()
     resolved, failure = resolve(Interpreter.from_params(interpreter))
     answer = _kernel_answer(resolved, "probe", {})
     answer["environment"] = _environment(resolved, failure)
@@ -351,7 +324,6 @@ def check_workload(interpreter: Dict[str, Any], label: str, spec: Dict[str, Any]
 
 
 def calibrate_work(interpreter: Dict[str, Any], spec: Dict[str, Any], output: str) -> Dict[str, Any]:
-    check_cores()
     resolved = resolve(Interpreter.from_params(interpreter))[0]
     try:
         answer = _kernel_answer(resolved, "calibrate", spec)

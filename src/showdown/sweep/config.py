@@ -19,14 +19,7 @@ import jsonschema
 import yaml
 
 from .. import SCHEMA_VERSION
-from ..cell import (
-    CORES_VARIABLE,
-    Interpreter,
-    built_interpreter,
-    check_interpreter,
-    default_interpreter_name,
-    usable_cpus,
-)
+from ..cell import Interpreter, built_interpreter, check_interpreter, default_interpreter_name
 from ..kernel import MODEL_NAMES, TRANSFER_SCOPES, WORKLOADS, hash_files, parse_size
 from ..stats import Margins
 from ..vocabulary import AA_SUFFIX, base_model
@@ -39,6 +32,8 @@ WORK_KEYS = (
 )  # fmt: skip
 # Keys of a callable workload: the user's code and where it is imported from.
 CODE_KEYS = ("function", "path", "input", "check")
+# Plans another machine's sweep: the CPU count the config's `cores` resolves to.
+CORES_VARIABLE = "SHOWDOWN_CORES"
 # A worker count relative to the machine: cores, N*cores, cores*N, cores/N.
 RELATIVE_WORKERS = re.compile(r"^\s*(?:([1-9]\d*)\s*\*\s*)?cores\s*(?:([*/])\s*([1-9]\d*))?\s*$")
 WORKER_FORMS = "an integer >= 1, `cores` (the usable CPUs), or a multiple or fraction of it: 2*cores, cores*2, cores/2"
@@ -184,6 +179,13 @@ def machine_slug(hostname: Optional[str] = None) -> str:
     return slug or "machine"
 
 
+def usable_cpus() -> int:
+    """The logical CPUs this process may run on: its affinity (a SLURM allocation, taskset),
+    not the machine's count (the kernel records the same per row, as ``affinity_cpus``)."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return len(getter(0)) if getter else (os.cpu_count() or 1)
+
+
 def slurm_node_cpus(partition: Optional[str] = None) -> int:
     """CPUs of a node of ``partition`` (default: SHOWDOWN_SLURM_PARTITION, else the cluster's
     default partition, marked "*" by sinfo), as `sinfo` lists them. Mixed node sizes give
@@ -213,6 +215,16 @@ def sweep_cores(default: Optional[int] = None) -> int:
         raise ConfigError([f"{CORES_VARIABLE}: {text!r} is not a CPU count; allowed: an integer >= 1, "
                            f"or unset (the usable CPUs, here {usable_cpus()})"])  # fmt: skip
     return int(text)
+
+
+def another_machines_cores(sweep_cores: int, machine_cores: int) -> Optional[str]:
+    """Why a run may not measure here, or None: SHOWDOWN_CORES plans another machine's sweep
+    when it is not this machine's count (``machine_cores``: the usable CPUs, or a cluster
+    node's), and its worker counts are not this machine's."""
+    if os.environ.get(CORES_VARIABLE, "").strip() and sweep_cores != machine_cores:
+        return (f"{CORES_VARIABLE}={sweep_cores} but this machine has {machine_cores} usable CPUs: it plans "
+                f"another machine's sweep (snakemake -n), or analyses its cells; unset it to measure here")  # fmt: skip
+    return None
 
 
 def resolve_workers(value, cores: int) -> int:
