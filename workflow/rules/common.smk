@@ -11,8 +11,15 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config
 
 from showdown.cell import kernel_hash
-from showdown.sweep import ConfigError, load_aa_spread, load_sweep, matrix, sweep_cores
-from showdown.sweep.config import another_machines_cores, usable_cpus
+from showdown.sweep import (
+    ConfigError,
+    another_machines_cores,
+    load_aa_spread,
+    load_sweep,
+    matrix,
+    sweep_cores,
+    usable_cpus,
+)
 from showdown.figures import FIGURES
 from showdown.kernel import LABEL_PATTERN, parse_size, size_label
 
