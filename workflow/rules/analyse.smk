@@ -34,6 +34,7 @@ rule aggregate_cells:
     params:
         slow_phase_factor=SWEEP["slow_phase_factor"],
         precision=SWEEP["precision"],
+        cells=cell_set(),
     script:
         "../scripts/aggregate_cells.py"
 

@@ -29,7 +29,7 @@ checkpoint plan_round:
     output:
         matrix.ROUND_PLAN,
     log:
-        "results/logs/rounds/after_r{round}.log",
+        "results/logs/rounds/{machine}/after_r{round}.log",
     localrule: True
     conda:
         "../../environment.yml"
@@ -41,3 +41,8 @@ checkpoint plan_round:
         extra_seconds=SWEEP["rounds"]["extra_seconds"],
     script:
         "../scripts/plan_round.py"
+
+
+# Only real runs call it (not -n), before the first job.
+onstart:
+    refuse_to_measure_for_another_machine()
