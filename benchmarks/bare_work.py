@@ -13,9 +13,7 @@ benchmarks/harness_noise.py runs it interleaved with the cells.
     python benchmarks/bare_work.py KIND MODEL --workers 2 --tasks 340 --payload-bytes 65536 --unit 16
 """
 
-import argparse
 import hashlib
-import json
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -140,6 +138,11 @@ def startup_round(model, workers, args, batches):
 
 
 def main():
+    # Imported here, not at the top: a spawn worker re-imports this script, and should import
+    # no more than a user's lean script would.
+    import argparse
+    import json
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=sorted(TASKS))
     parser.add_argument("model", help="serial, threads or processes-<fork|forkserver|spawn>")
