@@ -12,6 +12,7 @@ from .netio import NET_MODELS, NetScenario, io_net_coroutine, io_net_task
 from .registry import describe, load_models, register
 from .scenarios import PoolScenario, StartupScenario
 from .usercode import CallableScenario, CallableWorkload, callable_coroutine, callable_task
+from .worker import startup_task
 from .workloads import (
     Workload,
     cpu_gil_released_task,
@@ -21,7 +22,6 @@ from .workloads import (
     io_sleep_task,
     shared_objects_task,
     shared_objects_unit,
-    startup_task,
 )
 
 WORKLOADS: Dict[str, Workload] = {

@@ -33,9 +33,10 @@ import zlib
 from contextlib import ExitStack
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
 
-from .models import BARRIER_TIMEOUT_SECONDS, START_METHODS, NotApplicable, gather_or_cancel
+from .models import START_METHODS, NotApplicable, gather_or_cancel
 from .registry import COROUTINES, PROCESSES, THREADS, ModelDescription
 from .scenarios import Scenario
+from .worker import BARRIER_TIMEOUT_SECONDS
 from .workloads import BatchFailed, CheckFailed, _rotate, make_payload
 
 # Every blocking wait of a batch gives up after this long, so that a deadlock surfaces as an
