@@ -1,6 +1,6 @@
 """Do the verdicts decide? Two finished default sweeps, every figure of "Verdicts that decide".
 
-    python benchmarks/resolving_power.py RUN1 RUN2 [--bare BARE.json]
+    python benchmarks/resolving_power.py RUN1 RUN2 [--bare NOISE.tsv]
 
 RUN1 and RUN2 are folders holding a finished sweep's ``results/`` (the default config, run back to
 back). Prints, per run: the share of model-level comparisons decided (a win, or equivalent within
@@ -9,14 +9,13 @@ the measuring time (first job's start to last job's end, from the round files; t
 minutes, the median of the two); then the claims: every verdict equal between the runs
 ("undecided" in both is not a decided claim), and the three named claims supported in both; then
 cpu_gil_released and cpu_pure at workers = cores: the cell's speedup over serial and round spread,
-beside the bare script's where ``--bare`` gives the JSON that ``benchmarks/harness_noise.py`` wrote
+beside the bare script's where ``--bare`` gives the table ``benchmarks/harness_noise.py --tsv`` wrote
 (targets: speedup within 10%, spread within 1.5x), and start-up's time per start.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +49,7 @@ def cores_cells(run: Path) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs=2, type=Path)
-    parser.add_argument("--bare", type=Path, help="benchmarks/harness_noise.py's JSON output")
+    parser.add_argument("--bare", type=Path, help="benchmarks/harness_noise.py's --tsv table")
     args = parser.parse_args()
     seconds = []
     for run in args.runs:
@@ -76,7 +75,12 @@ def main() -> None:
         verdicts = [ledger.xs(claim, level="claim")["verdict"].tolist() for ledger in ledgers]
         print(f"    {claim}: {verdicts[0]} / {verdicts[1]} (target: supported in both)")
 
-    bare = json.loads(args.bare.read_text()) if args.bare else {}
+    bare = {}
+    if args.bare:
+        noise = pd.read_csv(args.bare, sep="\t")
+        for row in noise[noise["source"] == "bare"].itertuples():
+            bare.setdefault(row.workload, {})[row.model] = {
+                "speedup": row.speedup, "round_spread": row.spread, "seconds": row.level}  # fmt: skip
     for run in args.runs:
         print(f"{run}: cells at workers = cores (speedup over serial [95% CI], round spread)")
         for row in cores_cells(run).itertuples():
