@@ -23,8 +23,8 @@ COLUMNS = [
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
     "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
     "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds", "shared_cpu",
-    "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled", "free_threaded_build",
-    "gil_reenabled",
+    "probe_drift", "load_average", "logical_cpus", "usable_cpus", "host", "python_version", "gil_enabled",
+    "free_threaded_build", "gil_reenabled",
 ]  # fmt: skip
 KEY = {
     "machine": "node", "interpreter": "py312", "config_hash": "cfg", "workload": "cpu",
@@ -302,6 +302,17 @@ def test_a_speedup_above_its_limit_is_flagged():
     cells = by_model(cell_summary(table(*serial, *threads), **OPTIONS))
     assert bool(cells.loc[("cpu", "threads", 2), "above_limit"]) is True
     assert bool(cells.loc[("cpu", "serial", 1), "above_limit"]) is False
+
+
+def test_the_ideal_is_taken_on_the_cpus_the_cell_could_use():
+    rng = np.random.default_rng(7)
+    # 16 logical CPUs, 4 in the job's affinity (taskset, a SLURM allocation): the ideal at 8 workers is 4.
+    samples = table(*model_rounds("serial", 1, 2.0, rng), *model_rounds("processes-fork", 8, 0.5, rng))
+    cells = by_model(cell_summary(samples.assign(logical_cpus=16, affinity_cpus=4), **OPTIONS))
+    assert cells.loc[("cpu", "processes-fork", 8), ["usable_cpus", "ideal_speedup"]].tolist() == [4, 4]
+    # Rows that recorded no affinity: the logical CPUs.
+    cells = by_model(cell_summary(samples.assign(logical_cpus=16), **OPTIONS))
+    assert cells.loc[("cpu", "processes-fork", 8), ["usable_cpus", "ideal_speedup"]].tolist() == [16, 8]
 
 
 def test_noisy_cells_say_why():

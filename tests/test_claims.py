@@ -82,7 +82,9 @@ def test_lower_supported_when_a_is_clearly_lower_refuted_otherwise():
     assert row["verdict"] == "supported"
     d = np.log(0.5 * np.array(STEADY))  # the per-round log ratios: drift cancels
     assert row["ratio"] == pytest.approx(math.exp(d.mean()))
-    interval = scipy_stats.ttest_1samp(d, 0.0).confidence_interval(1 - ALPHA)
+    # The interval printed is the one the one-sided test at alpha read: each tail alpha (one claim).
+    assert row["ci_level"] == pytest.approx(1 - 2 * ALPHA)
+    interval = scipy_stats.ttest_1samp(d, 0.0).confidence_interval(1 - 2 * ALPHA)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((math.exp(interval.low), math.exp(interval.high)))
     t = (d.mean() + DELTA) / (d.std(ddof=1) / math.sqrt(5))
     assert row["p_value"] == pytest.approx(scipy_stats.t.cdf(t, 4))  # one-sided, against the margin
@@ -92,7 +94,7 @@ def test_lower_supported_when_a_is_clearly_lower_refuted_otherwise():
     assert verdict(lower, pair(1.0, 1.0)) == "refuted"  # no difference is not "lower"
     assert verdict(lower, pair(0.98, 1.0)) == "refuted"  # lower, but inside the margin
     inside, _ = judge_all([lower], pair(0.98, 1.0))
-    assert inside.iloc[0]["reading"].endswith("refuted (lower, but by less than the 5% margin)")
+    assert inside.iloc[0]["reading"].endswith("refuted (lower, but by less than the ±5% margin)")
 
 
 def test_lower_with_a_noisy_effect_is_undecided():
@@ -193,7 +195,7 @@ def test_pooled_effect_is_the_per_round_mean_over_points():
     row = table.iloc[0]
     assert row["verdict"] == "supported" and row["points"] == 2  # pooled over both points
     per_round = (np.log(0.5 * np.array(STEADY)) + np.log(0.9 * np.array(SHAKY))) / 2
-    interval = scipy_stats.ttest_1samp(per_round, 0.0).confidence_interval(1 - ALPHA)
+    interval = scipy_stats.ttest_1samp(per_round, 0.0).confidence_interval(row["ci_level"])
     assert row["ratio"] == pytest.approx(math.exp(per_round.mean()))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((math.exp(interval.low), math.exp(interval.high)))
     assert row["rounds"] == 5
@@ -207,8 +209,10 @@ def test_depends_only_when_two_points_are_beyond_the_margin_in_opposite_directio
     table, points = judge_all([claim("lower")], data)
     row = table.iloc[0]
     assert row["verdict"] == "depends"
-    assert "a vs b on cpu_pure at 2 workers" in row["detail"] and "supported" in row["detail"]
-    assert "a vs b on cpu_pure at 8 workers" in row["detail"] and "refuted" in row["detail"]
+    # Each point's interval against the margin, said of the interval (not as a verdict of its own).
+    assert "a vs b on cpu_pure at 2 workers, 64B: 0.500 [" in row["detail"]
+    assert "a vs b on cpu_pure at 8 workers, 64B: 2.000 [" in row["detail"]
+    assert row["detail"].count("beyond the margin") == 2
     # The reading names the boundary, not only a pooled factor that straddles it.
     assert row["reading"].endswith("depends (holds at cpu_pure at 2 workers, 64B; not at cpu_pure at 8 workers, 64B)")
     # One point beyond the margin, the other inside it: the pooled test decides.
@@ -284,12 +288,29 @@ def test_one_row_per_machine_and_the_reading_states_factor_interval_and_verdict(
     row = table.loc["m"]
     factor, low, high = 1 / row["ratio"], 1 / row["ci_high"], 1 / row["ci_low"]
     assert factor == pytest.approx(2.0, rel=0.01)
+    # Two rows in the ledger: Holm gives the smaller p the threshold alpha / 2, so a 95% interval.
+    assert row["ci_level"] == pytest.approx(0.95)
     assert row["reading"] == (
-        f"a {factor:.2f}x faster than b on cpu_pure [{low:.2f}, {high:.2f}] (2 workers, 1 points, 5 rounds): supported"
+        f"a {factor:.2f}x faster than b on cpu_pure [{low:.2f}, {high:.2f}] "
+        f"(95% interval, margin ±5%; 2 workers, 1 points, 5 rounds): supported"
     )
     row = table.loc["n"]
     assert row["reading"].startswith(f"a {row['ratio']:.2f}x slower than b on cpu_pure [{row['ci_low']:.2f}, ")
     assert row["reading"].endswith(": refuted")
+
+
+def test_a_reading_pooled_over_points_of_different_size_keeps_each_point():
+    data = frame(
+        cell("startup", "a", 2, 0.1), cell("startup", "fork", 2, 1.1, wobble=(1.0,) * 5),
+        cell("startup", "spawn", 2, 16.7, wobble=(1.0,) * 5),
+    )  # fmt: skip
+    table, _ = judge_all([claim("lower", b=("fork", "spawn"), kind="startup")], data)
+    reading = table.iloc[0]["reading"]
+    # The range and each point, named by what varies (here the model B), slowest last.
+    assert "; points 11.00-167.00x: fork 11.00x, spawn 167.00x (" in reading, reading
+    # One point: no list.
+    single, _ = judge_all([claim("lower")], pair(1.0, 2.0))
+    assert "points " not in single.iloc[0]["reading"].split("(")[0]
 
 
 # --- Loading claims -------------------------------------------------------------------

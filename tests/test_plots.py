@@ -324,6 +324,12 @@ def test_speedup_cores_are_the_cpus_of_the_machine_that_ran_the_cells():
     assert list(ideal.get_ydata()) == [1, 2, 3, 3]
 
 
+def test_speedup_legend_gives_the_usable_cpus_not_the_machines():
+    figure = draw_speedup(with_ideal(cells_table().assign(logical_cpus=64, usable_cpus=3)))
+    (ideal,) = lines_labelled(figure, "ideal (3 cores)")
+    assert list(ideal.get_ydata()) == [1, 2, 3, 3]
+
+
 def test_speedup_draws_the_latency_bound_of_io_net_and_no_ideal_for_io_disk():
     cells = with_ideal(io_table())
     ideals = drawn_ideals(draw_speedup(cells))

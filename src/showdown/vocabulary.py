@@ -33,7 +33,7 @@ SERIAL = "serial"
 
 # The outcome of a comparison group, and of a claim's test: one vocabulary for both.
 WIN = "win"  # the fastest beat every other model by more than the margin
-EQUIVALENT = "equivalent"  # every pair of unbeaten models within the margin (TOST)
+EQUIVALENT = "equivalent"  # every unbeaten pair's interval wholly inside the declared margin
 UNDECIDED = "undecided"  # neither: the evidence does not say
 NO_CONTEST = "n/a"  # one model only
 ALL_FAILED = "all cells failed"

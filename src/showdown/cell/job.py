@@ -124,6 +124,8 @@ class CellJob:
     environment_failure: Optional[str] = None
     # A callable workload's check (check_workload): code hash, and why process models cannot run it.
     workload_check: Optional[Dict[str, Any]] = None
+    # Why the group's calibration refused the user's function: every cell fails with it, unrun.
+    refusal: Optional[str] = None
 
     def spec(self) -> Dict[str, Any]:
         return {
@@ -203,17 +205,19 @@ def cell_rows(job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]],
     return rows
 
 
-def _not_run(reason: str) -> Tuple[Outcome, Dict[str, Any]]:
-    """The outcome and answer of a cell the workload check ruled out: no kernel started."""
+def _not_run(reason: str, status: str = "not_applicable") -> Tuple[Outcome, Dict[str, Any]]:
+    """The outcome and answer of a cell its preparation ruled out: no kernel started."""
     outcome = Outcome(0, "", "", False, 0.0, None, None, None, 0)
-    return outcome, {"status": "not_applicable", "message": reason}
+    return outcome, {"status": status, "message": reason}
 
 
 def run_cell(job: CellJob, output: str, fallback_meta: Dict[str, Any]) -> List[Dict[str, Any]]:
     """Measure one (cell, round) and write its round file atomically; return its rows."""
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
     unpicklable = (job.workload_check or {}).get("unpicklable")
-    if unpicklable and describe(job.base_model).pickles:
+    if job.refusal:
+        outcome, answer = _not_run(job.refusal, status="failed")
+    elif unpicklable and describe(job.base_model).pickles:
         outcome, answer = _not_run(f"{job.base_model} pickles each task, and {unpicklable}")
     else:
         outcome, answer = run_kernel(job.interpreter, "run", job.spec(), job.timeout_seconds)
@@ -231,10 +235,13 @@ def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
     """
     with open(request.probe) as handle:
         fallback_meta = json.load(handle).get("meta", {})
-    tasks = request.tasks
+    tasks, refusal = request.tasks, None
     if request.calibration:
         with open(request.calibration) as handle:
-            tasks = json.load(handle)["tasks"]
+            calibration = json.load(handle)
+        tasks = calibration["tasks"]
+        if calibration.get("status") == "refused":
+            refusal = calibration["message"]
     workload_check = None
     if request.workload_check:
         with open(request.workload_check) as handle:
@@ -266,6 +273,7 @@ def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
         },
         environment_failure=environment_failure,
         workload_check=workload_check,
+        refusal=refusal,
     )
     return run_cell(cell_job, output, fallback_meta)
 
@@ -322,6 +330,8 @@ def check_workload(interpreter: Dict[str, Any], label: str, spec: Dict[str, Any]
     if answer["status"] == "refused":
         problems = [f"workloads.{label}.{key}: {found}" for key, found in answer["problems"]]
         raise ValueError(f"workload {label!r} under {resolved.name}:\n" + "\n".join(problems))
+    for key in answer.get("awaited", []):
+        print(f"workloads.{label}.{key}: {spec['params'][key]} is async def: awaited", file=sys.stderr)
     answer["spec"] = spec
     write_json_atomic(answer, output)
     return answer
@@ -330,7 +340,10 @@ def check_workload(interpreter: Dict[str, Any], label: str, spec: Dict[str, Any]
 def calibrate_work(interpreter: Dict[str, Any], spec: Dict[str, Any], output: str) -> Dict[str, Any]:
     resolved = resolve(Interpreter.from_params(interpreter))[0]
     try:
-        answer = _kernel_answer(resolved, "calibrate", spec)
+        answer = _kernel_answer(resolved, "calibrate", spec, accept=("ok", "refused"))
+        if answer["status"] == "refused":
+            print(answer["message"], file=sys.stderr)
+            answer["tasks"] = max(spec.get("workers") or [1])  # never run: each cell fails with the reason
     except RuntimeError as error:
         if spec["kind"] != "callable":
             raise

@@ -13,7 +13,8 @@ from .netio import NET_MODELS, NetScenario, io_net_coroutine, io_net_task
 from .registry import describe, load_models, register
 from .scenarios import PoolScenario, StartupScenario
 from .switch import SwitchScenario
-from .usercode import CallableScenario, CallableWorkload, callable_task
+from .usercode import CallableScenario, CallableWorkload, callable_coroutine, callable_task
+from .worker import startup_task
 from .workloads import (
     Workload,
     cpu_gil_released_task,
@@ -23,7 +24,6 @@ from .workloads import (
     io_sleep_task,
     shared_objects_task,
     shared_objects_unit,
-    startup_task,
 )
 
 WORKLOADS: Dict[str, Workload] = {
@@ -149,7 +149,7 @@ WORKLOADS: Dict[str, Workload] = {
         CallableWorkload(
             kind="callable",
             task=callable_task,
-            coroutine=None,
+            coroutine=callable_coroutine,
             make_unit=None,  # CallableWorkload builds its own arguments
             calibrated=True,
             description="the user's function (config: function, path, input, check)",

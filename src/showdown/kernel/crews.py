@@ -13,7 +13,8 @@ import threading
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from .models import BARRIER_TIMEOUT_SECONDS, NotApplicable, gather_or_cancel
+from .models import NotApplicable, gather_or_cancel
+from .worker import BARRIER_TIMEOUT_SECONDS
 from .workloads import BatchFailed
 
 # Every blocking wait of a batch gives up after this long, so that a deadlock surfaces as an

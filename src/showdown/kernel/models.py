@@ -18,7 +18,6 @@ from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Type
 
 from .base import (
-    BARRIER_TIMEOUT_SECONDS,
     LIVENESS_POLL_SECONDS,
     START_METHODS,
     STOP_TIMEOUT_SECONDS,
@@ -26,36 +25,7 @@ from .base import (
     NotApplicable,
 )
 from .registry import CALLER, COROUTINES, INTERPRETERS, PROCESSES, THREADS, ModelDescription, register
-from .workloads import startup_task
-
-# The barrier each worker meets on start-up; set by the pool initializer in every worker.
-_barrier: Any = None
-
-
-def _set_barrier(barrier) -> None:
-    global _barrier
-    _barrier = barrier
-
-
-def barrier_task(arg) -> bytes:
-    """Wait until every worker of the pool holds one of these tasks, then do the no-op."""
-    _barrier.wait(BARRIER_TIMEOUT_SECONDS)
-    return startup_task(arg)
-
-
-def _queue_worker(jobs, results, barrier) -> None:
-    """The life of a raw worker, thread or process: run (index, task, arg) jobs until None.
-
-    Module level and handed the task with each job (pickled by reference), because a
-    process worker is started before anyone knows the workload. A task's exception goes
-    back to the parent, which raises it as an executor would.
-    """
-    _set_barrier(barrier)
-    for index, task, arg in iter(jobs.get, None):
-        try:
-            results.put((index, task(arg), None))
-        except Exception as error:
-            results.put((index, None, error))
+from .worker import _queue_worker, _set_barrier, barrier_task, startup_task
 
 
 async def _gather_bounded(limit: int, run_one, args) -> List[Any]:

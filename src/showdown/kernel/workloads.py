@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .worker import _rotate
+
 
 class CheckFailed(AssertionError):
     """A batch returned results that cannot be right: the cell is recorded as failed."""
@@ -26,14 +28,6 @@ class BatchFailed(Exception):
 # ---------------------------------------------------------------------------------------
 # Task functions (picklable by reference)
 # ---------------------------------------------------------------------------------------
-
-
-def _rotate(payload: bytes, by: int) -> bytes:
-    """A payload-sized result that depends on ``by``: a rotation runs at C speed."""
-    if not payload:
-        return payload
-    k = by % len(payload)
-    return payload[k:] + payload[:k]
 
 
 def _own_constants() -> Tuple[int, int, int]:
@@ -137,12 +131,6 @@ def io_sleep_task(arg) -> bytes:
 async def io_sleep_coroutine(arg) -> bytes:
     index, payload, latency_seconds = arg
     await asyncio.sleep(latency_seconds)
-    return _rotate(payload, index)
-
-
-def startup_task(arg) -> bytes:
-    """The no-op each worker runs once, to prove it is running."""
-    index, payload, _ = arg
     return _rotate(payload, index)
 
 

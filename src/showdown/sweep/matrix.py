@@ -23,7 +23,8 @@ CALIBRATION = "results/calibration/{machine}/{interpreter}/{workload}/p{payload}
 PROBE = "results/probe/{machine}/{interpreter}.json"
 # A callable workload's code, checked once per interpreter before any of its cells.
 WORKLOAD_CHECK = "results/workloads/{machine}/{interpreter}/{workload}.json"
-ROUND_PLAN = "results/rounds/after_r{round}.json"
+# Under the label: a plan judges one machine's cells, and another machine's run must not read it.
+ROUND_PLAN = "results/rounds/{machine}/after_r{round}.json"
 
 # Which (workload kind, model) pairs run is the kernel catalogue's applicability table.
 # Interpreter-dependent reasons (a start method, a package) are found at run time by the
