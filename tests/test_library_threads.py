@@ -166,6 +166,13 @@ def test_the_best_with_limited_threads_is_set_against_the_default_with_the_reaso
     assert "1 library thread per worker: 1.81x" in answer
 
 
+def test_no_reason_is_given_where_the_limit_did_not_help():
+    unhurt = ISSUE.copy()
+    unhurt.loc[(unhurt["workload"] == "mm") & (unhurt["model"] == "processes-fork"), "median_seconds"] = 0.12
+    text = library_thread_comparison(unhurt).iloc[0].text
+    assert "processes-fork with 1 library thread per worker: 1.81x" in text and "Why" not in text
+
+
 def test_a_function_without_threads_of_its_own_gets_no_notes():
     plain = pd.DataFrame([table_row("mm", "serial", 1, 0.2, "default", serial_cpu=1.0),
                           table_row("mm", "threads", 2, 0.1, "default", cpu=1.9, serial_cpu=1.0)])  # fmt: skip
