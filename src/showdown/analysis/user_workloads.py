@@ -163,16 +163,14 @@ def library_thread_comparison(table: pd.DataFrame) -> pd.DataFrame:
         if serial.empty:
             continue
         baseline = float(serial["median_seconds"].iloc[0])
-        for (setting, workers), limited in mine[mine["workers"] > 1].groupby(["library_threads", "workers"]):
-            if setting == DEFAULT_LIBRARY_THREADS:
-                continue
+        limited = (mine["workers"] > 1) & (mine["library_threads"] != DEFAULT_LIBRARY_THREADS)
+        for setting, workers in mine.loc[limited, ["library_threads", "workers"]].drop_duplicates().itertuples(index=False):
             at_default = default[default["workers"].isin([1, workers])]
             at_limited = mine[(mine["library_threads"] == setting) & mine["workers"].isin([1, workers])]
             best_default, default_speedup = _best(at_default, baseline)
             best_limited, limited_speedup = _best(at_limited, baseline)
             same = at_default[at_default["model"] == best_limited["model"]]
-            words = _setting_words(setting, limited[limited["model"] == best_limited["model"]]["library_threads_set"]
-                                   .max())  # fmt: skip
+            words = _setting_words(setting, best_limited["library_threads_set"])
             text = (f"{best_limited['model']} with {words}: {limited_speedup:.2f}x serial; "
                     f"best with the library's default: {best_default['model']} {default_speedup:.2f}x")  # fmt: skip
             same_speedup = baseline / float(same["median_seconds"].iloc[0]) if len(same) else math.nan
@@ -184,7 +182,9 @@ def library_thread_comparison(table: pd.DataFrame) -> pd.DataFrame:
             if slowed and not pd.isna(pool) and not pd.isna(cores) and workers * pool > cores:
                 text += (f". Why: with the library's default each of the {workers} workers runs a pool of {pool:.0f} "
                          f"threads, {workers * pool:.0f} threads on {cores:.0f} cores: oversubscribed, they wait "
-                         "for each other (and BLAS threads spin while they wait)")  # fmt: skip
+                         "for each other")  # fmt: skip
+                if default["threadpools"].astype(str).str.contains("openblas").any():
+                    text += " (and OpenBLAS's threads spin while they wait)"
             rows.append(dict(zip(keys, key), workers=workers, library_threads=setting,
                              best_default=best_default["model"], best_default_speedup=default_speedup,
                              best_limited=best_limited["model"], best_limited_speedup=limited_speedup, text=text))  # fmt: skip
