@@ -26,8 +26,9 @@ EXAMPLE = REPO / "examples" / "numpy_blas"
 
 
 def matmul_entry(**keys):
-    entry = {"kind": "callable", "function": "blaswork:matmul", "path": str(EXAMPLE / "code"),
-             "models": ["serial", "processes-fork"], "workers": [2], "payloads": ["64KiB"]}
+    entry = {"kind": "callable", "function": "blaswork:matmul", "input": "blaswork:make_matrix",
+             "check": "blaswork:check", "path": str(EXAMPLE / "code"), "models": ["serial", "processes-fork"],
+             "workers": [2], "payloads": ["64KiB"]}  # fmt: skip
     entry.update(keys)
     return entry
 
