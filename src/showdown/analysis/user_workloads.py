@@ -125,11 +125,11 @@ COMPARISON_COLUMNS = [
 ]  # fmt: skip
 
 
-def _setting_words(setting: str, threads_set) -> str:
-    if setting == "per_worker" and not pd.isna(threads_set):
-        count = int(threads_set)
-        return f"{count} library thread{'s' if count > 1 else ''} per worker"
-    return f"{setting} library threads per worker" if setting != "per_worker" else "library threads per worker"
+def _setting_words(setting: str, threads_set, workers: int) -> str:
+    """ "1 library thread per worker"; serial, one worker, has no "per worker"."""
+    count = setting if setting != "per_worker" or pd.isna(threads_set) else str(int(threads_set))
+    words = f"{count} library thread{'' if count == '1' else 's'}"
+    return words if workers == 1 else f"{words} per worker"
 
 
 def _pool_size(cells: pd.DataFrame) -> float:
@@ -170,7 +170,7 @@ def library_thread_comparison(table: pd.DataFrame) -> pd.DataFrame:
             best_default, default_speedup = _best(at_default, baseline)
             best_limited, limited_speedup = _best(at_limited, baseline)
             same = at_default[at_default["model"] == best_limited["model"]]
-            words = _setting_words(setting, best_limited["library_threads_set"])
+            words = _setting_words(setting, best_limited["library_threads_set"], best_limited["workers"])
             text = (f"{best_limited['model']} with {words}: {limited_speedup:.2f}x serial; "
                     f"best with the library's default: {best_default['model']} {default_speedup:.2f}x")  # fmt: skip
             same_speedup = baseline / float(same["median_seconds"].iloc[0]) if len(same) else math.nan
