@@ -8,6 +8,7 @@ venv through `packages`.
 import os
 import shutil
 import sys
+import types
 
 import pandas as pd
 import pytest
@@ -19,7 +20,7 @@ from showdown.analysis.user_workloads import gil_reading, library_thread_compari
 from showdown.cell import CellRequest
 from showdown.cell.interpreters import Interpreter
 from showdown.cell.job import kernel_environment, library_thread_count
-from showdown.kernel.environment import LIBRARY_THREAD_VARIABLES, affinity_cpus
+from showdown.kernel.environment import LIBRARY_THREAD_VARIABLES, affinity_cpus, library_threadpools
 from showdown.sweep import ConfigError, Schedule, cell_request, load_sweep
 
 EXAMPLE = REPO / "examples" / "numpy_blas"
@@ -49,6 +50,15 @@ def test_the_interpreters_env_reaches_the_kernel_and_snakemakes_values_do_not(mo
     limited = kernel_environment(mine, library_threads=3)
     assert limited["OPENBLAS_NUM_THREADS"] == "1"
     assert all(limited[name] == "3" for name in set(LIBRARY_THREAD_VARIABLES) - {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"})
+
+
+def test_the_kernel_reads_the_pools_only_where_threadpoolctl_imports(monkeypatch):
+    monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # not importable
+    assert library_threadpools() is None
+    pools = [{"internal_api": "openblas", "version": "0.3.27", "num_threads": 1},
+             {"internal_api": "openmp", "version": None, "num_threads": 2}]  # fmt: skip
+    monkeypatch.setitem(sys.modules, "threadpoolctl", types.SimpleNamespace(threadpool_info=lambda: pools))
+    assert library_threadpools() == "openblas 0.3.27: 1; openmp: 2"
 
 
 @pytest.mark.parametrize(
