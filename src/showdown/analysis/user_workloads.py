@@ -174,7 +174,7 @@ def library_thread_comparison(table: pd.DataFrame) -> pd.DataFrame:
             text = (f"{best_limited['model']} with {words}: {limited_speedup:.2f}x serial; "
                     f"best with the library's default: {best_default['model']} {default_speedup:.2f}x")  # fmt: skip
             same_speedup = baseline / float(same["median_seconds"].iloc[0]) if len(same) else math.nan
-            if len(same) and same["model"].iloc[0] != best_default["model"]:
+            if len(same) and best_limited["model"] not in (best_default["model"], "serial"):
                 text += f" ({best_limited['model']} {same_speedup:.2f}x)"
             pool, cores = _pool_size(default), default["logical_cpus"].max()
             # The reason, where the limit is what made the difference for that model.
