@@ -207,6 +207,9 @@ def test_verdicts_and_report_table_show_the_user_function(user_sweep):
     if threads["gil_enabled"]:
         assert threads["gil_reading"].startswith(("held", "waits"))
     assert table.loc[table["model"] == "serial", "gil_reading"].isna().all()
+    # No threads of its own: nothing said of them, no library setting, the GIL read as before.
+    assert table["own_threads"].isna().all() and cells["own_threads"].isna().all()
+    assert (table["library_threads"] == "default").all() and table["library_threads_set"].isna().all()
 
 
 def test_an_edit_to_user_code_reruns_its_cells_and_nothing_else(user_sweep):

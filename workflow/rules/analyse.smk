@@ -111,6 +111,7 @@ rule summarize_user_workloads:
         "../../environment.yml"
     params:
         functions=user_functions(),
+        entries=user_entries(),
     script:
         "../scripts/summarize_user_workloads.py"
 

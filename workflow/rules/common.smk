@@ -191,11 +191,13 @@ def cell_preparations(cell):
     paths = {"probe": matrix.PROBE.format(**cell.wildcards())}
     entry = SWEEP.workloads[cell.workload]
     if entry.calibrated:
-        # A twin (`twin_of`) does its twin's work: one calibration for both.
+        # A twin (`twin_of`) does its twin's work, a library_threads setting its entry's
+        # default's: one calibration for both.
         paths["calibration"] = matrix.CALIBRATION.format(
             **{
                 **cell.wildcards(),
                 "interpreter": SWEEP.group_interpreter(cell.interpreter),
+                "workload": SWEEP.calibration_workload(cell.workload),
             }
         )
     if entry.user_code:
@@ -323,6 +325,23 @@ def user_functions():
         for label, entry in SWEEP.workloads.items()
         if entry.user_code
     }
+
+
+def user_entries():
+    """A library_threads setting's workload -> the config entry it comes from."""
+    return {
+        label: entry.config_label
+        for label, entry in SWEEP.workloads.items()
+        if entry.user_code and entry.config_label != label
+    }
+
+
+def user_workload_inputs(wildcards):
+    """The user-workload table, where the sweep has the user's code: the findings read
+    its notes (a function's own threads, its library_threads settings)."""
+    if not user_functions():
+        return {}
+    return {"user_workloads_tsv": "results/stats/user_workloads.tsv"}
 
 
 def final_outputs():

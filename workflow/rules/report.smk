@@ -35,6 +35,7 @@ for figure in FIGURES:
 # results are written here, as rst that workflow.rst includes (with the winner map embedded).
 rule write_findings:
     input:
+        unpack(user_workload_inputs),
         verdicts_tsv="results/stats/verdicts.tsv",
         families_tsv="results/stats/families.tsv",
         cells_tsv="results/aggregate/cells.tsv",

@@ -13,4 +13,5 @@ if __name__ == "__main__":
         snakemake.input.verdicts,
         snakemake.params.functions,
         snakemake.output[0],
+        snakemake.params.entries,
     )

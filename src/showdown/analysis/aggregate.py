@@ -20,9 +20,11 @@ from ..vocabulary import (
     GROUP_KEY,
     LATENCY_KINDS,
     SERIAL,
+    SERIAL_KEY,
     shares_one_interpreter,
 )  # fmt: skip
 from .memory import memory_slopes
+from .user_workloads import own_threads
 
 
 class MixedMachines(ValueError):
@@ -107,7 +109,7 @@ SUMMARY_COLUMNS = [
     "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
     "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds", "shared_cpu",
     "probe_drift", "load_average", "logical_cpus", "usable_cpus", "host", "python_version", "gil_enabled",
-    "free_threaded_build", "gil_reenabled",
+    "free_threaded_build", "gil_reenabled", "own_threads",
 ]  # fmt: skip
 # Columns a cell takes as the median of its repetitions (null where the kernel recorded none).
 MEDIAN_COLUMNS = (
@@ -281,9 +283,18 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
     summary = summary.assign(**rates(summary), ideal_per_second=latency_bound(summary))
     summary["efficiency"] = efficiency(summary)
     summary["harness_bound"] = harness_bound(summary)
+    summary["own_threads"] = serial_cores(summary).map(own_threads)
     # A speedup whose whole interval lies above what its model can reach is implausible.
     summary["above_limit"] = (summary["speedup_ci_low"] > model_limit(summary)).fillna(False).astype(bool)
     return summary[SUMMARY_COLUMNS]
+
+
+def serial_cores(cells: pd.DataFrame) -> pd.Series:
+    """Per cell, the CPU per wall second of the serial cell of its work: above one core,
+    the function runs threads of its own, and every model is read against that."""
+    key = list(SERIAL_KEY)
+    serial = cells[cells["model"] == SERIAL][[*key, "cpu_per_wall"]].drop_duplicates(key)
+    return pd.Series(cells[key].merge(serial, on=key, how="left")["cpu_per_wall"].to_numpy(), index=cells.index)
 
 
 def ideal_speedup(cells: pd.DataFrame) -> pd.Series:

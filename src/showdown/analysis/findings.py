@@ -27,7 +27,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..vocabulary import DEPENDS, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
-from .guide import SETTING_KEY, guide, outcomes, setting_name, with_families, with_kind_of_work, work_order
+from .guide import SETTING_KEY, guide, notes_for, outcomes, setting_name, with_families, with_kind_of_work, work_order
+from .user_workloads import own_thread_notes
 
 # A claim's verdict as the answer to "does it hold here?".
 DOES_IT_HOLD = {
@@ -182,8 +183,11 @@ def findings_rst(
     noise: pd.DataFrame | None = None,
     winner_map: str,
     figure_targets: Mapping[str, str],
+    notes: pd.DataFrame | None = None,
 ) -> str:
     """The front page's findings as rst (see the module); section levels below the report's title.
+
+    ``notes`` (:func:`.user_workloads.own_thread_notes`) follow the answer of a user's function.
 
     ``winner_map`` is the image's URI: :func:`write_findings` passes the PNG itself, as a
     data URI, so that the self-contained report carries it.
@@ -198,6 +202,7 @@ def findings_rst(
                   "times faster than the runner-up [95% CI over rounds], where):", ""]  # fmt: skip
         for work in work_order(mine["kind_of_work"]):
             answer = outcomes(mine[mine["kind_of_work"] == work], with_interval=True)
+            answer = ". ".join([answer, *notes_for(notes, machine, interpreter, work)])
             lines.append(f"- *{rst_text(work)}*: {rst_text(answer)}")
         if mine.empty:
             lines.append("- no comparison groups")
@@ -249,6 +254,7 @@ def write_findings(
     winner_map: str,
     figure_targets: Mapping[str, str],
     versions: Mapping[str, str] | None = None,
+    user_workloads_tsv: str | None = None,
 ) -> str:
     """The write_findings rule: the front page's findings, the guide and the readable ledger.
 
@@ -260,7 +266,8 @@ def write_findings(
     ledger = pd.read_csv(ledger_tsv, sep="\t")
     false_win = pd.read_csv(false_win_tsv, sep="\t").iloc[0]
     described = pd.read_parquet(samples_parquet, columns=MACHINE_COLUMNS).dropna(subset=["cpu_model"])
-    guide_table = guide(verdicts)
+    notes = own_thread_notes(pd.read_csv(user_workloads_tsv, sep="\t")) if user_workloads_tsv else None
+    guide_table = guide(verdicts, notes)
     guide_table.to_csv(guide_tsv, sep="\t", index=False)
     readable_ledger(ledger, settings_of(verdicts, ledger)).to_csv(readable_ledger_tsv, sep="\t", index=False)
     # Embedded, not linked: Snakemake's `embeddedimage` directive leaves the path as it is
@@ -269,7 +276,7 @@ def write_findings(
         embedded = "data:image/png;base64," + base64.b64encode(png.read()).decode()
     noise = pd.read_csv(noise_by_kind_tsv, sep="\t")
     text = findings_rst(verdicts, ledger, guide_table, false_win, described, cells, noise=noise,
-                        winner_map=embedded, figure_targets=figure_targets)  # fmt: skip
+                        winner_map=embedded, figure_targets=figure_targets, notes=notes)  # fmt: skip
     with open(findings_path, "w") as handle:
         handle.write(text)
     return text

@@ -227,11 +227,21 @@ def setting_name(machine: str, interpreter: str) -> str:
     return f"{machine} · {interpreter}"
 
 
-def guide(verdicts: pd.DataFrame) -> pd.DataFrame:
+def notes_for(notes: pd.DataFrame | None, machine: str, interpreter: str, workload: str) -> list[str]:
+    """The notes on a user's function in one setting (user_workloads.own_thread_notes)."""
+    if notes is None or notes.empty:
+        return []
+    here = (notes["machine"] == machine) & (notes["interpreter"] == interpreter) & (notes["workload"] == workload)
+    return list(notes.loc[here, "note"])
+
+
+def guide(verdicts: pd.DataFrame, notes: pd.DataFrame | None = None) -> pd.DataFrame:
     """Which model for my work: kinds of work (rows) by setting (columns), one answer per cell.
 
     ``verdicts`` carries ``kind_of_work`` (:func:`with_kind_of_work`). A kind of work not
-    measured in a setting reads "not measured" there.
+    measured in a setting reads "not measured" there. ``notes`` (machine, interpreter,
+    workload, note) follow the answer of a user's function: its own threads, and how the
+    best model with its library's threads limited compares with the default.
     """
     settings = verdicts[SETTING_KEY].drop_duplicates().sort_values(SETTING_KEY)
     columns = [setting_name(*setting) for setting in settings.itertuples(index=False)]
@@ -245,5 +255,8 @@ def guide(verdicts: pd.DataFrame) -> pd.DataFrame:
                 & (verdicts["interpreter"] == setting.interpreter)
             ]
             row[column] = outcomes(groups, with_interval=False) if len(groups) else NOT_MEASURED
+            extra = notes_for(notes, setting.machine, setting.interpreter, work)
+            if extra:
+                row[column] += ". " + ". ".join(extra)
         rows.append(row)
     return pd.DataFrame(rows, columns=[GUIDE_ROW, *columns])

@@ -23,10 +23,10 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import showdown
 
 from .. import SCHEMA_VERSION
-from ..kernel import describe, model_module_folders
+from ..kernel import LIBRARY_THREAD_VARIABLES, affinity_cpus, describe, model_module_folders
 from .interpreters import Interpreter, build_provenance, resolve
 from .record import to_table, write_atomic, write_json_atomic
-from .request import CellRequest
+from .request import DEFAULT_LIBRARY_THREADS, CellRequest
 from .sources import PACKAGE_DIR, kernel_hash, kernel_sources
 from .supervisor import Outcome, run_supervised
 
@@ -50,9 +50,33 @@ def user_path(params: Dict[str, Any]) -> Optional[str]:
     return str(Path(params["path"]).resolve()) if params.get("path") else None
 
 
+def library_thread_count(setting: str, workers: int, cores: int) -> Optional[int]:
+    """Threads each library pool gets under a workload's ``library_threads`` setting:
+    None for "default" (the library decides), usable cores // workers (at least 1) for
+    "per_worker" (serial, one worker, keeps every core), else the number given."""
+    if setting == DEFAULT_LIBRARY_THREADS:
+        return None
+    if setting == "per_worker":
+        return max(1, cores // workers)
+    return int(setting)
+
+
+def kernel_environment(interpreter: Interpreter, library_threads: Optional[int] = None) -> Dict[str, str]:
+    """The measured process's environment, before the kernel's own path.
+
+    Snakemake sets the library thread variables of every job to the rule's threads; those
+    are dropped, so the kernel sees the real machine. Then a ``library_threads`` limit,
+    then the interpreter's ``env``, which always reaches the process as written.
+    """
+    inherited = {name: value for name, value in os.environ.items() if name not in LIBRARY_THREAD_VARIABLES}
+    limit = dict.fromkeys(LIBRARY_THREAD_VARIABLES, str(library_threads)) if library_threads else {}
+    return {**inherited, **limit, **interpreter.environment()}
+
+
 def run_kernel(
-    interpreter: Interpreter, command: str, spec: Dict[str, Any], timeout: float
-) -> Tuple[Outcome, Optional[Dict[str, Any]]]:
+    interpreter: Interpreter, command: str, spec: Dict[str, Any], timeout: float,
+    library_threads: Optional[int] = None,
+) -> Tuple[Outcome, Optional[Dict[str, Any]]]:  # fmt: skip
     """Run ``python -m showdown.kernel COMMAND SPEC`` under supervision; (outcome, answer).
 
     A callable workload's ``path`` joins the kernel on PYTHONPATH, after it, so that its
@@ -62,14 +86,10 @@ def run_kernel(
     extra = user_path(spec.get("params", {}))
     with staged_kernel() as root:
         env = {
-            **os.environ,
-            **interpreter.environment(),
+            **kernel_environment(interpreter, library_threads),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "path"), extra, *model_module_folders()])),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        # Snakemake limits threads of libraries in jobs; the kernel must see the real machine.
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            env.pop(name, None)
         argv = [*interpreter.command, "-m", "showdown.kernel", command, json.dumps(spec)]
         outcome = run_supervised(argv, env=env, cwd=str(root / "work"), timeout=timeout)
     answer = None
@@ -126,6 +146,11 @@ class CellJob:
     workload_check: Optional[Dict[str, Any]] = None
     # Why the group's calibration refused the user's function: every cell fails with it, unrun.
     refusal: Optional[str] = None
+    # The workload's library_threads setting: "default", "per_worker" or a number.
+    library_threads: str = DEFAULT_LIBRARY_THREADS
+
+    def library_thread_count(self) -> Optional[int]:
+        return library_thread_count(self.library_threads, self.workers, affinity_cpus() or os.cpu_count() or 1)
 
     def spec(self) -> Dict[str, Any]:
         return {
@@ -163,6 +188,8 @@ def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict
         "started_at": started_at,
         "schema_version": SCHEMA_VERSION,
         "code_hash": (job.workload_check or {}).get("code_hash"),
+        "library_threads": job.library_threads,
+        "library_threads_set": job.library_thread_count(),
         **job.provenance,
     }
 
@@ -201,6 +228,7 @@ def cell_rows(job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]],
             pool_start_seconds=answer.get("pool_start_seconds"),
             import_seconds=answer.get("import_seconds"),
             gil_enabled_after_imports=answer.get("gil_enabled_after_imports"),
+            threadpools=answer.get("threadpools"),
         ))
     return rows
 
@@ -220,7 +248,8 @@ def run_cell(job: CellJob, output: str, fallback_meta: Dict[str, Any]) -> List[D
     elif unpicklable and describe(job.base_model).pickles:
         outcome, answer = _not_run(f"{job.base_model} pickles each task, and {unpicklable}")
     else:
-        outcome, answer = run_kernel(job.interpreter, "run", job.spec(), job.timeout_seconds)
+        outcome, answer = run_kernel(job.interpreter, "run", job.spec(), job.timeout_seconds,
+                                     library_threads=job.library_thread_count())  # fmt: skip
     if outcome.stderr.strip():
         print(outcome.stderr, file=sys.stderr)
     rows = cell_rows(job, outcome, answer, fallback_meta, started_at)
@@ -274,6 +303,7 @@ def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
         environment_failure=environment_failure,
         workload_check=workload_check,
         refusal=refusal,
+        library_threads=request.library_threads,
     )
     return run_cell(cell_job, output, fallback_meta)
 

@@ -106,6 +106,13 @@ SCHEMA = pa.schema(
         ("config_hash", pa.string()),
         # Callable workloads: hash of the user's source files as check_workload read them.
         ("code_hash", pa.string()),
+        # The workload's library_threads setting (default, per_worker or a number), the
+        # count the job set in every library thread variable (null: none set), and the
+        # pools the loaded libraries really used after the batches, as threadpoolctl read
+        # them in the measured process (null where it is not importable there).
+        ("library_threads", pa.string()),
+        ("library_threads_set", pa.int64()),
+        ("threadpools", pa.string()),
         ("seed", pa.int64()),
         ("position", pa.int64()),  # place of this job in its round's shuffled order
         ("started_at", pa.string()),  # UTC, ISO 8601

@@ -11,6 +11,9 @@ import json
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, Dict, Optional
 
+DEFAULT_LIBRARY_THREADS = "default"
+OMITTED_WHEN_DEFAULT = ("library_threads",)
+
 
 @dataclass(frozen=True)
 class CellRequest:
@@ -37,13 +40,20 @@ class CellRequest:
     tasks: Optional[int] = None  # fixed work; None: the calibration file's
     calibration: Optional[str] = None  # path of the work group's calibration
     workload_check: Optional[str] = None  # path of the user's code check (callable workloads)
+    library_threads: str = DEFAULT_LIBRARY_THREADS  # the workload's library_threads: default, per_worker or a number
 
     def __post_init__(self):
         if (self.tasks is None) == (self.calibration is None):
             raise ValueError("a cell request needs fixed tasks or a calibration file, not both or neither")
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        values = asdict(self)
+        # Written only when set: a request of a sweep without the key stays as it was, and
+        # so do the jobs Snakemake would rerun when their params change.
+        for name in OMITTED_WHEN_DEFAULT:
+            if values[name] == DEFAULT_LIBRARY_THREADS:
+                del values[name]
+        return json.dumps(values, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> CellRequest:

@@ -16,7 +16,7 @@ _DOOR = {
     "describe": "registry", "described": "registry", "ModelDescription": "registry", "base_model": "registry",
     "is_aa_copy": "registry", "AA_SUFFIX": "registry", "register_model": "models", "CALLER": "registry",
     "THREADS": "registry", "PROCESSES": "registry", "COROUTINES": "registry", "INTERPRETERS": "registry",
-    "model_module_folders": "registry",
+    "model_module_folders": "registry", "LIBRARY_THREAD_VARIABLES": "environment", "affinity_cpus": "environment",
 }  # fmt: skip
 
 

@@ -18,6 +18,34 @@ def gil_enabled() -> bool:
     return True if probe is None else bool(probe())
 
 
+# The variables that size the thread pools of numerical libraries (OpenMP, GotoBLAS,
+# OpenBLAS, MKL, Accelerate, numexpr), read once, when a library loads; the very list
+# Snakemake sets to a job's thread count.
+LIBRARY_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)  # fmt: skip
+
+
+def library_threadpools() -> Optional[str]:
+    """The thread pools the loaded libraries really use, as threadpoolctl sees them
+    ("openblas 0.3.27: 1; openmp: 2"), so that a limit that did not take is seen; None
+    where threadpoolctl is not importable. Imported only here: the kernel needs none of it.
+    """
+    try:
+        import threadpoolctl  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    try:
+        pools = threadpoolctl.threadpool_info()
+    except Exception as error:  # a library that cannot be asked says so in the column
+        return f"unreadable ({type(error).__name__}: {error})"
+    return "; ".join(
+        f"{pool.get('internal_api')}{' ' + pool['version'] if pool.get('version') else ''}: {pool.get('num_threads')}"
+        for pool in pools
+    )
+
+
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as handle:

@@ -74,7 +74,7 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         int(spec["tasks"]), spec.get("params", {}),
     )
     samples: List[Dict[str, Any]] = []
-    pool_start_seconds = gil_after_imports = None
+    pool_start_seconds = gil_after_imports = threadpools = None
     try:
         t0 = time.perf_counter_ns()
         scenario.start()
@@ -88,6 +88,8 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
             sample = _timed_batch(scenario)
             sample.update(started, repetition=repetition, warmup=repetition < warmups)
             samples.append(sample)
+        # After the batches, outside the clock: what the libraries' pools really used.
+        threadpools = environment.library_threadpools()
     except BrokenProcessPool as error:
         raise BatchFailed(f"broken pool: {error}") from error
     finally:
@@ -99,6 +101,7 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         # The user's module's first import (callable workloads), timed apart from the batches.
         "import_seconds": getattr(scenario, "import_seconds", None),
         "gil_enabled_after_imports": gil_after_imports,
+        "threadpools": threadpools,
         "samples": samples,
     }
 

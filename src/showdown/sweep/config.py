@@ -19,7 +19,7 @@ import jsonschema
 import yaml
 
 from .. import SCHEMA_VERSION
-from ..cell import Interpreter, built_interpreter, check_interpreter, default_interpreter_name
+from ..cell import DEFAULT_LIBRARY_THREADS, Interpreter, built_interpreter, check_interpreter, default_interpreter_name
 from ..kernel import MODEL_NAMES, TRANSFER_SCOPES, WORKLOADS, hash_files, parse_size
 from ..stats import Margins
 from ..vocabulary import AA_SUFFIX, base_model
@@ -96,6 +96,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"{key}: {error.instance!r} is not allowed; allowed values: {', '.join(map(str, error.validator_value))}"
     if error.validator == "oneOf" and "workers" in key:
         return f"{key}: {error.instance!r} is not a worker count; use {WORKER_FORMS}"
+    if error.validator == "oneOf" and "library_threads" in key:
+        return f"{key}: {error.instance!r} is not allowed; allowed values: default, per_worker, or a number of threads >= 1"
     if error.validator == "oneOf" and "payloads" in key:
         return f"{key}: {error.instance!r} is not a size; use a number of bytes >= 0 or a number with a unit (B, KiB, MiB, GiB, kB, MB, GB), e.g. 64KiB"
     if error.validator == "oneOf" and error.context:
@@ -262,6 +264,10 @@ class WorkloadEntry:
     mem_mb: int
     # A name shared with the other versions of one function (the guide's row), or None.
     versions_of: Optional[str] = None
+    # Library thread pools in the measured process (see the schema); a setting but
+    # "default" is an entry of its own, labelled from the config's entry, `config_label`.
+    library_threads: str = DEFAULT_LIBRARY_THREADS
+    config_label: Optional[str] = None
 
     @property
     def calibrated(self) -> bool:
@@ -312,6 +318,12 @@ class Sweep:
     def __getitem__(self, key):
         return self.settings[key]
 
+    def calibration_workload(self, workload: str) -> str:
+        """The workload whose calibration this one's cells use: a library_threads setting
+        does the work of its config entry's default, where measured, so both compare per batch."""
+        entry = self.workloads[workload]
+        return entry.config_label if entry.config_label in self.workloads else workload
+
     def group_interpreter(self, interpreter: str) -> str:
         """The interpreter whose calibration this one's cells use: its twin's, where the twin
         can run, so that the twins do equal work in one work group; else its own."""
@@ -343,6 +355,8 @@ class Sweep:
             "warmups": self.settings["warmups"],
             "calibration_seconds": self.settings["calibration_seconds"] if entry.calibrated else None,
         }
+        if entry.library_threads != DEFAULT_LIBRARY_THREADS:  # absent by default: old hashes hold
+            shaping["library_threads"] = entry.library_threads
         text = json.dumps(shaping, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -390,19 +404,34 @@ def _workloads(config, cores: int) -> Tuple[Dict[str, WorkloadEntry], List[str]]
         payloads = tuple(parse_size(p) for p in entry["payloads"])
         if kind == "cpu_gil_released" and 0 in payloads:
             problems.append(f"{key}.payloads: cpu_gil_released hashes its payload, so it must be at least 1 byte")
-        entries[label] = WorkloadEntry(
-            label=label,
-            kind=kind,
-            models=models,
-            # cores/2 and 2 may meet on a small machine: each count is measured once.
-            workers=tuple(sorted({resolve_workers(w, cores) for w in entry["workers"]})),
-            payloads=tuple(sorted(set(payloads))),
-            params=tuple(sorted(dict(WORKLOADS[kind].defaults, **work).items())),
-            timeout_seconds=float(entry.get("timeout_seconds", config["cell_timeout_seconds"])),
-            mem_mb=int(entry.get("mem_mb", config["cell_mem_mb"])),
-            versions_of=entry.get("versions_of"),
-        )
+        settings = [str(value) for value in entry["library_threads"]]
+        if settings != [DEFAULT_LIBRARY_THREADS] and kind != "callable":
+            problems.append(f"{key}.library_threads: applies to kind 'callable' only; allowed here: [default]")
+        for setting in settings:
+            derived = label if setting == DEFAULT_LIBRARY_THREADS else library_threads_label(label, setting)
+            if derived != label and derived in config["workloads"]:
+                problems.append(f"{key}.library_threads: {setting} makes workload {derived!r}, which "
+                                "the config already names; rename that entry")  # fmt: skip
+            entries[derived] = WorkloadEntry(
+                label=derived,
+                kind=kind,
+                models=models,
+                # cores/2 and 2 may meet on a small machine: each count is measured once.
+                workers=tuple(sorted({resolve_workers(w, cores) for w in entry["workers"]})),
+                payloads=tuple(sorted(set(payloads))),
+                params=tuple(sorted(dict(WORKLOADS[kind].defaults, **work).items())),
+                timeout_seconds=float(entry.get("timeout_seconds", config["cell_timeout_seconds"])),
+                mem_mb=int(entry.get("mem_mb", config["cell_mem_mb"])),
+                versions_of=entry.get("versions_of"),
+                library_threads=setting,
+                config_label=label,
+            )
     return entries, problems
+
+
+def library_threads_label(label: str, setting: str) -> str:
+    """The workload a config entry's library_threads setting (not "default") becomes."""
+    return f"{label}_libthreads_{setting}"
 
 
 def _kind_problems(key: str, kind: str, models: Tuple[str, ...], params: Dict[str, Any]) -> List[str]:

@@ -193,5 +193,6 @@ def cell_request(
         seed=sweep["seed"],
         position=schedule.position(cell, round),
         tasks=None if entry.calibrated else params.get("tasks", cell.workers),
+        library_threads=entry.library_threads,
         **preparations,
     )
