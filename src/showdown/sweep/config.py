@@ -220,6 +220,8 @@ class Sweep:
     settings: Mapping[str, Any] = field(default_factory=dict)
     # `twin_of`: an interpreter -> the twin it is measured beside (one calibration, one group).
     twins: Mapping[str, str] = field(default_factory=dict)
+    # An interpreter's own `cell_timeout_seconds`, over its workloads' limits.
+    timeouts: Mapping[str, float] = field(default_factory=dict)
 
     def __getitem__(self, key):
         return self.settings[key]
@@ -231,6 +233,10 @@ class Sweep:
         if twin is None or self.interpreters[twin].unavailable:
             return interpreter
         return twin
+
+    def timeout_seconds(self, interpreter: str, workload: str) -> float:
+        """The time limit of one (cell, round) job: the interpreter's own, else the workload's."""
+        return self.timeouts.get(interpreter, self.workloads[workload].timeout_seconds)
 
     def config_hash(self, workload: str) -> str:
         """Hash of the settings that shape a cell of this workload, and nothing else.
@@ -348,6 +354,11 @@ def load_sweep(config: Dict[str, Any]) -> Sweep:
         workloads=workloads,
         settings=settings,
         twins=_twins(config),
+        timeouts={
+            name: float(entry["cell_timeout_seconds"])
+            for name, entry in (config["interpreters"] or {}).items()
+            if "cell_timeout_seconds" in entry
+        },
     )
 
 
