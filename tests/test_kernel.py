@@ -2,6 +2,7 @@
 
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import time
@@ -71,6 +72,7 @@ def test_pool_start_is_timed_apart_from_the_batches():
     # close to 40 ms it comes is benchmarks/real_runs.py's, a figure of the machine's load).
     for sample in answer["samples"]:
         assert sample["wall_seconds"] > 0.039
+        assert isinstance(sample["other_cpu_share"], float) or not os.path.exists("/proc/stat")
 
 
 def test_payload_is_returned_by_every_task():
@@ -100,6 +102,34 @@ def test_process_tree_cpu_counts_live_children():
     release.set()
     child.join()
     assert sum(during) - sum(before) >= 0.29  # the live child's CPU is seen before it is reaped
+
+
+def _fake_proc(root, busy, iowait, ancestor_ticks):
+    """A /proc with its stat (2 CPUs) and this process's parent, whose parent is init."""
+    user, system, steal = (round(ticks) for ticks in busy)
+    iowait, ancestor_ticks = round(iowait), round(ancestor_ticks)
+    (root / "stat").write_text(f"cpu  {user} 0 {system} 5000 {iowait} 0 0 {steal} 0 0\ncpu0 0\ncpu1 0\nintr 0\n")
+    parent = root / str(os.getppid())
+    parent.mkdir(exist_ok=True)
+    (parent / "stat").write_text(f"{os.getppid()} (make test) S 1 {'0 ' * 9}{ancestor_ticks} 0 0 0\n")
+
+
+def test_other_work_is_the_machines_busy_time_less_the_measured_tree_and_the_harness(tmp_path, monkeypatch):
+    monkeypatch.setattr(cputime, "_PROC", str(tmp_path))
+    tick = cputime._TICK
+    _fake_proc(tmp_path, (1000, 500, 0), 100, 40)
+    before = cputime.machine_reading(opening=True)
+    # 1 s: user, system and steal (another guest) busy 1.2 s in all, waiting for disk (not
+    # busy) 0.3 s; the harness used 0.1 s of it, the measured tree 0.5 s.
+    _fake_proc(tmp_path, (1000 + 0.8 * tick, 500 + 0.2 * tick, 0.2 * tick), 100 + 0.3 * tick, 40 + 0.1 * tick)
+    after = cputime.machine_reading(opening=False)
+    assert cputime.other_cpu_share(before, after, 0.5, 1.0) == pytest.approx((1.2 - 0.1 - 0.5) / 2)
+
+
+def test_without_proc_stat_what_else_ran_is_unknown(tmp_path, monkeypatch):
+    monkeypatch.setattr(cputime, "_PROC", str(tmp_path))
+    assert cputime.machine_reading(opening=True) is None
+    assert cputime.other_cpu_share(None, None, 0.5, 1.0) is None
 
 
 def _spin(seconds, spun, release):

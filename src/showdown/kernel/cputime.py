@@ -8,6 +8,14 @@ Memory at known moments (:func:`tree_memory`): PSS and USS of every process of t
 from ``/proc/<pid>/smaps_rollup`` (Linux 4.14+), read by the kernel itself when it knows its
 workers are alive; the supervisor's sampling from outside stays the peak.
 
+What else ran (:func:`machine_reading`, :func:`other_cpu_share`): the machine's busy CPU
+time over a batch, from the first line of ``/proc/stat`` (user, nice, system, irq, softirq and
+steal: a hypervisor's other guests count, guest time is inside user), less what the measured
+tree, the io_net server and the kernel's ancestors used (the cell runner with its sampler
+thread, the shell, Snakemake: the harness, read from each one's ``/proc/<pid>/stat``). Ticks
+of 10 ms: one batch's share is coarse (+-1 tick per CPU and edge), the analysis pools a
+round's batches.
+
 Standard library only (see ``showdown/__init__.py``).
 """
 
@@ -136,3 +144,61 @@ def tree_usage(own_last: bool = False, exclude: Sequence[int] = ()) -> Tuple[flo
         own.ru_stime + reaped.ru_stime + live_system,
         rss,
     )
+
+
+def _machine_busy() -> Optional[Tuple[float, int]]:
+    """(busy CPU seconds of the machine since boot, online CPUs), or None without /proc/stat."""
+    try:
+        with open(f"{_PROC}/stat", "rb") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    fields = lines[0].split()  # cpu user nice system idle iowait irq softirq steal ...
+    busy = sum(int(fields[i]) for i in (1, 2, 3, 6, 7, 8) if i < len(fields))
+    cpus = sum(1 for line in lines[1:] if line.startswith(b"cpu"))
+    return busy / _TICK, max(cpus, 1)
+
+
+def _ancestors_cpu() -> float:
+    """User and system seconds of every ancestor of this process (the harness that runs it)."""
+    total, pid = 0.0, os.getppid()
+    while pid > 1:
+        try:
+            with open(f"{_PROC}/{pid}/stat", "rb") as handle:
+                raw = handle.read()
+        except OSError:
+            break
+        fields = raw[raw.rindex(b")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / _TICK
+        pid = int(fields[1])
+    return total
+
+
+def machine_reading(opening: bool) -> Optional[Tuple[float, int, float]]:
+    """(machine busy seconds, CPUs, ancestors' seconds) at an edge of a batch window.
+
+    The machine is read innermost (last when ``opening``, first when closing), so that the
+    window it sees is the batch's; the ancestors' window holds it. None without /proc/stat.
+    """
+    if opening:
+        ancestors = _ancestors_cpu()
+        machine = _machine_busy()
+    else:
+        machine = _machine_busy()
+        ancestors = _ancestors_cpu()
+    if machine is None:
+        return None
+    return machine[0], machine[1], ancestors
+
+
+def other_cpu_share(before, after, measured_seconds: float, wall_seconds: float) -> Optional[float]:
+    """The share of the machine (0 idle, 1 every CPU) busy over the window with anything but
+    ``measured_seconds`` (the tree's and the io_net server's CPU) and the harness.
+
+    Not clipped at 0: tick rounding makes single batches on a quiet machine a little negative
+    or positive, and the analysis pools them. None where either reading is missing.
+    """
+    if before is None or after is None or wall_seconds <= 0:
+        return None
+    busy = after[0] - before[0] - (after[2] - before[2]) - measured_seconds
+    return busy / (wall_seconds * after[1])
