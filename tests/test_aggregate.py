@@ -351,16 +351,21 @@ def test_a_free_threaded_cell_whose_gil_came_back_on_is_flagged():
 
 
 def test_a_round_that_shared_the_machine_is_flagged_and_nothing_else_changes():
-    # Round 1: 1 s at 0.5 and 3 s at 0.0 pool to 0.125 of the machine; single batches on a quiet
-    # machine read a little below 0 (tick rounding), and a null (no /proc/stat) counts nothing.
+    # Round 1: 1 s at 0.5 and 3 s at 0.0 pool to 0.125 of the machine, beyond 0.1 by more than
+    # a tick per batch (0.005); single batches on a quiet machine read a little below 0 (tick
+    # rounding), and a null (no /proc/stat) counts nothing.
     shares = {0: [0.02, -0.01, 0.0], 1: [0.5, 0.0, None], 2: [0.05, 0.04, 0.06]}
     walls = {0: [1.0, 1.0, 1.0], 1: [1.0, 3.0, 2.0], 2: [1.0, 1.1, 0.9]}
     samples = table(*(rows("threads", 2, r, walls[r], other_cpu_share=shares[r]) for r in range(3)),
-                    *(rows("serial", 1, r, [2.0, 2.1]) for r in range(3)))  # fmt: skip
+                    *(rows("serial", 1, r, [2.0, 2.1]) for r in range(3)),
+                    # Batches of 40 ms: 0.3 is within the rounding of a tick per batch (0.25).
+                    *(rows("asyncio", 2, r, [0.04, 0.04], other_cpu_share=0.3) for r in range(3)))  # fmt: skip
     cells = by_model(cell_summary(samples, precision=0.05, disturbed_share=0.1))
     threads, serial = cells.loc[("cpu", "threads", 2)], cells.loc[("cpu", "serial", 1)]
     assert threads["other_cpu_share"] == pytest.approx(0.125) and threads["disturbed_rounds"] == 1
     assert math.isnan(serial["other_cpu_share"]) and serial["disturbed_rounds"] == 0
+    short = cells.loc[("cpu", "asyncio", 2)]
+    assert short["other_cpu_share"] == pytest.approx(0.3) and short["disturbed_rounds"] == 0
     assert by_model(cell_summary(samples, precision=0.05, disturbed_share=0.2)).loc[
         ("cpu", "threads", 2), "disturbed_rounds"] == 0
     # A flag: every other column is what it is without the reading.

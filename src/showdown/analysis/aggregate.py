@@ -125,6 +125,7 @@ HARNESS_BOUND = "harness-bound"
 # A (cell, round) is disturbed when other work held more than this share of the machine over
 # its batches (config `disturbed_share`, whose default this is: README "How far to trust").
 DISTURBED_SHARE = 0.1
+TICK_SECONDS = 0.01  # /proc/stat's unit on Linux (USER_HZ = 100)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -230,23 +231,30 @@ def efficiency(cells: pd.DataFrame) -> pd.Series:
     return (rates(cells)["per_second"] / latency_bound(cells)).fillna(cells["speedup"] / cells["ideal_speedup"])
 
 
-def round_other_share(measured: pd.DataFrame) -> pd.Series:
+def round_other_share(measured: pd.DataFrame) -> pd.DataFrame:
     """Per (cell, round): the share of the machine other work held over its batches, pooled
-    (other CPU seconds over the batches' capacity) so that tick rounding averages out; NaN
-    where the kernel could not read it (no /proc/stat, or a round file from before)."""
+    (other CPU seconds over the batches' capacity) so that tick rounding averages out, NaN
+    where the kernel could not read it (no /proc/stat, or a round file from before); and
+    ``tick_share``, one clock tick per CPU per batch of that capacity: what /proc/stat's
+    rounding can move the reading by."""
     share = _column(measured, "other_cpu_share")
     wall = measured["wall_seconds"].where(share.notna())
     keys = [measured[k] for k in (*CELL_KEY, "round")]
-    pooled = (share * wall).groupby(keys, observed=True).sum(min_count=1) / wall.groupby(keys, observed=True).sum()
-    return pooled.rename("other_cpu_share")
+    capacity = wall.groupby(keys, observed=True).sum()
+    return pd.DataFrame({
+        "other_cpu_share": (share * wall).groupby(keys, observed=True).sum(min_count=1) / capacity,
+        "tick_share": share.notna().groupby(keys, observed=True).sum() * TICK_SECONDS / capacity,
+    })  # fmt: skip
 
 
 def disturbance(measured: pd.DataFrame, disturbed_share: float) -> pd.DataFrame:
     """Per cell: the most other work held of the machine in any round (``other_cpu_share``)
-    and how many rounds it held more than ``disturbed_share`` (``disturbed_rounds``, the flag:
-    it never changes a label)."""
-    rounds = round_other_share(measured).to_frame()
-    rounds["disturbed_rounds"] = (rounds["other_cpu_share"] > disturbed_share).astype(np.int64)
+    and how many rounds it held more than ``disturbed_share`` beyond tick rounding
+    (``disturbed_rounds``, the flag: it never changes a label). Batches of a few ticks cannot
+    show a disturbance, and are not flagged."""
+    rounds = round_other_share(measured)
+    beyond = rounds["other_cpu_share"] > disturbed_share + rounds["tick_share"]
+    rounds = rounds[["other_cpu_share"]].assign(disturbed_rounds=beyond.astype(np.int64))
     by_cell = rounds.groupby(level=list(CELL_KEY), observed=True)
     return by_cell.agg({"other_cpu_share": "max", "disturbed_rounds": "sum"})
 
