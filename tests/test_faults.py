@@ -41,7 +41,7 @@ def faulty_job(fault, timeout=60.0, model="processes-fork"):
 @pytest.mark.parametrize(
     "fault, status, message",
     [
-        ("hang", "timeout", "killed after 3.0 s"),
+        ("hang", "timeout", "s (time limit)"),  # killed after 3.0 s, or a little more on a loaded machine
         ("crash", "crashed", "killed by signal SIGABRT; stderr: injected crash"),
         ("broken_pool", "broken_pool", "broken pool"),
     ],
