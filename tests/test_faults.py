@@ -78,11 +78,13 @@ def test_sweep_survives_a_hanging_interpreter_and_keeps_failures_out_of_statisti
         cell_timeout_seconds=120,  # the good interpreter's cells: beyond any loaded machine's delay
         rounds={"base": 2, "max": 2},
     )
-    config["workloads"] = {"cpu_pure": config["workloads"]["cpu_pure"]}
+    # Two cells per interpreter (a group needs a model beside serial): every job costs seconds
+    # of start-up on a loaded machine, and the test must stay under a minute.
+    config["workloads"] = {"cpu_pure": {**config["workloads"]["cpu_pure"], "models": ["serial", "threads"]}}
     run_snakemake(tmp_path, "results/stats/verdicts.tsv", config=config)
     failed = pd.read_csv(tmp_path / "results/aggregate/failed.tsv", sep="\t")
     assert set(failed["interpreter"]) == {"hangs"} and set(failed["status"]) == {"timeout"}
-    assert len(failed) == 3 * 2  # three cells, two rounds
+    assert len(failed) == 2 * 2  # two cells, two rounds
     verdicts = pd.read_csv(tmp_path / "results/stats/verdicts.tsv", sep="\t")
     hangs = verdicts[verdicts["interpreter"] == "hangs"]
     assert list(hangs["label"]) == ["all cells failed"]
