@@ -89,6 +89,8 @@ BAD_CONFIGS = [
      with_change("workloads.ipc", {"kind": "ipc_transfer", "models": ["queue_threads", "pipe-fork"], "workers": [2],
                                    "payloads": [64]}),
      ["workloads.ipc.models", "within one process", "between processes", "queue_threads", "pipe-fork"]),
+    ("disturbed share above the machine", with_change("disturbed_share", 1.5),
+     ["disturbed_share", "maximum of 1"]),
     ("interpreter timeout of zero",
      with_change("interpreters", {"py": {"command": [sys.executable], "cell_timeout_seconds": 0}}),
      ["interpreters.py.cell_timeout_seconds", "less than or equal to the minimum of 0"]),
