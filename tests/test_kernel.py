@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import types
 
 import pytest
 
@@ -116,20 +117,23 @@ def _fake_proc(root, busy, iowait, ancestor_ticks):
 
 def test_other_work_is_the_machines_busy_time_less_the_measured_tree_and_the_harness(tmp_path, monkeypatch):
     monkeypatch.setattr(cputime, "_PROC", str(tmp_path))
+    clock, own = iter([10.0, 11.0]), iter([2.0, 2.05])
+    monkeypatch.setattr(cputime, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    monkeypatch.setattr(cputime, "own_seconds", lambda: next(own))
     tick = cputime._TICK
     _fake_proc(tmp_path, (1000, 500, 0), 100, 40)
     before = cputime.machine_reading(opening=True)
     # 1 s: user, system and steal (another guest) busy 1.2 s in all, waiting for disk (not
-    # busy) 0.3 s; the harness used 0.1 s of it, the measured tree 0.5 s.
+    # busy) 0.3 s; the harness used 0.1 s of it, the kernel 0.05 s, its workers and server 0.45 s.
     _fake_proc(tmp_path, (1000 + 0.8 * tick, 500 + 0.2 * tick, 0.2 * tick), 100 + 0.3 * tick, 40 + 0.1 * tick)
     after = cputime.machine_reading(opening=False)
-    assert cputime.other_cpu_share(before, after, 0.5, 1.0) == pytest.approx((1.2 - 0.1 - 0.5) / 2)
+    assert cputime.other_cpu_share(before, after, 0.45) == pytest.approx((1.2 - 0.1 - 0.05 - 0.45) / 2)
 
 
 def test_without_proc_stat_what_else_ran_is_unknown(tmp_path, monkeypatch):
     monkeypatch.setattr(cputime, "_PROC", str(tmp_path))
     assert cputime.machine_reading(opening=True) is None
-    assert cputime.other_cpu_share(None, None, 0.5, 1.0) is None
+    assert cputime.other_cpu_share(None, None, 0.5) is None
 
 
 def _spin(seconds, spun, release):

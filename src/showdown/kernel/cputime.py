@@ -21,6 +21,7 @@ Standard library only (see ``showdown/__init__.py``).
 
 import os
 import resource
+import time
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -174,31 +175,44 @@ def _ancestors_cpu() -> float:
     return total
 
 
-def machine_reading(opening: bool) -> Optional[Tuple[float, int, float]]:
-    """(machine busy seconds, CPUs, ancestors' seconds) at an edge of a batch window.
+def own_seconds() -> float:
+    """User and system seconds of this process so far (exact, a system call)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
-    The machine is read innermost (last when ``opening``, first when closing), so that the
-    window it sees is the batch's; the ancestors' window holds it. None without /proc/stat.
+
+def machine_reading(opening: bool) -> Optional[Tuple[float, int, float, float, float]]:
+    """(machine busy seconds, CPUs, ancestors' seconds, this process's seconds, the clock) at
+    an edge of a batch's window, taken outside the tree's CPU window (which must not pay for it).
+
+    The window nests: ancestors, machine, this process, then the tree's reading and the
+    clock inside. This process's CPU over the machine's window counts it whole, the tree's
+    /proc scans at the edges included. None without /proc/stat.
     """
     if opening:
         ancestors = _ancestors_cpu()
+        clock = time.perf_counter()
         machine = _machine_busy()
+        own = own_seconds()
     else:
+        own = own_seconds()
         machine = _machine_busy()
+        clock = time.perf_counter()
         ancestors = _ancestors_cpu()
     if machine is None:
         return None
-    return machine[0], machine[1], ancestors
+    return machine[0], machine[1], ancestors, own, clock
 
 
-def other_cpu_share(before, after, measured_seconds: float, wall_seconds: float) -> Optional[float]:
+def other_cpu_share(before, after, measured_seconds: float) -> Optional[float]:
     """The share of the machine (0 idle, 1 every CPU) busy over the window with anything but
-    ``measured_seconds`` (the tree's and the io_net server's CPU) and the harness.
+    this process, ``measured_seconds`` (its descendants' and the io_net server's CPU) and the
+    harness.
 
     Not clipped at 0: tick rounding makes single batches on a quiet machine a little negative
     or positive, and the analysis pools them. None where either reading is missing.
     """
-    if before is None or after is None or wall_seconds <= 0:
+    if before is None or after is None or after[4] <= before[4]:
         return None
-    busy = after[0] - before[0] - (after[2] - before[2]) - measured_seconds
-    return busy / (wall_seconds * after[1])
+    busy = after[0] - before[0] - (after[2] - before[2]) - (after[3] - before[3]) - measured_seconds
+    return busy / ((after[4] - before[4]) * after[1])
