@@ -28,8 +28,8 @@ pytestmark = pytest.mark.real_run  # timing a busy machine moves: `make test-loa
 HERE = Interpreter("here", (sys.executable,))
 IN_THIS_PROCESS = ("thread_workers", "asyncio_to_thread")
 IN_PROCESSES = tuple(
-    f"{family}-{method}"
-    for family in ("process_workers", "mp_pool", "asyncio_processes")
+    f"{stem}-{method}"
+    for stem in ("process_workers", "mp_pool", "asyncio_processes")
     for method in START_METHODS
 )
 
