@@ -4,13 +4,14 @@
 #                   self-contained page) and results/report.zip (the page with every
 #                   result file beside it, Snakemake's documented form for large reports)
 #   make test     - the test suite (what .ci/run runs)
+#   make test-loaded - the tests that make real runs, again with every core kept busy
 # Another sweep: make publish CONFIG=config/test.yaml
 VENV ?= .venv
 PYTHON ?= python3
 CONFIG ?= config/config.yaml
 BIN := $(VENV)/bin
 
-.PHONY: report publish test setup clean-results
+.PHONY: report publish test test-loaded setup clean-results
 
 setup: $(VENV)/.installed
 
@@ -38,6 +39,12 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/snakefmt --check Snakefile workflow
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A user's machine runs a browser and a build beside the tests: the tests marked real_run
+# (kernels and sweeps for real) must hold with every core busy (benchmarks/load.py keeps one
+# busy loop per usable CPU for the length of the run). .ci/run runs this after `make test`.
+test-loaded: setup
+	$(BIN)/python benchmarks/load.py -- $(BIN)/python -m pytest -m real_run $(PYTEST_ARGS)
 
 # The free-threaded CPython twins (--disable-gil and its GIL twin, same flags) from Debian trixie's
 # python3.13 source, cached per user (~/.cache/showdown/python): ~9 min on 2 cores once, ~1 s after.

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from showdown.analysis.aggregate import SUMMARY_COLUMNS, cell_summary, peak_at_least_read
+from showdown.analysis.aggregate import DISTURBED_SHARE, SUMMARY_COLUMNS, cell_summary, peak_at_least_read
 from showdown.stats import ratio_ci
 
 COLUMNS = [
@@ -24,7 +24,7 @@ COLUMNS = [
     "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
     "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds", "shared_cpu",
     "probe_drift", "load_average", "logical_cpus", "usable_cpus", "host", "python_version", "gil_enabled",
-    "free_threaded_build", "gil_reenabled", "own_threads",
+    "free_threaded_build", "gil_reenabled", "own_threads", "other_cpu_share", "disturbed_rounds",
 ]  # fmt: skip
 KEY = {
     "machine": "node", "interpreter": "py312", "config_hash": "cfg", "workload": "cpu",
@@ -359,3 +359,33 @@ def test_a_free_threaded_cell_whose_gil_came_back_on_is_flagged():
     assert bool(cells.loc[("cpu", "serial", 1), "gil_reenabled"])
     assert not cells.loc[("cpu", "processes-fork", 2), "gil_reenabled"]
     assert cells["free_threaded_build"].tolist().count(True) == 2
+
+
+def test_a_round_that_shared_the_machine_is_flagged_and_nothing_else_changes():
+    # Round 1: 1 s at 0.5 and 3 s at 0.0 pool to 0.125 of the machine, beyond 0.1 by more than
+    # a tick per batch (0.005); single batches on a quiet machine read a little below 0 (tick
+    # rounding), and a null (no /proc/stat) counts nothing.
+    shares = {0: [0.02, -0.01, 0.0], 1: [0.5, 0.0, None], 2: [0.05, 0.04, 0.06]}
+    walls = {0: [1.0, 1.0, 1.0], 1: [1.0, 3.0, 2.0], 2: [1.0, 1.1, 0.9]}
+    samples = table(*(rows("threads", 2, r, walls[r], other_cpu_share=shares[r]) for r in range(3)),
+                    *(rows("serial", 1, r, [2.0, 2.1]) for r in range(3)),
+                    # Batches of 40 ms: 0.3 is within the rounding of a tick per batch (0.25).
+                    *(rows("asyncio", 2, r, [0.04, 0.04], other_cpu_share=0.3) for r in range(3)))  # fmt: skip
+    cells = by_model(cell_summary(samples, precision=0.05, disturbed_share=0.1))
+    threads, serial = cells.loc[("cpu", "threads", 2)], cells.loc[("cpu", "serial", 1)]
+    assert threads["other_cpu_share"] == pytest.approx(0.125) and threads["disturbed_rounds"] == 1
+    assert math.isnan(serial["other_cpu_share"]) and serial["disturbed_rounds"] == 0
+    short = cells.loc[("cpu", "asyncio", 2)]
+    assert short["other_cpu_share"] == pytest.approx(0.3) and short["disturbed_rounds"] == 0
+    assert by_model(cell_summary(samples, precision=0.05, disturbed_share=0.2)).loc[
+        ("cpu", "threads", 2), "disturbed_rounds"] == 0
+    # A flag: every other column is what it is without the reading.
+    unread = by_model(cell_summary(samples.drop(columns="other_cpu_share"), precision=0.05))
+    others = [c for c in SUMMARY_COLUMNS if c not in ("other_cpu_share", "disturbed_rounds")]
+    pd.testing.assert_frame_equal(unread.reset_index()[others], cells.reset_index()[others])
+
+
+def test_the_disturbed_threshold_default_is_the_configs():
+    from showdown.sweep.config import load_schema
+
+    assert load_schema()["properties"]["disturbed_share"]["default"] == DISTURBED_SHARE

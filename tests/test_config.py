@@ -103,6 +103,11 @@ BAD_CONFIGS = [
      with_change("workloads.ipc", {"kind": "ipc_transfer", "models": ["queue_threads", "pipe-fork"], "workers": [2],
                                    "payloads": [64]}),
      ["workloads.ipc.models", "within one process", "between processes", "queue_threads", "pipe-fork"]),
+    ("disturbed share above the machine", with_change("disturbed_share", 1.5),
+     ["disturbed_share", "maximum of 1"]),
+    ("interpreter timeout of zero",
+     with_change("interpreters", {"py": {"command": [sys.executable], "cell_timeout_seconds": 0}}),
+     ["interpreters.py.cell_timeout_seconds", "less than or equal to the minimum of 0"]),
 ]
 
 
@@ -159,6 +164,16 @@ def test_defaults_are_filled_in():
     assert sweep["precision"] == 0.03
     assert list(sweep.interpreters) == [f"py{sys.version_info[0]}{sys.version_info[1]}"]
     assert sweep.workloads["cpu_pure"].params_dict() == {"iterations": 20000}
+
+
+def test_an_interpreters_timeout_is_over_the_workloads_and_its_own():
+    config = tiny_sweep(cell_timeout_seconds=120, interpreters={
+        "slow": {"command": [sys.executable], "cell_timeout_seconds": 2},
+        "other": {"command": [sys.executable]}})  # fmt: skip
+    config["workloads"]["io_sleep"]["timeout_seconds"] = 30
+    sweep = load_sweep(config)
+    assert [sweep.timeout_seconds("slow", w) for w in ("cpu_pure", "io_sleep")] == [2, 2]
+    assert [sweep.timeout_seconds("other", w) for w in ("cpu_pure", "io_sleep")] == [120, 30]
 
 
 def test_config_hash_ignores_neighbours_and_coordinates():

@@ -7,6 +7,7 @@ import pytest
 from docutils.core import publish_parts
 
 from showdown.analysis import DOES_IT_HOLD, findings_rst, guide, readable_ledger, with_kind_of_work
+from showdown.analysis.findings import disturbed_text
 from showdown.vocabulary import EQUIVALENT, NOT_MEASURED, SUPPORTED, UNDECIDED, WIN
 
 MAP = "data:image/png;base64," + "A" * 300  # a long URI: it must be split for docutils
@@ -78,7 +79,8 @@ def described_of(*interpreters):
 
 
 def cells_of(*interpreters):
-    return pd.DataFrame([{"machine": "vm", "interpreter": i, "noisy": n == 0, "above_limit": False}
+    return pd.DataFrame([{"machine": "vm", "interpreter": i, "noisy": n == 0, "above_limit": False, "rounds": 5,
+                          "other_cpu_share": (0.02, 0.43, 0.31)[n], "disturbed_rounds": (0, 1, 2)[n]}
                          for i in interpreters for n in range(3)])  # fmt: skip
 
 
@@ -134,6 +136,12 @@ def test_findings_give_the_factor_with_its_interval_and_where_it_holds():
     assert "declared in the config before the run" in trust and "wall time ±5%, CPU ±5%, memory ±5%" in trust
     assert "never move the margin" in trust
     assert "1 of 3 cells noisy" in trust and "AMD EPYC, 2 logical CPUs; CPython 3.13.5, GIL on" in trust
+    assert "2 of 3 cells disturbed by other work in 3 of 15 rounds" in trust and "at most 43% of the machine" in trust
+
+
+def test_a_sweep_that_could_not_read_the_machine_says_so():
+    cells = cells_of("py311").assign(other_cpu_share=float("nan"), disturbed_rounds=0)
+    assert disturbed_text(cells) == "what else ran on the machine was not read (no /proc/stat)"
 
 
 def test_findings_for_two_interpreters_judge_each_and_say_where_a_claim_was_not_measured():

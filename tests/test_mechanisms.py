@@ -25,6 +25,8 @@ from showdown.kernel.netio import LOOPBACK, LoopbackServer
 from showdown.kernel.timing import BatchFailed, measure
 from showdown.kernel.workloads import CheckFailed, _rotate, batch_checksum, make_payload
 
+pytestmark = pytest.mark.real_run  # timing a busy machine moves: `make test-loaded` reruns these
+
 HERE = Interpreter("here", (sys.executable,))
 OFFERED = multiprocessing.get_all_start_methods()
 
@@ -128,8 +130,9 @@ def test_io_net_holds_a_thousand_asyncio_connections():
     )
     assert answer is not None and answer["status"] == "ok", (answer, outcome.stderr)
     (sample,) = answer["samples"]
-    # 1,000 requests of 50 ms take 50 s one at a time; at once, ~1 s even on 2 loaded cores.
-    assert 0.05 <= sample["wall_seconds"] < 5.0, sample
+    # 1,000 requests of 50 ms take 50 s one at a time: under half of that, many were open at
+    # once (how near 50 ms it comes, ~1 s, is benchmarks/real_runs.py's).
+    assert 0.05 <= sample["wall_seconds"] < 25.0, sample
     assert outcome.orphans_killed == 0
 
 
@@ -207,7 +210,7 @@ def test_a_failing_role_is_reported_at_once_not_its_waiting_partner():
         t0 = time.monotonic()
         with pytest.raises(BatchFailed, match="ZeroDivisionError"):
             crew.run()
-        assert time.monotonic() - t0 < 5  # not the 120 s deadlock timeout
+        assert time.monotonic() - t0 < 60  # not the 120 s deadlock timeout
     finally:
         partner_released.set()
         crew.stop()

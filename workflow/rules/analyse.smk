@@ -34,6 +34,7 @@ rule aggregate_cells:
     params:
         slow_phase_factor=SWEEP["slow_phase_factor"],
         precision=SWEEP["precision"],
+        disturbed_share=SWEEP["disturbed_share"],
         cells=cell_set(),
     script:
         "../scripts/aggregate_cells.py"

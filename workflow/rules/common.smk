@@ -240,7 +240,8 @@ def cell_request(wildcards):
 
 def cell_runtime_minutes(wildcards):
     """SLURM's limit: the cell's own timeout plus a margin, so the kernel's fires first."""
-    return int(SWEEP.workloads[wildcards.workload].timeout_seconds // 60) + 5
+    seconds = SWEEP.timeout_seconds(wildcards.interpreter, wildcards.workload)
+    return int(seconds // 60) + 5
 
 
 def cell_mem_mb(wildcards):

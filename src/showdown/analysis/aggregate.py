@@ -109,7 +109,7 @@ SUMMARY_COLUMNS = [
     "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
     "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds", "shared_cpu",
     "probe_drift", "load_average", "logical_cpus", "usable_cpus", "host", "python_version", "gil_enabled",
-    "free_threaded_build", "gil_reenabled", "own_threads",
+    "free_threaded_build", "gil_reenabled", "own_threads", "other_cpu_share", "disturbed_rounds",
 ]  # fmt: skip
 # Columns a cell takes as the median of its repetitions (null where the kernel recorded none).
 MEDIAN_COLUMNS = (
@@ -124,6 +124,10 @@ MEDIAN_COLUMNS = (
 HARNESS_EFFICIENCY = 0.8
 HARNESS_SERVER_CORES = 0.9
 HARNESS_BOUND = "harness-bound"
+# A (cell, round) is disturbed when other work held more than this share of the machine over
+# its batches (config `disturbed_share`, whose default this is: README "How far to trust").
+DISTURBED_SHARE = 0.1
+TICK_SECONDS = 0.01  # /proc/stat's unit on Linux (USER_HZ = 100)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -229,7 +233,35 @@ def efficiency(cells: pd.DataFrame) -> pd.Series:
     return (rates(cells)["per_second"] / latency_bound(cells)).fillna(cells["speedup"] / cells["ideal_speedup"])
 
 
-def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
+def round_other_share(measured: pd.DataFrame) -> pd.DataFrame:
+    """Per (cell, round): the share of the machine other work held over its batches, pooled
+    (other CPU seconds over the batches' capacity) so that tick rounding averages out, NaN
+    where the kernel could not read it (no /proc/stat, or a round file from before); and
+    ``tick_share``, one clock tick per CPU per batch of that capacity: what /proc/stat's
+    rounding can move the reading by."""
+    share = _column(measured, "other_cpu_share")
+    wall = measured["wall_seconds"].where(share.notna())
+    keys = [measured[k] for k in (*CELL_KEY, "round")]
+    capacity = wall.groupby(keys, observed=True).sum()
+    return pd.DataFrame({
+        "other_cpu_share": (share * wall).groupby(keys, observed=True).sum(min_count=1) / capacity,
+        "tick_share": share.notna().groupby(keys, observed=True).sum() * TICK_SECONDS / capacity,
+    })  # fmt: skip
+
+
+def disturbance(measured: pd.DataFrame, disturbed_share: float) -> pd.DataFrame:
+    """Per cell: the most other work held of the machine in any round (``other_cpu_share``)
+    and how many rounds it held more than ``disturbed_share`` beyond tick rounding
+    (``disturbed_rounds``, the flag: it never changes a label). Batches of a few ticks cannot
+    show a disturbance, and are not flagged."""
+    rounds = round_other_share(measured)
+    beyond = rounds["other_cpu_share"] > disturbed_share + rounds["tick_share"]
+    rounds = rounds[["other_cpu_share"]].assign(disturbed_rounds=beyond.astype(np.int64))
+    by_cell = rounds.groupby(level=list(CELL_KEY), observed=True)
+    return by_cell.agg({"other_cpu_share": "max", "disturbed_rounds": "sum"})
+
+
+def cell_summary(samples: pd.DataFrame, *, precision: float, disturbed_share: float = DISTURBED_SHARE) -> pd.DataFrame:
     """Per cell: median and IQR of its repetitions, and round-level estimates.
 
     The interval of a cell's typical time, its precision, its speedup over serial (the
@@ -277,6 +309,7 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
         }
     ).reset_index()
     summary = summary.merge(stats.cell_estimates(measured), on=key, how="left")
+    summary = summary.merge(disturbance(measured, disturbed_share).reset_index(), on=key, how="left")
     summary["precision_met"] = summary["relative_half_width"] <= precision
     summary = pd.concat([summary, stats.spread_test(summary)], axis=1)
     summary["ideal_speedup"] = ideal_speedup(summary)
@@ -367,12 +400,13 @@ def write_aggregate(
     memory_out: str,
     slow_phase_factor: float,
     precision: float,
+    disturbed_share: float = DISTURBED_SHARE,
 ) -> pd.DataFrame:
     """The aggregate_cells rule: all samples (Parquet), cell summaries, memory slopes and
     failures (TSV)."""
     samples = load_samples(paths, slow_phase_factor)
     samples.to_parquet(samples_out, index=False)
-    cells = cell_summary(samples, precision=precision)
+    cells = cell_summary(samples, precision=precision, disturbed_share=disturbed_share)
     cells.to_csv(cells_out, sep="\t", index=False)
     memory_slopes(samples[samples["measured"]]).to_csv(memory_out, sep="\t", index=False)
     noisy_cells(cells).to_csv(noisy_out, sep="\t", index=False)

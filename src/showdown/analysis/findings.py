@@ -105,7 +105,20 @@ def machine_line(described: pd.DataFrame, cells: pd.DataFrame, machine: str, int
         above = int(mine["above_limit"].sum())
         if above:
             parts.append(f"{above} cells faster than their model's limit allows (above_limit in cells.tsv)")
+        parts.append(disturbed_text(mine))
     return f"**{rst_text(setting_name(machine, interpreter))}**: " + rst_text("; ".join(parts) or "no cells")
+
+
+def disturbed_text(cells: pd.DataFrame) -> str:
+    """How many cells and (cell, round)s shared the machine with other work beyond the
+    threshold, and the most other work held: a flag, the labels stand as measured."""
+    if "other_cpu_share" not in cells or cells["other_cpu_share"].isna().all():
+        return "what else ran on the machine was not read (no /proc/stat)"
+    hit = cells["disturbed_rounds"] > 0
+    return (f"{int(hit.sum())} of {len(cells)} cells disturbed by other work in "
+            f"{int(cells['disturbed_rounds'].sum())} of {int(cells['rounds'].sum())} rounds "
+            f"(beyond disturbed_share; at most {100 * float(cells['other_cpu_share'].max()):.0f}% "
+            f"of the machine busy with it: disturbed_rounds in cells.tsv)")  # fmt: skip
 
 
 def trust_line(false_win: pd.Series) -> str:

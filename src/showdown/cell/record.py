@@ -67,6 +67,11 @@ SCHEMA = pa.schema(
         # io_net: CPU seconds (user + system) the loopback server processes used in this batch;
         # already inside the CPU columns, which count the whole tree.
         ("server_cpu_seconds", pa.float64()),
+        # What else ran: the share of the machine (0 idle .. 1 every CPU) busy over this batch
+        # with anything but the measured tree, the io_net server and the harness (the
+        # kernel's ancestors), from /proc/stat (steal included); null without /proc/stat.
+        # Tick-rounded, so a single batch may read a little below 0 (kernel/cputime.py).
+        ("other_cpu_share", pa.float64()),
         # switch_latency: percentiles of this batch's round-trip times (seconds, nearest rank),
         # and whether the two workers ran on one CPU (pinned; null where the OS cannot pin).
         ("round_trip_p50_seconds", pa.float64()),

@@ -8,11 +8,20 @@ Memory at known moments (:func:`tree_memory`): PSS and USS of every process of t
 from ``/proc/<pid>/smaps_rollup`` (Linux 4.14+), read by the kernel itself when it knows its
 workers are alive; the supervisor's sampling from outside stays the peak.
 
+What else ran (:func:`machine_reading`, :func:`other_cpu_share`): the machine's busy CPU
+time over a batch, from the first line of ``/proc/stat`` (user, nice, system, irq, softirq and
+steal: a hypervisor's other guests count, guest time is inside user), less what the measured
+tree, the io_net server and the kernel's ancestors used (the cell runner with its sampler
+thread, the shell, Snakemake: the harness, read from each one's ``/proc/<pid>/stat``). Ticks
+of 10 ms: one batch's share is coarse (+-1 tick per CPU and edge), the analysis pools a
+round's batches.
+
 Standard library only (see ``showdown/__init__.py``).
 """
 
 import os
 import resource
+import time
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -136,3 +145,74 @@ def tree_usage(own_last: bool = False, exclude: Sequence[int] = ()) -> Tuple[flo
         own.ru_stime + reaped.ru_stime + live_system,
         rss,
     )
+
+
+def _machine_busy() -> Optional[Tuple[float, int]]:
+    """(busy CPU seconds of the machine since boot, online CPUs), or None without /proc/stat."""
+    try:
+        with open(f"{_PROC}/stat", "rb") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    fields = lines[0].split()  # cpu user nice system idle iowait irq softirq steal ...
+    busy = sum(int(fields[i]) for i in (1, 2, 3, 6, 7, 8) if i < len(fields))
+    cpus = sum(1 for line in lines[1:] if line.startswith(b"cpu"))
+    return busy / _TICK, max(cpus, 1)
+
+
+def _ancestors_cpu() -> float:
+    """User and system seconds of every ancestor of this process (the harness that runs it)."""
+    total, pid = 0.0, os.getppid()
+    while pid > 1:
+        try:
+            with open(f"{_PROC}/{pid}/stat", "rb") as handle:
+                raw = handle.read()
+        except OSError:
+            break
+        fields = raw[raw.rindex(b")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / _TICK
+        pid = int(fields[1])
+    return total
+
+
+def own_seconds() -> float:
+    """User and system seconds of this process so far (exact, a system call)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
+def machine_reading(opening: bool) -> Optional[Tuple[float, int, float, float, float]]:
+    """(machine busy seconds, CPUs, ancestors' seconds, this process's seconds, the clock) at
+    an edge of a batch's window, taken outside the tree's CPU window (which must not pay for it).
+
+    The window nests: ancestors, machine, this process, then the tree's reading and the
+    clock inside. This process's CPU over the machine's window counts it whole, the tree's
+    /proc scans at the edges included. None without /proc/stat.
+    """
+    if opening:
+        ancestors = _ancestors_cpu()
+        clock = time.perf_counter()
+        machine = _machine_busy()
+        own = own_seconds()
+    else:
+        own = own_seconds()
+        machine = _machine_busy()
+        clock = time.perf_counter()
+        ancestors = _ancestors_cpu()
+    if machine is None:
+        return None
+    return machine[0], machine[1], ancestors, own, clock
+
+
+def other_cpu_share(before, after, measured_seconds: float) -> Optional[float]:
+    """The share of the machine (0 idle, 1 every CPU) busy over the window with anything but
+    this process, ``measured_seconds`` (its descendants' and the io_net server's CPU) and the
+    harness.
+
+    Not clipped at 0: tick rounding makes single batches on a quiet machine a little negative
+    or positive, and the analysis pools them. None where either reading is missing.
+    """
+    if before is None or after is None or after[4] <= before[4]:
+        return None
+    busy = after[0] - before[0] - (after[2] - before[2]) - (after[3] - before[3]) - measured_seconds
+    return busy / ((after[4] - before[4]) * after[1])

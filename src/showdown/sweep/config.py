@@ -312,6 +312,8 @@ class Sweep:
     settings: Mapping[str, Any] = field(default_factory=dict)
     # `twin_of`: an interpreter -> the twin it is measured beside (one calibration, one group).
     twins: Mapping[str, str] = field(default_factory=dict)
+    # An interpreter's own `cell_timeout_seconds`, over its workloads' limits.
+    timeouts: Mapping[str, float] = field(default_factory=dict)
     # The CPUs `cores` resolved to: the usable CPUs of the measuring machine (or SHOWDOWN_CORES).
     cores: int = 1
 
@@ -331,6 +333,10 @@ class Sweep:
         if twin is None or self.interpreters[twin].unavailable:
             return interpreter
         return twin
+
+    def timeout_seconds(self, interpreter: str, workload: str) -> float:
+        """The time limit of one (cell, round) job: the interpreter's own, else the workload's."""
+        return self.timeouts.get(interpreter, self.workloads[workload].timeout_seconds)
 
     def calibration_target(self, workload: str) -> float:
         """Seconds of a group's serial batch: calibration_seconds, or more, so that each worker
@@ -482,6 +488,11 @@ def load_sweep(config: Dict[str, Any], cores: Optional[int] = None) -> Sweep:
         workloads=workloads,
         settings=settings,
         twins=_twins(config),
+        timeouts={
+            name: float(entry["cell_timeout_seconds"])
+            for name, entry in (config["interpreters"] or {}).items()
+            if "cell_timeout_seconds" in entry
+        },
         cores=cores,
     )
 

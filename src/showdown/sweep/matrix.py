@@ -187,7 +187,7 @@ def cell_request(
         params=params,
         warmups=sweep["warmups"],
         repetitions=sweep["repetitions"],
-        timeout_seconds=entry.timeout_seconds,
+        timeout_seconds=sweep.timeout_seconds(cell.interpreter, cell.workload),
         config_hash=sweep.config_hash(cell.workload),
         kernel_hash=kernel_hash,
         seed=sweep["seed"],
