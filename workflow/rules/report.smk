@@ -65,3 +65,26 @@ rule write_findings:
         figure_targets={entry.name: Path(entry.output).name for entry in FIGURES},
     script:
         "../scripts/write_findings.py"
+
+
+# The tables to sort and search in the page (Snakemake offers a TSV only as a download).
+rule write_tables:
+    input:
+        guide_tsv="results/guide.tsv",
+        ledger_tsv="results/claims/ledger.tsv",
+        verdicts_tsv="results/stats/verdicts.tsv",
+        cells_tsv="results/aggregate/cells.tsv",
+    output:
+        page=report(
+            "results/report/tables.html",
+            caption="../../report/captions/tables.rst",
+            category="1. Claim ledger",
+            labels={"table": "every table, to sort and search"},
+        ),
+    log:
+        "results/logs/write_tables.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    script:
+        "../scripts/write_tables.py"

@@ -1,0 +1,65 @@
+"""The report's tables as one page to sort and search: the guide, the ledger, the verdicts
+and the cells.
+
+Snakemake's report offers a TSV only as a download; an HTML result it shows in the page.
+So the tables are written as one HTML page of interactive tables made by itables (the
+DataTables library behind pandas): a click on a header sorts, a box searches, and with
+``connected=False`` the library is inlined, so the page works offline and fetches nothing.
+One page for all of them: the inlined library (about 1 MB) is then carried once.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+
+import pandas as pd
+
+# What each table answers, in the page's order: (file name, heading, what it says).
+TABLES = (
+    ("guide.tsv", "Which model for my work?", "The answer per kind of work and machine · interpreter."),
+    ("readable_ledger.tsv", "The article's claims", "Each claim, whether it holds here, and the numbers behind it."),
+    ("verdicts.tsv", "Verdicts", "One row per comparison group: the winner, its ratio over the runner-up and why."),
+    ("cells.tsv", "Cells", "One row per cell: its level, interval, speedup, memory and flags."),
+)  # fmt: skip
+# Sorting and searching are the point: a click anywhere on a header sorts (itables' default
+# keeps the header's text selectable and sorts on its arrow only); a long table pages, and
+# shows its search box (itables leaves both out of a table that fits one page).
+OPTIONS = {"connected": False, "display_logo_when_loading": False, "maxBytes": 0, "lengthMenu": [25, 100, -1],
+           "scrollX": True, "classes": "display compact cell-border", "text_in_header_can_be_selected": False}  # fmt: skip
+STYLE = """
+body { font-family: system-ui, sans-serif; font-size: 15px; margin: 1rem; color: #1e293b; }
+h2 { font-size: 1.2rem; margin: 2rem 0 0.25rem; }
+p { margin: 0 0 0.5rem; }
+"""
+
+
+def tables_page(tables: Mapping[str, pd.DataFrame]) -> str:
+    """One HTML page: per table of :data:`TABLES` given (file name -> table) its heading,
+    what it says, the file it comes from and the interactive table; the library inlined once."""
+    from itables import options
+    from itables.javascript import generate_init_offline_itables_html, to_html_datatable
+
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>Tables</title><style>{STYLE}</style>",
+        generate_init_offline_itables_html(options.dt_bundle),
+        "</head><body>",
+        "<p>Click a column's header to sort by it (shift-click: a second key); type in Search to keep matching rows.</p>",
+    ]
+    for name, heading, says in TABLES:
+        if name not in tables:
+            continue
+        anchor = name.split(".")[0]
+        parts += [f'<h2 id="{anchor}">{html.escape(heading)}</h2>',
+                  f"<p>{html.escape(says)} (<code>{html.escape(name)}</code>)</p>",
+                  to_html_datatable(tables[name], table_id=f"table_{anchor}", **OPTIONS)]  # fmt: skip
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_tables_page(page: str, tables: Mapping[str, pd.DataFrame]) -> None:
+    with open(page, "w") as handle:
+        handle.write(tables_page(tables))

@@ -1,0 +1,10 @@
+"""write_tables: the report's page of tables to sort and search."""
+
+import sys
+
+from showdown.analysis.tables import write_tables
+
+if __name__ == "__main__":
+    # Left open: an uncaught error's traceback is written at exit, into the log.
+    sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+    write_tables(**dict(snakemake.input.items()), page=snakemake.output.page)
