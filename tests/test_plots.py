@@ -949,12 +949,42 @@ def gaps_table():
     )  # fmt: skip
 
 
+def claim_tables():
+    """points.tsv and ledger.tsv: one claim tested at two points, one not measured."""
+    points = pd.DataFrame([
+        {"claim": "processes_win_cpu_bound", "test": "lower", "metric": "wall_seconds", "machine": MACHINE,
+         "interpreter": INTERPRETER, "workload": "cpu_pure", "payload_bytes": 1024, "workers": w,
+         "model_a": "processes-fork", "model_b": "threads", "ratio": 0.6, "ci_low": 0.5, "ci_high": 0.7,
+         "rounds": 3, "p_value": 0.01, "outcome": "supported"}
+        for w in (2, 4)
+    ])  # fmt: skip
+    ledger = pd.DataFrame([
+        {"claim": "processes_win_cpu_bound", "verdict": "supported", "machine": MACHINE, "interpreter": INTERPRETER,
+         "ratio": 0.6, "ci_low": 0.55, "ci_high": 0.65, "margin": 0.05, "points": 2, "figure": "speedup"},
+        {"claim": "threads_switch_faster", "verdict": "not measured", "machine": None, "interpreter": None,
+         "ratio": None, "ci_low": None, "ci_high": None, "margin": 0.05, "points": None, "figure": "switch"},
+    ])  # fmt: skip
+    return points, ledger
+
+
 def every_input():
     """A table for every input name of the registry, with something for every figure to draw."""
     cells = pd.concat([cells_table(), ipc_table(), io_table(), switch_table(), locks_table()], ignore_index=True)
     cells = with_rates(cells)  # the rates of every cell, as cells.tsv has them
+    points, ledger = claim_tables()
     return {"cells": cells, "verdicts": verdicts_table(), "samples": samples_table(), "gaps": gaps_table(),
-            "memory": memory_table()}  # fmt: skip
+            "memory": memory_table(), "points": points, "ledger": ledger}  # fmt: skip
+
+
+def test_the_forest_plot_has_a_row_per_comparison_claim_point_and_measured_claim():
+    points, ledger = claim_tables()
+    figure = draw("forest", {"verdicts": verdicts_table(), "points": points, "ledger": ledger})
+    labels = [tick.get_text() for tick in figure.axes[0].get_yticklabels()]
+    # 6 verdict rows, 2 claim points, 1 measured claim (the claim not measured has no ratio).
+    assert len(labels) == len(verdicts_table()) + len(points) + 1
+    assert f"processes_win_cpu_bound (pooled, {MACHINE} · {INTERPRETER})" in labels
+    words = all_text(figure)
+    assert "processes-fork wins" in words and "supported" in words
 
 
 @pytest.mark.parametrize("entry", FIGURES, ids=lambda entry: entry.name)

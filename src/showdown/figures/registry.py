@@ -21,6 +21,8 @@ SAMPLES = "results/aggregate/samples.parquet"
 VERDICTS = "results/stats/verdicts.tsv"
 INTERPRETER_GAPS = "results/stats/interpreter_gaps.tsv"
 MEMORY_SLOPES = "results/aggregate/memory_slopes.tsv"
+CLAIM_POINTS = "results/claims/points.tsv"
+LEDGER = "results/claims/ledger.tsv"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,13 @@ FIGURES = (
         inputs={"verdicts": VERDICTS},
         category="2. Verdicts",
         labels={"figure": "winner map"},
+    ),
+    Entry(
+        name="forest",
+        draw="forest.draw_forest",
+        inputs={"verdicts": VERDICTS, "points": CLAIM_POINTS, "ledger": LEDGER},
+        category="2. Verdicts",
+        labels={"figure": "every comparison and claim (forest plot)"},
     ),
     Entry(
         name="startup",
