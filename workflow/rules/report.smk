@@ -88,3 +88,29 @@ rule write_tables:
         "../../environment.yml"
     script:
         "../scripts/write_tables.py"
+
+
+# The front page's "where these numbers come from": commit, config, dates, machine, the
+# margin's source, precision and flagged cells, per machine · interpreter.
+rule write_provenance:
+    input:
+        samples_parquet="results/aggregate/samples.parquet",
+        cells_tsv="results/aggregate/cells.tsv",
+        verdicts_tsv="results/stats/verdicts.tsv",
+        false_win_tsv="results/stats/false_win_rate.tsv",
+    output:
+        provenance_tsv=report(
+            "results/aggregate/provenance.tsv",
+            caption="../../report/captions/provenance.rst",
+            category="6. Data",
+        ),
+        provenance_rst_path="results/report/provenance.rst",
+    log:
+        "results/logs/write_provenance.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        precision=SWEEP["precision"],
+    script:
+        "../scripts/write_provenance.py"
