@@ -26,7 +26,7 @@ from showdown.analysis.aggregate import ideal_speedup, latency_bound, rates
 from showdown.figures import FIGURES, draw, draw_function, plot
 from showdown.figures.drift import SLOW_PHASE, draw_drift
 from showdown.figures.files import read_tsv
-from showdown.figures.io import draw_io
+from showdown.figures.io import draw_io, kib_interval
 from showdown.figures.mechanisms import draw_ipc, draw_locks, draw_switch
 from showdown.figures.memory import draw_memory, draw_memory_per_worker
 from showdown.figures.panels import INTERVAL
@@ -863,8 +863,15 @@ def test_io_marks_harness_bound_work_and_lists_memory_per_connection(io_figure):
     net, _disk, many = io_figure.axes
     assert "harness-bound" in [t.get_text() for t in many.texts]
     assert "harness-bound" not in [t.get_text() for t in net.texts]
-    (note,) = [t.get_text() for t in many.texts if t.get_text().startswith("PSS per connection")]
+    (note,) = [t.get_text() for t in many.texts if t.get_text().startswith("PSS per added connection")]
     assert "asyncio: 102 KiB [81.9, 123]" in note and "threads: 51.2 KiB" in note
+    # Under the panel, not over its data.
+    (box,) = [t for t in many.texts if t.get_text() == note]
+    assert box.get_position()[1] < 0
+
+
+def test_a_memory_interval_reaching_below_zero_is_not_printed_negative():
+    assert kib_interval(12.3 / 1024, -17.5 / 1024, 42.1 / 1024) == "12.3 KiB [not resolved: interval reaches 0, up to 42.1]"
 
 
 # Every point sits inside its own error bars

@@ -113,7 +113,7 @@ FIGURES = (
         draw="mechanisms.draw_ipc",
         inputs={"cells": CELLS},
         category="3. Figures",
-        labels={"figure": "inter-process transfer"},
+        labels={"figure": "transfer between workers"},
     ),
     Entry(
         name="switch",
