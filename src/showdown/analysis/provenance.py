@@ -114,6 +114,10 @@ def provenance_rst(
         return "\n".join([*lines, "No samples yet.", ""])
     for row in table.itertuples(index=False):
         dirty = " (with uncommitted changes)" if row.git_dirty else ""
+        commits = [commit[:12] for commit in str(row.git_commit).split(", ")]
+        commit = (f"Commit ``{commits[0]}``" if len(commits) == 1 else
+                  f"Commits ``{', '.join(commits)}`` (its rounds were measured from {len(commits)})")  # fmt: skip
+        system = f"{row.os} {row.os_release}" if row.os != "unknown" else "OS not recorded"
         when = (f"{row.started_first:%Y-%m-%d %H:%M} to {row.started_last:%Y-%m-%d %H:%M} UTC "
                 f"({row.sweep_minutes:.0f} min)" if pd.notna(row.started_first) else "unknown")  # fmt: skip
         cpus = f"{row.logical_cpus} logical CPUs, {row.affinity_cpus} usable"
@@ -122,10 +126,10 @@ def provenance_rst(
         lines += [
             f"**{rst_text(setting_name(row.machine, row.interpreter))}**",
             "",
-            f"- Commit ``{row.git_commit}``{dirty}; config hash ``{config_hash}`` (the whole config; its "
+            f"- {commit}{dirty}; config hash ``{config_hash}`` (the whole config; its "
             f"workloads' own hashes, {len(str(row.config_hash).split(', '))}, are cells.tsv's config_hash).",
             f"- Measured {rst_text(when)}.",
-            f"- Machine: {rst_text(row.cpu_model)}, {cpus}; {rst_text(row.os)} {rst_text(row.os_release)}. "
+            f"- Machine: {rst_text(row.cpu_model)}, {cpus}; {rst_text(system)}. "
             f"Interpreter: {rst_text(row.python)}.",
             f"- Precision: {trust['missed_precision']} of {trust['cells']} cells missed the target "
             f"(95% interval within ±{100 * precision:.0f}% of the level); median half-width "
