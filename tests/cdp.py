@@ -87,7 +87,8 @@ class Browser:
             time.sleep(0.2)
 
     def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, session=True)
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True,
+                           session=True)  # fmt: skip
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")

@@ -47,7 +47,7 @@ def test_report_renders_in_chromium_without_errors(report, tmp_path):
               if "CONSOLE" in line and re.search(r"error|uncaught", line, re.I)]
     assert errors == [], errors
     # The report is a script-built page: its rendered DOM names the figures and tables.
-    for item in ("speedup.png", "winners.png", "startup.png", "drift.png", "ledger.tsv", "verdicts.tsv"):
+    for item in ("speedup.png", "forest.png", "startup.png", "drift.png", "ledger.tsv", "verdicts.tsv", "tables.html"):
         assert item in dom.stdout, item
     assert "Where do Python threading" in dom.stdout
     shot = subprocess.run([*common, f"--screenshot={screenshot}", report.as_uri()],
@@ -141,6 +141,12 @@ def test_the_front_page_reads_on_every_screen(default_shaped_report, tmp_path):
                 "map": page.boxes("#findings img.winner-map"),
                 "messages": page.evaluate("document.body.innerText.includes('System Message')"),
             }
+        # A claim's figure link opens the figure itself in the page.
+        page.evaluate("[...document.querySelectorAll('#findings a')].find(a => a.innerText === 'speedup').click()")
+        opened = page.evaluate(
+            "new Promise(done => setTimeout(() => done([...document.querySelectorAll('img')]"
+            ".filter(i => i.src.includes('filename=speedup.png')).map(i => i.naturalWidth)), 1000))"
+        )
     finally:
         page.close()
     guide_rows = len(pd.read_csv(workdir / "results/guide.tsv", sep="\t"))
@@ -156,6 +162,8 @@ def test_the_front_page_reads_on_every_screen(default_shaped_report, tmp_path):
         assert all(graph["y"] >= s["column"][0]["y"] + s["column"][0]["height"] for graph in s["graph"]), name
         assert len(s["map"]) == 1 and s["map"][0]["width"] >= min(400, width - 40), (name, s["map"])
         assert not s["messages"]  # docutils' complaints (a failed include) would show as "System Message"
+    assert len(opened) == 1 and opened[0] > 400
+    assert report.stat().st_size < 6_000_000  # one self-contained file a reader can still mail
 
 
 def test_report_is_self_contained(report):

@@ -1,8 +1,6 @@
 # The figures of the report: one rule per entry of the registry in showdown.figures, all
 # served by one script; `snakemake --report` gathers them. A new figure is a draw
 # function, a registry entry and a caption: nothing here changes.
-from pathlib import Path
-
 from showdown.figures import BY_NAME, FIGURES
 
 for figure in FIGURES:
@@ -13,11 +11,15 @@ for figure in FIGURES:
         input:
             **figure.inputs,
         output:
-            report(
-                figure.output,
-                caption=f"../../{figure.caption}",
-                category=figure.category,
-                labels=figure.labels,
+            (
+                report(
+                    figure.output,
+                    caption=f"../../{figure.caption}",
+                    category=figure.category,
+                    labels=figure.labels,
+                )
+                if figure.in_report
+                else figure.output
             ),
         log:
             figure.log,
@@ -61,8 +63,9 @@ rule write_findings:
     conda:
         "../../environment.yml"
     params:
-        # The report's link targets are the figures' file names.
-        figure_targets={entry.name: Path(entry.output).name for entry in FIGURES},
+        # The front page links to each figure by its name: results/report/figure_links.rst
+        # (write_tables) makes these links open the figure.
+        figure_targets={entry.name: entry.name for entry in FIGURES if entry.in_report},
     script:
         "../scripts/write_findings.py"
 
@@ -81,11 +84,14 @@ rule write_tables:
             category="1. Claim ledger",
             labels={"table": "every table, to sort and search"},
         ),
+        figure_links="results/report/figure_links.rst",
     log:
         "results/logs/write_tables.log",
     localrule: True
     conda:
         "../../environment.yml"
+    params:
+        figures={entry.name: entry.output for entry in FIGURES if entry.in_report},
     script:
         "../scripts/write_tables.py"
 

@@ -32,6 +32,8 @@ class Entry:
     inputs: dict[str, str]
     category: str
     labels: dict[str, str]
+    # False for a figure the front page embeds itself: the report then carries it once.
+    in_report: bool = True
 
     @property
     def caption(self) -> str:
@@ -65,6 +67,7 @@ FIGURES = (
         inputs={"verdicts": VERDICTS},
         category="2. Verdicts",
         labels={"figure": "winner map"},
+        in_report=False,
     ),
     Entry(
         name="forest",

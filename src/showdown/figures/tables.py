@@ -34,18 +34,47 @@ p { margin: 0 0 0.5rem; }
 """
 
 
+def inlined_library() -> str:
+    """itables' library (its DataTables bundle and style) inlined as text, loaded as a module.
+
+    itables' own offline loader carries the bundle base64-encoded, and the report encodes the
+    whole page once more: as text, the page is 250 kB smaller and the report 330 kB. The
+    tables itables writes wait for the same promise and event its loader sets.
+    """
+    from pathlib import Path
+
+    from itables import options
+    from itables.javascript import _itables_ready_event, _itables_underscore_version
+
+    bundle = Path(options.dt_bundle)
+    source = bundle.read_text(encoding="utf-8")
+    if "</script" in source:  # would end the script element early
+        raise ValueError(f"{bundle} cannot be inlined as text")
+    promise = f"window.{_itables_underscore_version()}"
+    return (
+        f"<style>{bundle.with_suffix('.css').read_text(encoding='utf-8')}</style>\n"
+        f'<script type="text/plain" id="itables-bundle">{source}</script>\n'
+        "<script>\n"
+        f"if (!{promise}) {{\n"
+        "  const text = document.getElementById('itables-bundle').textContent;\n"
+        f"  {promise} = import(URL.createObjectURL(new Blob([text], {{type: 'text/javascript'}})));\n"
+        f"  {promise}.then(() => window.dispatchEvent(new Event('{_itables_ready_event()}')));\n"
+        "}\n"
+        "</script>"
+    )
+
+
 def tables_page(tables: Mapping[str, pd.DataFrame]) -> str:
     """One HTML page: per table of :data:`TABLES` given (file name -> table) its heading,
     what it says, the file it comes from and the interactive table; the library inlined once."""
-    from itables import options
-    from itables.javascript import generate_init_offline_itables_html, to_html_datatable
+    from itables.javascript import to_html_datatable
 
     parts = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>Tables</title><style>{STYLE}</style>",
-        generate_init_offline_itables_html(options.dt_bundle),
+        inlined_library(),
         "</head><body>",
         "<p>Click a column's header to sort by it (shift-click: a second key); type in Search to keep matching rows.</p>",
     ]
@@ -63,3 +92,14 @@ def tables_page(tables: Mapping[str, pd.DataFrame]) -> str:
 def write_tables_page(page: str, tables: Mapping[str, pd.DataFrame]) -> None:
     with open(page, "w") as handle:
         handle.write(tables_page(tables))
+
+
+def figure_links_rst(outputs: Mapping[str, str]) -> str:
+    """rst targets, one per figure (its name -> its PNG), that open the figure itself in the
+    report with its caption beside it; Snakemake's own link to a result (``speedup.png_``)
+    opens only the caption. The front page's findings link to these by the figure's name."""
+    lines = [".. Links from the front page to each figure, opened in the page.", ""]
+    for name, path in outputs.items():
+        lines.append(f".. _{name}: javascript:app.showResultInfo('{path}');app.setView({{content:'img',"
+                     f"contentPath:results['{path}'].data_uri,resultPath:'{path}'}})")  # fmt: skip
+    return "\n".join(lines) + "\n"
