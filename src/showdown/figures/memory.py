@@ -93,8 +93,9 @@ def draw_memory(cells: pd.DataFrame) -> Figure:
             "interpreter and every worker process; threads share their process)."
         ),
         (
-            "PSS (a shared page split among its sharers) is read every 0.5 s from the kernel's start, RSS every "
-            "0.1 s: a cell whose kernel runs about a second has one or two PSS readings, which can miss its workers."
+            "Read by the cell's sampler every 0.1 s (RSS, and PSS: a shared page split among its sharers; PSS only "
+            "every 0.5 s once the tree has more than 16 processes). The kernel's own PSS read after each batch, "
+            "every worker alive, is in cells.tsv (batch_pss_bytes) and memory_per_worker.png."
         ),
     ]
     if (peaks["works"] > 1).any():
