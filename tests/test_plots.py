@@ -410,6 +410,13 @@ def test_winners_tile_of_equivalent_models_is_grey_and_lists_them(winners_figure
     assert not tile.get_hatch()
 
 
+def test_a_winners_tile_names_three_models_at_most():
+    many = "asyncio,processes-fork,processes-forkserver,serial,threads"
+    figure = draw_winners(pd.DataFrame([verdict_row("cpu_pure", 2, "undecided", fastest="asyncio", unbeaten=many)]))
+    _tile, texts = tiles(figure)["verdict:undecided"]
+    assert texts == ["undecided", "asyncio\nprocesses-fork\n+3 more"]
+
+
 def test_winners_tile_of_an_undecided_group_is_light_hatched_and_lists_the_candidates(winners_figure):
     tile, texts = tiles(winners_figure)["verdict:undecided"]
     assert texts == ["undecided", "asyncio\nthreads"]
