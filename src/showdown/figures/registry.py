@@ -102,7 +102,7 @@ FIGURES = (
         draw="memory.draw_memory",
         inputs={"cells": CELLS},
         category="3. Figures",
-        labels={"figure": "peak memory vs workers"},
+        labels={"figure": "peak memory per model"},
     ),
     Entry(
         name="memory_per_worker",
