@@ -91,7 +91,11 @@ rule write_tables:
     conda:
         "../../environment.yml"
     params:
-        figures={entry.name: entry.output for entry in FIGURES if entry.in_report},
+        # What the front page opens in place: each figure by its name, and this page.
+        links={
+            **{entry.name: entry.output for entry in FIGURES if entry.in_report},
+            "tables": "results/report/tables.html",
+        },
     script:
         "../scripts/write_tables.py"
 

@@ -3,11 +3,11 @@
 import sys
 
 from showdown.analysis.tables import write_tables
-from showdown.figures.tables import figure_links_rst
+from showdown.figures.tables import result_links_rst
 
 if __name__ == "__main__":
     # Left open: an uncaught error's traceback is written at exit, into the log.
     sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
     write_tables(**dict(snakemake.input.items()), page=snakemake.output.page)
     with open(snakemake.output.figure_links, "w") as handle:
-        handle.write(figure_links_rst(snakemake.params.figures))
+        handle.write(result_links_rst(snakemake.params.links))

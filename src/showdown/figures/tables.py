@@ -31,6 +31,8 @@ STYLE = """
 body { font-family: system-ui, sans-serif; font-size: 15px; margin: 1rem; color: #1e293b; }
 h2 { font-size: 1.2rem; margin: 2rem 0 0.25rem; }
 p { margin: 0 0 0.5rem; }
+/* Long readings wrap in a column of their own width, read from the top of the row. */
+table.dataTable td { vertical-align: top; min-width: 8rem; max-width: 30rem; }
 """
 
 
@@ -94,12 +96,13 @@ def write_tables_page(page: str, tables: Mapping[str, pd.DataFrame]) -> None:
         handle.write(tables_page(tables))
 
 
-def figure_links_rst(outputs: Mapping[str, str]) -> str:
-    """rst targets, one per figure (its name -> its PNG), that open the figure itself in the
-    report with its caption beside it; Snakemake's own link to a result (``speedup.png_``)
-    opens only the caption. The front page's findings link to these by the figure's name."""
-    lines = [".. Links from the front page to each figure, opened in the page.", ""]
+def result_links_rst(outputs: Mapping[str, str]) -> str:
+    """rst targets, one per result (a name -> its path: a PNG, or an HTML page), that open the
+    result itself in the report with its caption beside it; Snakemake's own link to a result
+    (``speedup.png_``) opens only the caption. The front page links to these by name."""
+    lines = [".. Links from the front page to figures and pages, opened in the page.", ""]
     for name, path in outputs.items():
-        lines.append(f".. _{name}: javascript:app.showResultInfo('{path}');app.setView({{content:'img',"
+        shown = "html" if path.endswith(".html") else "img"
+        lines.append(f".. _{name}: javascript:app.showResultInfo('{path}');app.setView({{content:'{shown}',"
                      f"contentPath:results['{path}'].data_uri,resultPath:'{path}'}})")  # fmt: skip
     return "\n".join(lines) + "\n"
