@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cdp import Browser
-from showdown.analysis.tables import readable_ledger_with_ids
+from showdown.analysis import readable_ledger_with_ids
 from showdown.figures.tables import TABLES, tables_page
 from test_report import ARTIFACTS, CHROMIUM_FLAGS, chromium
 

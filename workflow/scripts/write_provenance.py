@@ -2,7 +2,7 @@
 
 import sys
 
-from showdown.analysis.provenance import write_provenance
+from showdown.analysis import write_provenance
 
 if __name__ == "__main__":
     # Left open: an uncaught error's traceback is written at exit, into the log.

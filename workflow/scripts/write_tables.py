@@ -1,9 +1,8 @@
-"""write_tables: the report's page of tables to sort and search."""
+"""write_tables: the report's page of tables to sort and search, and the front page's links."""
 
 import sys
 
-from showdown.analysis.tables import write_tables
-from showdown.figures.tables import result_links_rst
+from showdown.figures import result_links_rst, write_tables
 
 if __name__ == "__main__":
     # Left open: an uncaught error's traceback is written at exit, into the log.

@@ -91,9 +91,15 @@ def tables_page(tables: Mapping[str, pd.DataFrame]) -> str:
     return "\n".join(parts)
 
 
-def write_tables_page(page: str, tables: Mapping[str, pd.DataFrame]) -> None:
+def write_tables(*, guide_tsv: str, ledger_tsv: str, verdicts_tsv: str, cells_tsv: str, page: str) -> None:
+    """The write_tables rule: every table of the page, read from the run's files."""
+    from ..analysis import readable_ledger_with_ids
+
+    read = {name: pd.read_csv(path, sep="\t") for name, path in
+            (("guide.tsv", guide_tsv), ("verdicts.tsv", verdicts_tsv), ("cells.tsv", cells_tsv))}  # fmt: skip
+    read["readable_ledger.tsv"] = readable_ledger_with_ids(pd.read_csv(ledger_tsv, sep="\t"), read["verdicts.tsv"])
     with open(page, "w") as handle:
-        handle.write(tables_page(tables))
+        handle.write(tables_page(read))
 
 
 def result_links_rst(outputs: Mapping[str, str]) -> str:
