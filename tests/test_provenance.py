@@ -50,3 +50,15 @@ def test_the_section_names_commit_config_precision_flags_and_margin():
     assert "2 of 3 cells missed the target" in text and "median half-width 10.0%" in text
     assert "1 noisy" in text and "1 bound by the load generator" in text
     assert "8.0%, from the A/A spread of this run (8.0%), larger than the configured 5.0%" in text
+
+
+def test_a_report_of_two_machines_names_each_ones_commit_and_machine():
+    other = samples().assign(machine="laptop", git_commit="def456", cpu_model="Apple M2", git_dirty=False)
+    table = provenance(pd.concat([samples(), other]))
+    both = pd.concat([cells(), cells().assign(machine="laptop")])
+    false_win = pd.Series({"margin": 0.05, "configured_margin": 0.05, "aa_spread": 0.01})
+    text = provenance_rst(table, both, pd.DataFrame({"margin": [0.05]}), false_win, precision=0.03, config_hash="x")
+    laptop, vm = text.split("**laptop · py311**")[1].split("**vm · py311**")
+    assert "``def456``" in laptop and "Apple M2" in laptop and "uncommitted" not in laptop
+    assert "``abc123`` (with uncommitted changes)" in vm and "AMD EPYC" in vm
+    assert "from the configured margin (5.0%" in text
