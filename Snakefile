@@ -18,7 +18,7 @@ include: "workflow/rules/analyse.smk"
 include: "workflow/rules/report.smk"
 
 
-# On a cluster, every rule but the measuring ones (probe, calibration, cells) says
+# On a cluster, every rule but the measuring ones (probe, workload check, calibration, cells) says
 # `localrule: True`: it runs on the submit host.
 rule all:
     default_target: True

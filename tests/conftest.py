@@ -1,6 +1,7 @@
 """Shared helpers: where the workflow is, how to run Snakemake on it, which Pythons exist."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,19 +52,33 @@ def tagged_processes():
     return found
 
 
-def run_snakemake(workdir, *args, configfile=None, config=None, timeout=600, check=True):
-    """Run the workflow of this checkout in ``workdir`` (a fresh results/ there)."""
+def run_snakemake(workdir, *args, configfile=None, config=None, timeout=600, check=True, repo=REPO, env=None):
+    """Run the workflow of this checkout (or of a copy, ``repo``) in ``workdir`` (a fresh results/ there)."""
     workdir = Path(workdir)
-    command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--cores", "2", *args]
+    command = [SNAKEMAKE, "--snakefile", str(Path(repo) / "Snakefile"), "--cores", "2", *args]
     if config is not None:
         configfile = workdir / "config.yaml"
         configfile.write_text(yaml.safe_dump(config))
     if configfile is not None:
         command += ["--configfile", str(configfile)]
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout,
+                          env=None if env is None else {**os.environ, **env})
     if check and done.returncode:
         raise AssertionError(f"snakemake failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
     return done
+
+
+def copy_repo(destination):
+    """A copy of what the workflow runs (Snakefile, rules, configs, package) to edit freely:
+    run it with ``run_snakemake(..., repo=copy, env={"PYTHONPATH": str(copy / "src")})``."""
+    destination = Path(destination)
+    destination.mkdir()
+    for part in ("Snakefile", "environment.yml", "workflow", "config", "report", "src"):
+        if (REPO / part).is_dir():
+            shutil.copytree(REPO / part, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(REPO / part, destination / part)
+    return destination
 
 
 def tiny_sweep(**overrides):

@@ -23,8 +23,8 @@ COLUMNS = [
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
     "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
     "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds", "shared_cpu",
-    "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled", "free_threaded_build",
-    "gil_reenabled",
+    "probe_drift", "load_average", "logical_cpus", "usable_cpus", "host", "python_version", "gil_enabled",
+    "free_threaded_build", "gil_reenabled",
 ]  # fmt: skip
 KEY = {
     "machine": "node", "interpreter": "py312", "config_hash": "cfg", "workload": "cpu",
@@ -304,10 +304,21 @@ def test_a_speedup_above_its_limit_is_flagged():
     assert bool(cells.loc[("cpu", "serial", 1), "above_limit"]) is False
 
 
+def test_the_ideal_is_taken_on_the_cpus_the_cell_could_use():
+    rng = np.random.default_rng(7)
+    # 16 logical CPUs, 4 in the job's affinity (taskset, a SLURM allocation): the ideal at 8 workers is 4.
+    samples = table(*model_rounds("serial", 1, 2.0, rng), *model_rounds("processes-fork", 8, 0.5, rng))
+    cells = by_model(cell_summary(samples.assign(logical_cpus=16, affinity_cpus=4), **OPTIONS))
+    assert cells.loc[("cpu", "processes-fork", 8), ["usable_cpus", "ideal_speedup"]].tolist() == [4, 4]
+    # Rows that recorded no affinity: the logical CPUs.
+    cells = by_model(cell_summary(samples.assign(logical_cpus=16), **OPTIONS))
+    assert cells.loc[("cpu", "processes-fork", 8), ["usable_cpus", "ideal_speedup"]].tolist() == [16, 8]
+
+
 def test_noisy_cells_say_why():
     from showdown.analysis.aggregate import noisy_cells
 
-    quiet = dict(round_spread=0.02, spread_ratio=1.0, noisy=False, noise_reference="the A/A twins and their models",
+    quiet = dict(round_spread=0.02, spread_ratio=1.0, noisy=False, noise_reference="the A/A copies and their models",
                  above_limit=False, probe_drift=1.0, load_average=0.5, logical_cpus=2, flagged=0, rounds=5, **KEY,
                  model="threads", workers=2)  # fmt: skip
     busy_but_ours = dict(quiet, model="asyncio", load_average=3.0)  # a 2-worker sweep's own load
@@ -315,12 +326,12 @@ def test_noisy_cells_say_why():
     table = noisy_cells(pd.DataFrame([quiet, busy_but_ours, loud]))
     assert table["model"].tolist() == ["processes-fork"]
     assert table["reason"].iloc[0] == (
-        "rounds spread more than identical jobs do (F-test at 1% against the A/A twins and their models); "
+        "rounds spread more than identical jobs do (F-test at 1% against the A/A copies and their models); "
         "load average above twice the CPU count"
     )
 
 
-def test_a_cell_spreading_more_than_the_aa_twins_is_noisy():
+def test_a_cell_spreading_more_than_the_aa_copies_is_noisy():
     rng = np.random.default_rng(7)
     calm = [[rows(m, 2, r, rng.lognormal(0, 0.01, 2)) for r in range(5)] for m in ("threads", "threads.aa")]
     wild = [
@@ -329,7 +340,7 @@ def test_a_cell_spreading_more_than_the_aa_twins_is_noisy():
     ]
     cells = cell_summary(table(*calm[0], *calm[1], *wild), **OPTIONS).set_index("model")
     assert cells.loc["asyncio", "noisy"] and not cells.loc["threads", "noisy"]
-    assert cells.loc["asyncio", "noise_reference"] == "the A/A twins and their models"
+    assert cells.loc["asyncio", "noise_reference"] == "the A/A copies and their models"
 
 
 def test_a_free_threaded_cell_whose_gil_came_back_on_is_flagged():

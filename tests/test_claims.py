@@ -6,12 +6,14 @@ the expected pooled effects can be computed by hand.
 """
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
+from conftest import copy_repo, run_snakemake, tiny_sweep
 from showdown import stats
 from showdown.analysis.claims import (
     LEDGER_COLUMNS,
@@ -80,7 +82,9 @@ def test_lower_supported_when_a_is_clearly_lower_refuted_otherwise():
     assert row["verdict"] == "supported"
     d = np.log(0.5 * np.array(STEADY))  # the per-round log ratios: drift cancels
     assert row["ratio"] == pytest.approx(math.exp(d.mean()))
-    interval = scipy_stats.ttest_1samp(d, 0.0).confidence_interval(1 - ALPHA)
+    # The interval printed is the one the one-sided test at alpha read: each tail alpha (one claim).
+    assert row["ci_level"] == pytest.approx(1 - 2 * ALPHA)
+    interval = scipy_stats.ttest_1samp(d, 0.0).confidence_interval(1 - 2 * ALPHA)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((math.exp(interval.low), math.exp(interval.high)))
     t = (d.mean() + DELTA) / (d.std(ddof=1) / math.sqrt(5))
     assert row["p_value"] == pytest.approx(scipy_stats.t.cdf(t, 4))  # one-sided, against the margin
@@ -90,7 +94,7 @@ def test_lower_supported_when_a_is_clearly_lower_refuted_otherwise():
     assert verdict(lower, pair(1.0, 1.0)) == "refuted"  # no difference is not "lower"
     assert verdict(lower, pair(0.98, 1.0)) == "refuted"  # lower, but inside the margin
     inside, _ = judge_all([lower], pair(0.98, 1.0))
-    assert inside.iloc[0]["reading"].endswith("refuted (lower, but by less than the 5% margin)")
+    assert inside.iloc[0]["reading"].endswith("refuted (lower, but by less than the ±5% margin)")
 
 
 def test_lower_with_a_noisy_effect_is_undecided():
@@ -191,7 +195,7 @@ def test_pooled_effect_is_the_per_round_mean_over_points():
     row = table.iloc[0]
     assert row["verdict"] == "supported" and row["points"] == 2  # pooled over both points
     per_round = (np.log(0.5 * np.array(STEADY)) + np.log(0.9 * np.array(SHAKY))) / 2
-    interval = scipy_stats.ttest_1samp(per_round, 0.0).confidence_interval(1 - ALPHA)
+    interval = scipy_stats.ttest_1samp(per_round, 0.0).confidence_interval(row["ci_level"])
     assert row["ratio"] == pytest.approx(math.exp(per_round.mean()))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((math.exp(interval.low), math.exp(interval.high)))
     assert row["rounds"] == 5
@@ -205,8 +209,10 @@ def test_depends_only_when_two_points_are_beyond_the_margin_in_opposite_directio
     table, points = judge_all([claim("lower")], data)
     row = table.iloc[0]
     assert row["verdict"] == "depends"
-    assert "a vs b on cpu_pure at 2 workers" in row["detail"] and "supported" in row["detail"]
-    assert "a vs b on cpu_pure at 8 workers" in row["detail"] and "refuted" in row["detail"]
+    # Each point's interval against the margin, said of the interval (not as a verdict of its own).
+    assert "a vs b on cpu_pure at 2 workers, 64B: 0.500 [" in row["detail"]
+    assert "a vs b on cpu_pure at 8 workers, 64B: 2.000 [" in row["detail"]
+    assert row["detail"].count("beyond the margin") == 2
     # The reading names the boundary, not only a pooled factor that straddles it.
     assert row["reading"].endswith("depends (holds at cpu_pure at 2 workers, 64B; not at cpu_pure at 8 workers, 64B)")
     # One point beyond the margin, the other inside it: the pooled test decides.
@@ -282,12 +288,29 @@ def test_one_row_per_machine_and_the_reading_states_factor_interval_and_verdict(
     row = table.loc["m"]
     factor, low, high = 1 / row["ratio"], 1 / row["ci_high"], 1 / row["ci_low"]
     assert factor == pytest.approx(2.0, rel=0.01)
+    # Two rows in the ledger: Holm gives the smaller p the threshold alpha / 2, so a 95% interval.
+    assert row["ci_level"] == pytest.approx(0.95)
     assert row["reading"] == (
-        f"a {factor:.2f}x faster than b on cpu_pure [{low:.2f}, {high:.2f}] (2 workers, 1 points, 5 rounds): supported"
+        f"a {factor:.2f}x faster than b on cpu_pure [{low:.2f}, {high:.2f}] "
+        f"(95% interval, margin ±5%; 2 workers, 1 points, 5 rounds): supported"
     )
     row = table.loc["n"]
     assert row["reading"].startswith(f"a {row['ratio']:.2f}x slower than b on cpu_pure [{row['ci_low']:.2f}, ")
     assert row["reading"].endswith(": refuted")
+
+
+def test_a_reading_pooled_over_points_of_different_size_keeps_each_point():
+    data = frame(
+        cell("startup", "a", 2, 0.1), cell("startup", "fork", 2, 1.1, wobble=(1.0,) * 5),
+        cell("startup", "spawn", 2, 16.7, wobble=(1.0,) * 5),
+    )  # fmt: skip
+    table, _ = judge_all([claim("lower", b=("fork", "spawn"), kind="startup")], data)
+    reading = table.iloc[0]["reading"]
+    # The range and each point, named by what varies (here the model B), slowest last.
+    assert "; points 11.00-167.00x: fork 11.00x, spawn 167.00x (" in reading, reading
+    # One point: no list.
+    single, _ = judge_all([claim("lower")], pair(1.0, 2.0))
+    assert "points " not in single.iloc[0]["reading"].split("(")[0]
 
 
 # --- Loading claims -------------------------------------------------------------------
@@ -316,20 +339,47 @@ def test_load_claims_reads_every_field(tmp_path):
 
 def test_load_claims_names_the_claim_key_and_allowed_values(tmp_path):
     path = write_claims(tmp_path, [
-        {"id": "bad_test", "text": "", "test": "fastest", "kind": "cpu_pure", "a": "a", "b": "b"},
-        {"id": "bad_metric", "text": "", "test": "lower", "metric": "rss", "kind": "cpu_pure", "a": "a", "b": "b"},
-        {"id": "bad_where", "text": "", "test": "lower", "kind": "cpu_pure", "a": "a", "b": "b",
+        {"id": "bad_test", "text": "", "test": "fastest", "kind": "cpu_pure", "a": "threads", "b": "serial"},
+        {"id": "bad_metric", "text": "", "test": "lower", "metric": "rss", "kind": "cpu_pure", "a": "threads", "b": "serial"},
+        {"id": "bad_where", "text": "", "test": "lower", "kind": "cpu_pure", "a": "threads", "b": "serial",
          "where": {"threads_min": 2}},
-        {"id": "fine", "text": "", "test": "lower", "kind": "cpu_pure", "a": "a", "b": "b"},
+        {"id": "fine", "text": "", "test": "lower", "kind": "cpu_pure", "a": "threads", "b": "serial"},
     ])  # fmt: skip
     with pytest.raises(ValueError) as error:
         load_claims(path)
     message = str(error.value)
-    assert "bad_test.test: 'fastest'; allowed: lower, not_faster, not_slower, equivalent, works" in message
-    assert "bad_metric.metric: 'rss'; allowed: wall_seconds, peak_pss_bytes, cpu_per_wall, cpu_seconds_per_task" in message
-    assert ("bad_where.where.threads_min: unknown; allowed: workers_min, workers_max, workload, "
-            "payload_bytes_min, payload_bytes_max") in message  # fmt: skip
+    assert "bad_test.test: 'fastest' is not allowed; allowed values: lower, not_faster, not_slower, equivalent, works" in message
+    assert ("bad_metric.metric: 'rss' is not allowed; allowed values: wall_seconds, peak_pss_bytes, cpu_per_wall, "
+            "cpu_seconds_per_task") in message  # fmt: skip
+    assert ("bad_where.where: unknown key(s) 'threads_min'; allowed keys: free_threaded, payload_bytes_max, "
+            "payload_bytes_min, workers_max, workers_min, workload") in message  # fmt: skip
     assert "fine" not in message
+
+
+@pytest.mark.parametrize(
+    "entry, expected",
+    [({"a": ["threads", "no_such_model"]}, "bad.a[1]: 'no_such_model' is not allowed; allowed values: "),
+     ({"kind": "cpu_puree"}, "bad.kind: 'cpu_puree' is not allowed; allowed values: "),
+     ({"b_workers": 0}, "bad.b_workers: 0 is less than the minimum of 1"),
+     ({"colour": "red"}, "bad: unknown key(s) 'colour'; allowed keys: a, b, b_workers, figure, id, kind,"),
+     ({"text": None}, "bad.text: None is not of type 'string'")],
+)  # fmt: skip
+def test_the_schema_names_the_claim_and_the_key(tmp_path, entry, expected):
+    path = write_claims(tmp_path, [{"id": "bad", "text": "", "test": "lower", "kind": "cpu_pure", "a": "threads",
+                                    "b": "serial", **entry}])  # fmt: skip
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        load_claims(path)
+
+
+def test_a_bad_claims_file_is_refused_before_any_job(tmp_path):
+    repo = copy_repo(tmp_path / "repo")
+    claims = repo / "config" / "claims.yaml"
+    claims.write_text(claims.read_text().replace("    test: lower\n", "    test: lowest\n", 1))
+    done = run_snakemake(tmp_path, "--dry-run", config=tiny_sweep(), repo=repo, env={"PYTHONPATH": str(repo / "src")},
+                         check=False)  # fmt: skip
+    assert done.returncode != 0
+    assert "thread_start_cheaper_than_process.test: 'lowest' is not allowed" in done.stdout + done.stderr
+    assert "rule " not in done.stdout
 
 
 def test_the_project_claims_file_loads_and_every_claim_is_judgeable():

@@ -1,11 +1,15 @@
 """Configuration: every bad value is stopped before any job, naming its key and what is allowed."""
 
 import copy
+import os
+import re
+import subprocess
 import sys
 
 import pytest
+import yaml
 
-from conftest import run_snakemake, tiny_sweep
+from conftest import REPO, SNAKEMAKE, run_snakemake, tiny_sweep
 from showdown.kernel.catalogue import WORKLOADS
 from showdown.kernel.models import MODELS
 from showdown.kernel.sizes import parse_size, size_label
@@ -38,11 +42,15 @@ BAD_CONFIGS = [
     ("unknown start method", with_change("workloads.cpu_pure.models", ["processes-vfork"]),
      ["workloads.cpu_pure.models[0]", "processes-forkserver"]),
     ("zero workers", with_change("workloads.cpu_pure.workers", [0, 2]),
-     ["workloads.cpu_pure.workers[0]", "less than the minimum of 1"]),
+     ["workloads.cpu_pure.workers[0]", "0 is not a worker count", "integer >= 1", "cores/2"]),
     ("negative workers", with_change("workloads.cpu_pure.workers", [-4]),
-     ["workloads.cpu_pure.workers[0]", "minimum of 1"]),
+     ["workloads.cpu_pure.workers[0]", "integer >= 1"]),
     ("non-integer workers", with_change("workloads.cpu_pure.workers", [2.5]),
-     ["workloads.cpu_pure.workers[0]", "integer"]),
+     ["workloads.cpu_pure.workers[0]", "integer >= 1"]),
+    ("workers relative to something else", with_change("workloads.cpu_pure.workers", [2, "cores+1"]),
+     ["workloads.cpu_pure.workers[1]", "'cores+1' is not a worker count", "`cores`", "2*cores, cores*2, cores/2"]),
+    ("workers as a fraction of nothing", with_change("workloads.cpu_pure.workers", ["cores/0"]),
+     ["workloads.cpu_pure.workers[0]", "cores/2"]),
     ("a size in parsecs", with_change("workloads.cpu_pure.payloads", ["12 parsecs"]),
      ["workloads.cpu_pure.payloads[0]", "'12 parsecs'", "KiB"]),
     ("negative payload", with_change("workloads.cpu_pure.payloads", [-1]),
@@ -50,6 +58,12 @@ BAD_CONFIGS = [
     ("zero repetitions", with_change("repetitions", 0), ["repetitions", "minimum of 1"]),
     ("margin of 1", with_change("margin", 1), ["margin", "maximum of 1"]),
     ("margin of 0", with_change("margin", 0), ["margin", "minimum of 0"]),
+    ("margin of an unknown metric", with_change("margin", {"wall": 0.05, "latency": 0.1}),
+     ["margin", "'latency'", "allowed keys: cpu, memory, wall, workloads"]),
+    ("a workload margin above 1", with_change("margin", {"workloads": {"cpu_pure": {"wall": 2}}}),
+     ["margin.workloads.cpu_pure.wall", "maximum of 1"]),
+    ("a margin for no such workload", with_change("margin", {"workloads": {"cpu_puer": {"wall": 0.1}}}),
+     ["margin.workloads.cpu_puer", "no such workload", "cpu_pure"]),
     ("alpha above 1", with_change("alpha", 1.5), ["alpha", "maximum of 1"]),
     ("unknown top-level key", with_change("sead", 3), ["(top level)", "'sead'", "allowed keys:", "seed"]),
     ("unknown workload key", with_change("workloads.io_sleep.latency", 3),
@@ -140,8 +154,9 @@ def test_schema_lists_exactly_the_kernel_models_and_kinds():
 
 def test_defaults_are_filled_in():
     sweep = load_sweep({"workloads": {"cpu_pure": {"models": ["threads"], "workers": [2], "payloads": ["1KiB"]}}})
-    assert sweep["rounds"] == {"base": 5, "max": 5} and sweep["repetitions"] == 2
-    assert sweep["margin"] == 0.05 and sweep["precision"] == 0.03
+    assert sweep["rounds"] == {"base": 5, "max": 5, "extra_seconds": 0} and sweep["repetitions"] == 2
+    assert sweep["margin"] == {"wall": 0.05, "cpu": 0.05, "memory": 0.05, "workloads": {}}
+    assert sweep["precision"] == 0.03
     assert list(sweep.interpreters) == [f"py{sys.version_info[0]}{sys.version_info[1]}"]
     assert sweep.workloads["cpu_pure"].params_dict() == {"iterations": 20000}
 
@@ -216,3 +231,100 @@ def test_a_matrix_with_nothing_applicable_is_refused_before_any_cell():
                                                  "payloads": ["64B"]}}})  # fmt: skip
     with pytest.raises(ConfigError, match="the matrix is empty"):
         Schedule(sweep)
+
+
+def test_worker_counts_follow_the_machine_and_are_measured_once():
+    config = with_change("workloads.cpu_pure.workers", [2, "cores", "2*cores", "cores * 2", "cores/4"])
+    assert load_sweep(config, cores=16).workloads["cpu_pure"].workers == (2, 4, 16, 32)
+    # On 2 cores 2, cores and cores/4 (rounded up to 1, never 0) meet: each count once.
+    assert load_sweep(config, cores=2).workloads["cpu_pure"].workers == (1, 2, 4)
+
+
+def test_showdown_cores_plans_another_machine_and_a_bad_value_is_named(monkeypatch):
+    config = with_change("workloads.cpu_pure.workers", ["cores"])
+    monkeypatch.setenv("SHOWDOWN_CORES", "64")
+    assert load_sweep(config).workloads["cpu_pure"].workers == (64,)
+    monkeypatch.setenv("SHOWDOWN_CORES", "many")
+    with pytest.raises(ConfigError, match="SHOWDOWN_CORES: 'many' is not a CPU count; allowed: an integer >= 1"):
+        load_sweep(config)
+
+
+def test_an_override_that_is_not_this_machine_is_named_as_such(monkeypatch):
+    from showdown.sweep.config import another_machines_cores
+
+    monkeypatch.delenv("SHOWDOWN_CORES", raising=False)
+    assert another_machines_cores(2, 2) is None
+    monkeypatch.setenv("SHOWDOWN_CORES", "64")
+    assert another_machines_cores(64, 64) is None  # this machine's own count: a real run may go on
+    assert "SHOWDOWN_CORES=64 but this machine has 2 usable CPUs" in another_machines_cores(64, 2)
+
+
+def test_a_real_run_that_would_measure_under_another_machines_cores_is_refused_before_any_job(tmp_path):
+    done = subprocess.run([SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--cores", "1", "--configfile",
+                           str(REPO / "config" / "test.yaml")], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "SHOWDOWN_CORES": "999"})  # fmt: skip
+    assert done.returncode != 0 and "SHOWDOWN_CORES=999 but this machine has" in done.stdout + done.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_calibration_gives_each_worker_a_quarter_of_the_serial_target():
+    config = with_change("workloads.cpu_pure.workers", [2, "cores", "2*cores"])
+    seconds = config["calibration_seconds"]
+    assert load_sweep(config, cores=2).calibration_target("cpu_pure") == seconds  # today's, on 2 cores
+    assert load_sweep(config, cores=64).calibration_target("cpu_pure") == seconds * 128 / 4
+
+
+def test_a_slurm_node_has_the_cpus_sinfo_lists_for_its_partition(tmp_path, monkeypatch):
+    from showdown.sweep.config import slurm_node_cpus
+
+    sinfo = tmp_path / "sinfo"
+    sinfo.write_text("#!/bin/sh\nprintf 'debug* 4\\nbig 64\\nbig 32+\\n'\n")
+    sinfo.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    monkeypatch.delenv("SHOWDOWN_SLURM_PARTITION", raising=False)
+    assert slurm_node_cpus() == 4  # the default partition
+    assert slurm_node_cpus("big") == 32  # mixed sizes: the smallest
+    with pytest.raises(ConfigError, match="no node in partition 'gpu'"):
+        slurm_node_cpus("gpu")
+
+
+def header_counts():
+    """The default config header's (jobs, cell jobs) by core count, checked to be labelled."""
+    text = (REPO / "config" / "config.yaml").read_text()
+    found = re.findall(r"^#\s+(\d+) cores: (\d+) jobs, (\d+) of them cell jobs.*(measured|an estimate)$", text, flags=re.M)
+    return {int(cores): (int(jobs), int(cells)) for cores, jobs, cells, _ in found}
+
+
+def test_default_config_header_gives_the_cell_jobs_of_2_16_and_64_cores():
+    header = header_counts()
+    assert sorted(header) == [2, 16, 64]
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    for cores, (_, cells) in header.items():
+        sweep = load_sweep(config, cores=cores)
+        assert len(Schedule(sweep).cells) * sweep["rounds"]["base"] == cells, cores  # a dry run plans the base
+
+
+def test_readme_cluster_commands_run_as_written_and_plan_the_header_sweep(tmp_path):
+    """The README's submit command and its results-home commands, as dry runs in a clone's root,
+    with a fake sinfo listing 64-CPU nodes: both plan the header's 64-core sweep (all its jobs)."""
+    for name in ("Snakefile", "workflow", "config", "profiles", "report"):
+        (tmp_path / name).symlink_to(REPO / name)
+    (tmp_path / "bin").mkdir()
+    sinfo = tmp_path / "bin" / "sinfo"
+    sinfo.write_text("#!/bin/sh\nprintf 'debug* 2\\ncompute 64\\n'\n")
+    sinfo.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWDOWN_SLURM") and k != "SHOWDOWN_CORES"}
+    env["PATH"] = f"{tmp_path / 'bin'}:{os.path.dirname(SNAKEMAKE)}:{env['PATH']}"
+    readme = (REPO / "README.md").read_text()
+    cluster = readme[readme.index("## Running on a cluster"):]
+    blocks = re.findall(r"```sh\n(.*?)```", cluster, flags=re.S)
+    submit = blocks[0].splitlines()[0] + " -n"
+    home_block = re.findall(r"```sh\n(.*?)```", cluster[cluster.index("**Bringing the results home.**"):], flags=re.S)[0]
+    home = "\n".join(line.split("#")[0] for line in home_block.splitlines() if line.startswith(("export ", "snakemake -n")))
+    header = header_counts()
+    for script in (submit, home):
+        done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, script + "\n" + done.stdout[-3000:] + done.stderr[-3000:]
+        jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", done.stdout, flags=re.M))
+        assert (int(jobs["total"]), int(jobs["run_cell"])) == header[64], script
+        assert "results/cells/mycluster/" in done.stdout and "/cpu_pure/processes-fork/w64_" in done.stdout

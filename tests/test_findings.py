@@ -18,7 +18,7 @@ def verdict(interpreter, workload, workers, label, *, payload=1024, winner=None,
         "machine": "vm", "interpreter": interpreter, "config_hash": "h", "workload": workload,
         "payload_bytes": payload, "workers": workers, "label": label, "winner": winner, "fastest": fastest,
         "unbeaten": unbeaten, "runner_up": runner_up, "ratio_to_runner_up": ratio, "ci_low": ci[0],
-        "ci_high": ci[1], "rounds": 5, "note": note,
+        "ci_high": ci[1], "rounds": 5, "note": note, "margin": 0.05,
     }  # fmt: skip
 
 
@@ -54,7 +54,7 @@ def verdicts_of(*interpreters):
 
 def ledger_of(*interpreters):
     base = {"test": "lower", "metric": "wall_seconds", "margin": 0.05, "figure": "speedup", "p_value": 0.01,
-            "p_adjusted": 0.01}  # fmt: skip
+            "p_adjusted": 0.01, "ci_level": 0.9}  # fmt: skip
     rows = [{**base, "claim": "processes_win_cpu_bound", "machine": "vm", "interpreter": interpreters[0],
              "text": "Multiprocessing beats *threading* on CPU_bound_ work.", "verdict": SUPPORTED,
              "reading": "processes-fork 2.00x faster than threads on cpu_pure [1.60, 2.50]: supported",
@@ -67,8 +67,8 @@ def ledger_of(*interpreters):
     return pd.DataFrame(rows)
 
 
-FALSE_WIN = pd.Series({"k": 1, "n": 20, "rate": 0.05, "ci_low": 0.001, "ci_high": 0.249, "configured_margin": 0.05,
-                       "aa_spread": 0.075, "margin": 0.075})  # fmt: skip
+FALSE_WIN = pd.Series({"k": 1, "n": 20, "rate": 0.05, "ci_low": 0.001, "ci_high": 0.249, "margin": 0.05,
+                       "margins": "wall time ±5%, CPU ±5%, memory ±5%", "aa_spread": 0.075})  # fmt: skip
 
 
 def described_of(*interpreters):
@@ -104,7 +104,7 @@ def test_guide_for_one_interpreter_names_winners_factors_and_the_users_workload(
     # Two worker counts, one winner: the factors as a range, each runner-up, where.
     assert table["pure-Python CPU"] == "processes-fork 2.00-4.00x faster than threads, serial (2 workers; 4 workers)"
     assert table["GIL-releasing C code"] == "threads 1.25x faster than serial"
-    assert table["slow I/O, few connections"] == "any of asyncio, threads"
+    assert table["slow I/O, few connections"] == "equivalent within ±5%: asyncio, threads"
     assert table["slow I/O, many connections"] == "asyncio 2.00x faster than threads"
     assert table["cpu_gil_held"] == "undecided between serial, threads"  # 1 KiB: not GIL-releasing
     assert table["my_json"] == "processes-fork 2.00x faster than threads"  # a user's workload, by its name
@@ -129,7 +129,10 @@ def test_findings_give_the_factor_with_its_interval_and_where_it_holds():
     assert lines.index(pure) < lines.index(f".. image:: {MAP[:76]}") < next(
         i for i, line in enumerate(lines) if "Multiprocessing beats" in line)
     trust = rst[rst.index("How far to trust these numbers"):]
-    assert "1 of 20 pairs" in trust and "95% CI 0-25%" in trust and "7.5% here (configured 5.0%" in trust
+    assert "1 of 20 pairs" in trust and "95% CI 0-25%" in trust and "beyond 7.5%" in trust
+    # The margin is the declared one, and the A/A pairs never move it.
+    assert "declared in the config before the run" in trust and "wall time ±5%, CPU ±5%, memory ±5%" in trust
+    assert "never move the margin" in trust
     assert "1 of 3 cells noisy" in trust and "AMD EPYC, 2 logical CPUs; CPython 3.13.5, GIL on" in trust
 
 
@@ -149,9 +152,9 @@ def test_a_claim_with_no_cells_reads_not_measured_under_every_setting():
     readable = readable_ledger(ledger_of("py3135", "py3135t"), [("vm", "py3135"), ("vm", "py3135t")])
     locks = readable[readable["claim"] == "Thread locks are cheaper than process locks."]
     assert list(locks["does it hold?"]) == [DOES_IT_HOLD[NOT_MEASURED]] * 2
-    assert list(locks["ratio A/B [95% CI]"]) == ["", ""]
+    assert list(locks["ratio A/B [CI as tested]"]) == ["", ""]
     held = readable[readable["does it hold?"] == "yes"].iloc[0]
-    assert held["ratio A/B [95% CI]"] == "0.500 [0.400, 0.625]" and held["points"].startswith("2 points, 5 rounds")
+    assert held["ratio A/B [CI as tested]"] == "0.500 [0.400, 0.625] (90%)" and held["points"].startswith("2 points, 5 rounds")
     assert held["figure"] == "speedup"
 
 
@@ -170,5 +173,46 @@ def test_no_verdicts_no_claims_still_a_page():
     no_claims = ledger_of("py311").iloc[0:0]
     rst = findings_rst(empty, no_claims, guide(empty), pd.Series({**FALSE_WIN, "n": 0, "k": 0}), described_of(), cells_of(),
                        winner_map=MAP, figure_targets={})  # fmt: skip
-    assert "no verdicts and no measured claims yet" in rst and "This run has no A/A twins" in rst
+    assert "no verdicts and no measured claims yet" in rst and "This run has no A/A pairs" in rst
     html(rst)
+
+
+def test_the_trust_section_says_which_kinds_were_noisier_than_the_aa_calibration():
+    from showdown.analysis.findings import noise_line
+
+    noise = pd.DataFrame([
+        {"kind": "cpu_pure", "round_spread": 0.15, "calibrated_spread": 0.05, "noisier": True},
+        {"kind": "startup", "round_spread": 0.3, "calibrated_spread": 0.4, "noisier": False},
+        {"kind": "io_disk", "round_spread": 0.1, "calibrated_spread": math.nan, "noisier": False},
+    ])  # fmt: skip
+    line = noise_line(noise)
+    assert "cpu_pure (0.150 against 0.050)" in line and "1 of 2 kinds checked" in line
+    assert "within the A/A calibration for all 1 kinds" in noise_line(noise.iloc[1:])
+    assert "No A/A calibration" in noise_line(noise.iloc[2:])
+    verdicts = verdicts_of("py311")
+    rst = findings_rst(verdicts, ledger_of("py311"), guide(verdicts), FALSE_WIN, described_of("py311"),
+                       cells_of("py311"), noise=noise, winner_map=MAP, figure_targets={})  # fmt: skip
+    assert "Noisier than the A/A calibration" in rst
+
+
+def test_the_guide_names_the_winning_family_first_and_the_models_it_holds():
+    from showdown.analysis.guide import with_families
+
+    verdicts = verdicts_of("py311")
+    families = pd.DataFrame([{
+        "machine": "vm", "interpreter": "py311", "config_hash": "h", "workload": "cpu_pure", "payload_bytes": 1024,
+        "workers": workers, "family": "processes", "label": "win", "members": "processes-fork,processes-spawn",
+        "weakest": "processes-spawn", "strongest_outside": "threads", "ratio": ratio, "ci_low": ratio * 0.9,
+        "ci_high": ratio * 1.1, "rounds": 5, "within_label": "undecided", "within_winner": None, "margin": 0.05,
+    } for workers, ratio in ((2, 0.5), (4, 0.4))])  # fmt: skip
+    table = guide(with_families(verdicts, families)).set_index("kind of work")["vm · py311"]
+    assert table["pure-Python CPU"] == (
+        "processes (processes-fork, processes-spawn): 2.00-2.50x faster than threads; between them: undecided "
+        "(2 workers; 4 workers)"
+    )
+    # Other kinds of work read as before.
+    assert table["GIL-releasing C code"] == "threads 1.25x faster than serial"
+    rst = findings_rst(with_families(verdicts, families), ledger_of("py311"), guide(verdicts), FALSE_WIN,
+                       described_of("py311"), cells_of("py311"), winner_map=MAP, figure_targets={})  # fmt: skip
+    pure = next(line for line in rst.splitlines() if line.startswith("- *pure-Python CPU*"))
+    assert "processes (processes-fork, processes-spawn): 2.00x faster than threads [1.82, 2.22] (its weakest member)" in pure

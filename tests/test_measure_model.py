@@ -172,7 +172,7 @@ def test_round_trip_percentiles_are_present_and_ordered(model):
 
 
 def test_percentiles_are_nearest_rank():
-    from showdown.kernel.mechanisms import percentile
+    from showdown.kernel.switch import percentile
 
     values = list(range(1, 101))
     assert [percentile(values, p) for p in (0.5, 0.9, 0.99, 1.0)] == [50, 90, 99, 100]

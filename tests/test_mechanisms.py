@@ -17,7 +17,9 @@ from conftest import pyenv_python, skip_or_fail
 from showdown.cell.interpreters import Interpreter
 from showdown.cell.job import run_kernel
 from showdown.kernel.catalogue import WORKLOADS
-from showdown.kernel.mechanisms import Crew, LockScenario, TransferScenario, digest
+from showdown.kernel.crews import Crew, digest
+from showdown.kernel.ipc import TransferScenario
+from showdown.kernel.locks import LockScenario
 from showdown.kernel.models import MODELS
 from showdown.kernel.netio import LOOPBACK, LoopbackServer
 from showdown.kernel.timing import BatchFailed, measure

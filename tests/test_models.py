@@ -26,8 +26,8 @@ from showdown.kernel.timing import measure
 HERE = Interpreter("here", (sys.executable,))
 IN_THIS_PROCESS = ("thread_workers", "asyncio_to_thread")
 IN_PROCESSES = tuple(
-    f"{family}-{method}"
-    for family in ("process_workers", "mp_pool", "asyncio_processes")
+    f"{stem}-{method}"
+    for stem in ("process_workers", "mp_pool", "asyncio_processes")
     for method in START_METHODS
 )
 # Small enough to be quick, big enough that the hash releases the GIL (payload > 2 KiB).

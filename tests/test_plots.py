@@ -209,7 +209,7 @@ def test_every_known_model_has_its_own_colour():
     assert len(set(colours)) == len(colours)
 
 
-def test_an_aa_twin_shares_its_models_hue():
+def test_an_aa_copy_shares_its_models_hue():
     assert model_colour("threads.aa") == model_colour("threads")
 
 
@@ -239,11 +239,11 @@ def test_a_models_colour_does_not_depend_on_the_other_models_shown(speedup_figur
     )
 
 
-def test_an_aa_twin_is_dashed_in_its_models_colour(startup_figure):
+def test_an_aa_copy_is_dashed_in_its_models_colour(startup_figure):
     colours = line_colours(startup_figure)
-    (twin,) = [c for ax in startup_figure.axes for c in ax.containers if c.get_label() == "threads.aa"]
+    (copy,) = [c for ax in startup_figure.axes for c in ax.containers if c.get_label() == "threads.aa"]
     assert colours["threads.aa"] == colours["threads"]
-    assert twin.lines[0].get_linestyle() == "--"
+    assert copy.lines[0].get_linestyle() == "--"
 
 
 # --- Speedup -------------------------------------------------------------------------
@@ -320,6 +320,12 @@ def test_speedup_draws_the_ideal_column_and_computes_none():
 
 def test_speedup_cores_are_the_cpus_of_the_machine_that_ran_the_cells():
     figure = draw_speedup(with_ideal(cells_table().assign(logical_cpus=3)))
+    (ideal,) = lines_labelled(figure, "ideal (3 cores)")
+    assert list(ideal.get_ydata()) == [1, 2, 3, 3]
+
+
+def test_speedup_legend_gives_the_usable_cpus_not_the_machines():
+    figure = draw_speedup(with_ideal(cells_table().assign(logical_cpus=64, usable_cpus=3)))
     (ideal,) = lines_labelled(figure, "ideal (3 cores)")
     assert list(ideal.get_ydata()) == [1, 2, 3, 3]
 
@@ -983,7 +989,8 @@ def claim_tables():
     ])  # fmt: skip
     ledger = pd.DataFrame([
         {"claim": "processes_win_cpu_bound", "verdict": "supported", "machine": MACHINE, "interpreter": INTERPRETER,
-         "ratio": 0.6, "ci_low": 0.55, "ci_high": 0.65, "margin": 0.05, "points": 2, "figure": "speedup"},
+         "ratio": 0.6, "ci_low": 0.55, "ci_high": 0.65, "ci_level": 0.975, "margin": 0.05, "points": 2,
+         "figure": "speedup"},
         {"claim": "threads_switch_faster", "verdict": "not measured", "machine": None, "interpreter": None,
          "ratio": None, "ci_low": None, "ci_high": None, "margin": 0.05, "points": None, "figure": "switch"},
     ])  # fmt: skip
@@ -1007,7 +1014,7 @@ def test_the_forest_plot_has_a_row_per_comparison_claim_point_and_measured_claim
     assert len(labels) == len(verdicts_table()) + len(points) + 1
     assert f"processes_win_cpu_bound (pooled, {MACHINE} · {INTERPRETER})" in labels
     words = all_text(figure)
-    assert "processes-fork wins" in words and "supported" in words
+    assert "processes-fork wins" in words and "supported (97.5% CI)" in words
 
 
 @pytest.mark.parametrize("entry", FIGURES, ids=lambda entry: entry.name)

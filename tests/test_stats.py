@@ -19,7 +19,6 @@ from showdown.stats import (
     aa_control,
     aa_spread,
     cell_estimates,
-    effective_margin,
     false_win_rate,
     holm,
     ratio_ci,
@@ -247,6 +246,28 @@ def test_intersection_union_the_fastest_must_beat_every_other_model():
     assert row["label"] == "undecided" and row["unbeaten"] == "a,c"
 
 
+def test_one_outcome_per_interval_beyond_inside_or_crossing_the_margin():
+    wob = (1.0, 1.02, 0.98, 1.01, 0.99)
+    # b 6.5% slower in every round, +-2%: its interval excludes 1 but crosses the 5% line
+    # (0.952): undecided, though not equivalent either, and the note names that pair.
+    row = one_group(verdicts(frame(steady("a", 1.0), steady("b", 1.07, wobble=wob)), margin=MARGIN)[0])
+    assert row["ci_high"] < 1 and row["ci_low"] < 1 - MARGIN < row["ci_high"]
+    assert row["label"] == "undecided" and "crosses the ±5% margin" in row["note"] and "a/b" in row["note"]
+    # b 2% slower, steady: the interval lies inside the band and excludes 1: equivalent, and
+    # the guide says which is faster, by less than the margin.
+    row = one_group(verdicts(frame(steady("a", 1.0), steady("b", 1.02, wobble=(1, 1.002, 0.998, 1, 1.001))),
+                             margin=MARGIN)[0])  # fmt: skip
+    assert row["label"] == "equivalent" and row["ci_high"] < 1 and row["ci_low"] > 1 - MARGIN
+    from showdown.analysis.guide import outcome
+
+    text = outcome(row, with_interval=True)
+    assert text.startswith("equivalent within ±5%: a, b (a ") and "% faster than b)" in text
+    # The same b at a 10% margin: a win needs the interval beyond 0.90; here inside: equivalent.
+    assert one_group(verdicts(frame(steady("a", 1.0), steady("b", 1.07, wobble=wob)), margin=0.10)[0])["label"] == (
+        "equivalent"
+    )
+
+
 def test_equivalence_needs_every_unbeaten_pair_on_enough_shared_rounds():
     # a shares 3+ rounds with b and with c, but b and c share one round (or none):
     # their equivalence is not shown, so the group is not "equivalent".
@@ -282,7 +303,7 @@ def test_serial_at_one_worker_joins_every_worker_count_of_its_work():
         assert mine.loc["serial", "rounds"] == 5
 
 
-def test_aa_twins_stay_out_of_verdict_groups_and_only_a_one_model_group_is_no_contest():
+def test_aa_copies_stay_out_of_verdict_groups_and_only_a_one_model_group_is_no_contest():
     # The twin is made absurdly fast: if it were in the group it would be the fastest.
     data = frame(
         steady("threads", 1.0), steady("threads.aa", 0.3), steady("processes-fork", 1.0, wobble=(1.0, 1.01, 0.99, 1.0, 1.0)),
@@ -294,12 +315,12 @@ def test_aa_twins_stay_out_of_verdict_groups_and_only_a_one_model_group_is_no_co
     assert "threads.aa" not in set(pairs["model_a"]) | set(pairs["model_b"])
     alone = table.set_index("workers").loc[8]  # threads and its twin: one model in the group
     assert alone["label"] == "n/a" and alone["n_models"] == 1
-    # The A/A control judges the twins, and calls the bogus pair different.
+    # The A/A control judges the copies, and calls the bogus pair different.
     aa = aa_control(data, margin=MARGIN).set_index("workers")
     assert aa.loc[4, "called_different"] and aa.loc[4, "fastest"] == "threads.aa"
     assert aa.loc[4, "ratio"] == pytest.approx(0.3, rel=1e-6)
     assert not aa.loc[8, "called_different"]
-    assert (aa["model"] == "threads").all() and (aa["twin"] == "threads.aa").all()
+    assert (aa["model"] == "threads").all() and (aa["aa_copy"] == "threads.aa").all()
 
 
 def test_aa_control_without_twins_or_without_their_model_is_empty():
@@ -383,12 +404,6 @@ def test_aa_spread_is_the_95th_percentile_of_ratios_away_from_one():
     assert math.isnan(aa_spread(pd.DataFrame({"ratio": [np.nan]})))
 
 
-def test_effective_margin_is_never_below_the_configured_one():
-    assert effective_margin(0.05, 0.02) == 0.05
-    assert effective_margin(0.05, 0.08) == 0.08
-    assert effective_margin(0.05, math.nan) == 0.05
-
-
 def test_false_win_rate_has_a_clopper_pearson_interval():
     aa = pd.DataFrame({"called_different": [True] * 3 + [False] * 97})
     rate = false_win_rate(aa)
@@ -463,7 +478,7 @@ def test_spread_test_flags_a_cell_five_times_noisier_than_the_aa_reference():
     assert flags.loc["asyncio", "spread_ratio"] == pytest.approx(1.0)
     assert flags.loc["processes-fork", "noisy"]
     assert not flags.loc[["threads", "threads.aa", "asyncio"], "noisy"].any()
-    assert (flags["noise_reference"] == "the A/A twins and their models").all()
+    assert (flags["noise_reference"] == "the A/A copies and their models").all()
     # Twice the reference spread is within what an F-test at 1% allows with 4 and 8 df.
     doubled = frame(spread_cell("threads", 1, [0, 1, 2, 3, 4]), spread_cell("threads.aa", 1, [4, 2, 0, 3, 1]),
                     spread_cell("asyncio", 2, [1, 3, 0, 4, 2]))  # fmt: skip
@@ -483,3 +498,24 @@ def test_the_door_exports_what_the_stages_use():
     for name in ("round_medians", "paired_log_ratios", "estimate_pairs", "claim_p", "claim_p_against", "band"):
         assert callable(getattr(stats, name))
     assert stats.band(0.05) == pytest.approx(DELTA)
+
+
+def test_a_family_wins_when_every_member_beats_every_model_outside_it():
+    from showdown.display import family
+    from showdown.stats import family_verdicts
+
+    wob = (1.0, 1.01, 0.99, 1.0, 1.005)
+    data = frame(steady("serial", 2.0, workers=1), steady("threads", 2.1, wobble=wob),
+                 steady("processes-fork", 1.0), steady("processes-spawn", 1.3, wobble=wob[::-1]),
+                 steady("process_workers-fork", 1.01, wobble=wob))  # fmt: skip
+    (row,) = family_verdicts(data, family, margin=MARGIN).to_dict(orient="records")
+    assert row["family"] == "processes" and row["label"] == "win"
+    assert row["members"] == "process_workers-fork,processes-fork,processes-spawn"
+    # The interval is the weakest pair's: the slowest member against the fastest outsider.
+    assert (row["weakest"], row["strongest_outside"]) == ("processes-spawn", "serial")
+    assert row["ratio"] == pytest.approx(1.3 / 2.0, rel=0.02) and row["ci_high"] < 1 - MARGIN
+    # Between the members: spawn is beaten, fork and process_workers stay within 1%: equivalent.
+    assert row["within_label"] == "equivalent" and row["within_winner"] is None
+    # A family with a member that does not beat an outsider wins nothing.
+    slow = frame(steady("serial", 2.0, workers=1), steady("threads", 1.02, wobble=wob), steady("processes-fork", 1.0))
+    assert family_verdicts(slow, family, margin=MARGIN).empty

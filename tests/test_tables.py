@@ -34,7 +34,8 @@ def test_the_readable_ledger_names_each_claims_id():
         "claim": ["gil", "memory"], "text": ["threads do not speed up CPU work", "processes cost memory"],
         "figure": ["speedup", "memory"], "machine": ["vm", "vm"], "interpreter": ["py311", "py311"],
         "verdict": ["supported", "refuted"], "reading": ["yes", "no"], "detail": ["", ""],
-        "ratio": [0.5, 1.2], "ci_low": [0.4, 1.1], "ci_high": [0.6, 1.3], "points": [2, 2], "rounds": [3, 3],
+        "ratio": [0.5, 1.2], "ci_low": [0.4, 1.1], "ci_high": [0.6, 1.3], "ci_level": [0.95, 0.9], "points": [2, 2],
+        "rounds": [3, 3],
     })  # fmt: skip
     verdicts = pd.DataFrame({"machine": ["vm"], "interpreter": ["py311"]})
     table = readable_ledger_with_ids(ledger, verdicts)

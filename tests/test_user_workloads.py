@@ -105,9 +105,36 @@ USER_SWEEP = {
         "unpicklable": callable_entry(function=f"{MODULE}:by_lambda", models=["serial", "processes-fork"],
                                       workers=[2]),
         "raises": callable_entry(function=f"{MODULE}:fails"),
+        # The issue-27 pair (PAIR, written into the sweep's folder) and a missing await.
+        "fetch": callable_entry(function="mine:fetch", models=["serial", "asyncio", "threads", "processes-fork"],
+                                workers=[4], versions_of="fetch"),
+        "fetch_sync": callable_entry(function="mine:fetch_sync", models=["serial", "threads", "asyncio"],
+                                     workers=[4], versions_of="fetch"),
+        "unawaited": callable_entry(function="mine:unawaited"),
         "cpu_pure": {"models": ["serial"], "workers": [1], "payloads": ["64B"]},
     },
 }
+
+
+# The issue's pair: each task waits 10 ms, with an async client or a blocking one.
+PAIR = '''
+import asyncio
+import time
+
+
+async def fetch(data):          # the call made with an async client
+    await asyncio.sleep(0.01)
+    return len(data)
+
+
+def fetch_sync(data):           # the same call made with a blocking client
+    time.sleep(0.01)
+    return len(data)
+
+
+def unawaited(data):            # a plain function that forgot to await
+    return fetch(data)
+'''
 
 
 # The fixture runs from a copy of the package, at a path relative to the sweep's folder.
@@ -115,6 +142,7 @@ USER_SWEEP = {
 def user_sweep(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("user_sweep")
     shutil.copytree(USER_CODE, workdir / "user_code", ignore=shutil.ignore_patterns("__pycache__"))
+    (workdir / "user_code" / "mine.py").write_text(PAIR)
     run_snakemake(workdir, config=user_sweep_config())
     return workdir
 
@@ -149,19 +177,28 @@ def test_unpicklable_function_rules_out_process_models_with_the_reason(user_swee
     assert ruled_out["message"].str.contains("pickles each task, and the function .*by_lambda cannot be pickled").all()
 
 
-def test_a_function_that_raises_is_a_failed_cell_with_its_traceback(user_sweep):
+@pytest.mark.parametrize(
+    ("workload", "status", "message"),
+    [
+        # A function that raises: a failed cell with its traceback.
+        ("raises", "crashed", "ValueError: user code refused 64 bytes"),
+        # A missing await: the coroutine is never published as work done.
+        ("unawaited", "failed", "unawaited returned a coroutine, never run"),
+    ],
+)
+def test_a_function_that_fails_is_a_failed_cell_with_the_reason(user_sweep, workload, status, message):
     failed = pd.read_csv(user_sweep / "results/aggregate/failed.tsv", sep="\t")
-    raised = failed[failed["workload"] == "raises"]
-    assert len(raised) == 2 and (raised["status"] == "crashed").all()
-    assert raised["message"].str.contains("ValueError: user code refused 64 bytes").all()
+    cells = failed[failed["workload"] == workload]
+    assert len(cells) == 2 and (cells["status"] == status).all()
+    assert cells["message"].str.contains(message).all()
 
 
 def test_verdicts_and_report_table_show_the_user_function(user_sweep):
     verdicts = pd.read_csv(user_sweep / "results/stats/verdicts.tsv", sep="\t")
     assert verdicts.loc[verdicts["workload"] == "mine", "label"].tolist() == ["undecided"]  # 2 rounds < 3
     table = pd.read_csv(user_sweep / "results/stats/user_workloads.tsv", sep="\t")
-    assert set(table["workload"]) == {"mine", "unpicklable"}  # raises measured nothing
-    assert set(table["function"]) == {f"{MODULE}:crunch", f"{MODULE}:by_lambda"}
+    assert set(table["workload"]) == {"mine", "unpicklable", "fetch", "fetch_sync"}  # raises measured nothing
+    assert set(table["function"]) == {f"{MODULE}:crunch", f"{MODULE}:by_lambda", "mine:fetch", "mine:fetch_sync"}
     threads = table[(table["workload"] == "mine") & (table["model"] == "threads")].iloc[0]
     cells = pd.read_csv(user_sweep / "results/aggregate/cells.tsv", sep="\t")
     measured = cells[(cells["workload"] == "mine") & (cells["model"] == "threads")].iloc[0]
@@ -180,5 +217,27 @@ def test_an_edit_to_user_code_reruns_its_cells_and_nothing_else(user_sweep):
     done = run_snakemake(user_sweep, "--dry-run", config=user_sweep_config())
     planned = set(re.findall(r"workload=(\w+)", done.stdout))
     assert "check_workload" in done.stdout
-    assert {"mine", "unpicklable", "raises"} <= planned
+    assert {"mine", "unpicklable", "raises", "fetch", "unawaited"} <= planned
     assert "cpu_pure" not in planned
+
+
+def test_an_async_function_really_waits_every_task(user_sweep):
+    samples = pd.read_parquet(user_sweep / "results/aggregate/samples.parquet")
+    ran = samples[samples["workload"].isin(["fetch", "fetch_sync"]) & (samples["status"] == "ok")]
+    assert set(zip(ran["workload"], ran["model"])) == {
+        ("fetch", "serial"), ("fetch", "asyncio"), ("fetch", "threads"), ("fetch", "processes-fork"),
+        ("fetch_sync", "serial"), ("fetch_sync", "threads"), ("fetch_sync", "asyncio"),
+    }  # fmt: skip
+    # Calibrated on the awaited time (10 ms a task): a few tasks, not the issue's 136,432.
+    assert ran.groupby("workload")["tasks"].nunique().eq(1).all()
+    tasks = int(ran.loc[ran["workload"] == "fetch", "tasks"].iloc[0])
+    assert 4 <= tasks <= 8
+    serial = ran[(ran["workload"] == "fetch") & (ran["model"] == "serial")]
+    assert (serial["wall_seconds"] >= tasks * 0.01).all()  # one after another: a bound no load breaks
+
+
+def test_the_guide_gives_versions_of_one_function_one_row(user_sweep):
+    guide = pd.read_csv(user_sweep / "results/guide.tsv", sep="\t")
+    row = guide[guide["kind of work"] == "fetch: fetch vs fetch_sync"]
+    assert len(row) == 1 and "fetch" not in set(guide["kind of work"])
+    assert "(fetch, 4 workers)" in row.iloc[0, 1] and "(fetch_sync, 4 workers)" in row.iloc[0, 1]

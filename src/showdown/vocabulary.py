@@ -1,11 +1,27 @@
-"""The words every stage after the measurement shares: keys, labels, suffixes, families.
+"""The words every stage after the measurement shares: keys, labels, suffixes, kinds.
 
-One definition each, so that a comparison group, a label or a family means the same in
-the aggregate, the statistics, the claims and the figures. Workload families and start
-methods belong to the kernel's catalogue; they are named here as the kernel defines them.
+One definition each, so that a comparison group, a label or a model means the same in
+the aggregate, the statistics, the claims and the figures. Workload kinds, start methods and
+what each model runs belong to the kernel (its catalogue and model registry); they are named
+here as the kernel defines them.
 """
 
-from .kernel import CPU_KINDS, GIL_HOLDING_KINDS, LATENCY_KINDS, START_METHODS
+from .kernel import (
+    AA_SUFFIX,
+    CALLER,
+    COROUTINES,
+    CPU_KINDS,
+    GIL_HOLDING_KINDS,
+    INTERPRETERS,
+    LATENCY_KINDS,
+    PROCESSES,
+    START_METHODS,
+    THREADS,
+    base_model,
+    describe,
+    described,
+    is_aa_copy,
+)
 
 # A comparison group: models measured on the same work, machine and interpreter.
 GROUP_KEY = ("machine", "interpreter", "config_hash", "workload", "payload_bytes", "workers")
@@ -14,12 +30,10 @@ SERIAL_KEY = GROUP_KEY[:-1]
 # One cell: a model in a comparison group (kind rides along for the figures and claims).
 CELL_KEY = ("machine", "interpreter", "config_hash", "workload", "kind", "model", "workers", "payload_bytes")
 SERIAL = "serial"
-# ``threads.aa`` measures ``threads`` again under another label: the A/A control.
-AA_SUFFIX = ".aa"
 
 # The outcome of a comparison group, and of a claim's test: one vocabulary for both.
 WIN = "win"  # the fastest beat every other model by more than the margin
-EQUIVALENT = "equivalent"  # every pair of unbeaten models within the margin (TOST)
+EQUIVALENT = "equivalent"  # every unbeaten pair's interval wholly inside the declared margin
 UNDECIDED = "undecided"  # neither: the evidence does not say
 NO_CONTEST = "n/a"  # one model only
 ALL_FAILED = "all cells failed"
@@ -29,27 +43,14 @@ LABELS = (WIN, EQUIVALENT, UNDECIDED, NO_CONTEST, ALL_FAILED)
 SUPPORTED, REFUTED, DEPENDS, NOT_MEASURED = "supported", "refuted", "depends", "not measured"
 CLAIM_VERDICTS = (SUPPORTED, REFUTED, DEPENDS, UNDECIDED, NOT_MEASURED)
 
-# Models whose workers have an interpreter (and so a GIL) each, besides processes.
-_OWN_INTERPRETER_FAMILIES = ("subinterpreters",)
-
-
-def base_model(model: str) -> str:
-    """The model an A/A twin measures again (``threads.aa`` -> ``threads``)."""
-    return model[: -len(AA_SUFFIX)] if model.endswith(AA_SUFFIX) else model
-
-
-def is_aa_twin(model: str) -> bool:
-    return model.endswith(AA_SUFFIX)
-
-
 def shares_one_interpreter(model: str) -> bool:
     """True for serial, threads and asyncio models; False for processes and subinterpreters."""
-    base = base_model(model)
-    return base.rsplit("-", 1)[-1] not in START_METHODS and base not in _OWN_INTERPRETER_FAMILIES
+    return not describe(model).own_interpreter
 
 
 __all__ = [
     "AA_SUFFIX", "ALL_FAILED", "CELL_KEY", "CLAIM_VERDICTS", "CPU_KINDS", "DEPENDS", "EQUIVALENT", "GIL_HOLDING_KINDS",
     "GROUP_KEY", "LABELS", "LATENCY_KINDS", "NOT_MEASURED", "NO_CONTEST", "REFUTED", "SERIAL", "SERIAL_KEY",
-    "START_METHODS", "SUPPORTED", "UNDECIDED", "WIN", "base_model", "is_aa_twin", "shares_one_interpreter",
+    "START_METHODS", "SUPPORTED", "UNDECIDED", "WIN", "base_model", "is_aa_copy", "shares_one_interpreter",
+    "CALLER", "THREADS", "PROCESSES", "COROUTINES", "INTERPRETERS", "describe", "described",
 ]  # fmt: skip

@@ -38,6 +38,7 @@ rule aggregate_cells:
     params:
         slow_phase_factor=SWEEP["slow_phase_factor"],
         precision=SWEEP["precision"],
+        cells=cell_set(),
     script:
         "../scripts/aggregate_cells.py"
 
@@ -63,6 +64,12 @@ rule compare_models:
             caption="../../report/captions/false_win_rate.rst",
             category="4. The instrument",
         ),
+        families="results/stats/families.tsv",
+        noise_by_kind=report(
+            "results/stats/noise_by_kind.tsv",
+            caption="../../report/captions/noise_by_kind.rst",
+            category="4. The instrument",
+        ),
     log:
         "results/logs/compare_models.log",
     localrule: True
@@ -71,6 +78,7 @@ rule compare_models:
     params:
         alpha=SWEEP["alpha"],
         margin=SWEEP["margin"],
+        aa_spread=AA_SPREAD,
     script:
         "../scripts/compare_models.py"
 
@@ -135,8 +143,6 @@ rule judge_claims:
     input:
         claims=CLAIMS_FILE,
         samples="results/aggregate/samples.parquet",
-        # The margin the verdicts used: the configured one or the A/A spread, if larger.
-        false_win="results/stats/false_win_rate.tsv",
     output:
         ledger=report(
             "results/claims/ledger.tsv",
@@ -151,6 +157,8 @@ rule judge_claims:
         "../../environment.yml"
     params:
         alpha=SWEEP["alpha"],
+        # Declared, as the verdicts' is: the same margin for the same metric.
+        margin=SWEEP["margin"],
     script:
         "../scripts/judge_claims.py"
 

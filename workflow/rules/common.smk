@@ -1,19 +1,52 @@
-# Config validation, the cell matrix, wildcard constraints and the input functions.
-# Dictionary look-ups only: the DAG of a large sweep is built from these thousands of times.
+# Config and claims validation, the cell matrix, wildcard constraints and the input functions.
+# The input functions are called thousands of times while the DAG of a large sweep is built:
+# they look up dictionaries, except the extra rounds', which read one round plan each.
+import hashlib
 import json
 import os
 import re
 import sys
 
+from snakemake.common.configfile import load_configfile
 from snakemake.exceptions import WorkflowError
+from snakemake.utils import update_config
 
+from showdown.analysis import load_claims
 from showdown.cell import kernel_hash
-from showdown.sweep import ConfigError, load_sweep, matrix
+from showdown.sweep import (
+    ConfigError,
+    another_machines_cores,
+    load_aa_spread,
+    load_sweep,
+    matrix,
+    sweep_cores,
+    usable_cpus,
+)
 from showdown.figures import FIGURES
 from showdown.kernel import LABEL_PATTERN, parse_size, size_label
 
+
+def measuring_threads():
+    """The threads a profile gives each measuring job (profiles/slurm: a node's CPUs), else
+    None: then they are the CPUs this process may use."""
+    given = workflow.resource_settings.overwrite_threads.get("run_cell")
+    return None if given is None else int(eval(str(getattr(given, "raw", given))))
+
+
+# `--config k=v` without `--configfile`: replace-workflow-config (both profiles) has
+# Snakemake drop the default sweep then; k=v means "the default sweep, with k=v".
+if not workflow.overwrite_configfiles and "workloads" not in config:
+    _given = dict(config)
+    config.clear()
+    config.update(
+        load_configfile(os.path.join(workflow.basedir, "config", "config.yaml"))
+    )
+    update_config(config, _given)
+
 try:
-    SWEEP = load_sweep(config)
+    # The CPUs a measuring job gets here; `cores` resolves to them unless SHOWDOWN_CORES says.
+    MACHINE_CORES = measuring_threads() or usable_cpus()
+    SWEEP = load_sweep(config, sweep_cores(MACHINE_CORES))
     SCHEDULE = matrix.Schedule(SWEEP)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
@@ -21,6 +54,7 @@ except ConfigError as error:
 # The report's front page reads the config: give it the derived label and interpreters.
 config["machine"] = SWEEP.machine
 config["interpreters"] = {name: i.to_params() for name, i in SWEEP.interpreters.items()}
+config["margin"] = SWEEP["margin"]
 KERNEL_HASH = kernel_hash()
 # The cells' runner is this very Python, the one that imported showdown above; an
 # environment variable, not a param, so that a moved venv does not re-measure every cell.
@@ -30,6 +64,16 @@ MAX_ROUNDS = SWEEP["rounds"]["max"]
 ALL_MODELS = sorted({cell.model for cell in SCHEDULE.cells})
 # The article's claims belong to the project, not to a sweep: read from this checkout.
 CLAIMS_FILE = os.path.join(workflow.basedir, "config", "claims.yaml")
+# Checked before any job, like the config: a bad claim stops the run, naming it and its key.
+try:
+    load_claims(CLAIMS_FILE)
+except ValueError as error:
+    raise WorkflowError(str(error)) from None
+# Each workload kind's A/A round spread on a quiet machine: the sweep's own, else the one
+# config/aa.yaml recorded (the reference a run's noise is checked against).
+AA_SPREAD = SWEEP["aa_spread"] or load_aa_spread(
+    os.path.join(workflow.basedir, "config", "aa.yaml")
+)
 
 
 def _alternatives(values):
@@ -93,7 +137,7 @@ def calibration_params(wildcards):
         "kind": entry.kind,
         "payload_bytes": parse_size(wildcards.payload),
         "params": entry.params_dict(),
-        "target_seconds": SWEEP["calibration_seconds"],
+        "target_seconds": SWEEP.calibration_target(wildcards.workload),
         "workers": list(entry.workers),
     }
 
@@ -206,7 +250,9 @@ def groups_in_round(round):
     """Work groups measured in ``round``: all of them up to the base, then those the plans kept."""
     if round <= BASE_ROUNDS:
         return list(SCHEDULE.groups)
-    with open(checkpoints.plan_round.get(round=round - 1).output[0]) as handle:
+    with open(
+        checkpoints.plan_round.get(machine=SWEEP.machine, round=round - 1).output[0]
+    ) as handle:
         plan = json.load(handle)
     # Twins share a work group: the group gets another round if either's cells ask for it.
     wanted = {
@@ -242,6 +288,32 @@ def all_round_files(wildcards):
             for path in SCHEDULE.round_paths(group, round)
         ]
     return files
+
+
+MEASURING_RULES = {"probe_interpreter", "check_workload", "calibrate_work", "run_cell"}
+
+
+def refuse_to_measure_for_another_machine():
+    """Stop a real run before its first job when SHOWDOWN_CORES is not this machine's count
+    and a measuring job is planned: its worker counts are another machine's. A run that
+    only analyses that machine's cells (brought home) needs the override and goes on."""
+    why = another_machines_cores(SWEEP.cores, MACHINE_CORES)
+    planned = MEASURING_RULES & {job.rule.name for job in workflow.dag.needrun_jobs()}
+    if why and planned:
+        raise WorkflowError(
+            f"{why}; this run would measure ({', '.join(sorted(planned))})"
+        )
+
+
+def cell_set():
+    """A digest of the sweep's cells and rounds, a param of the aggregation: the profiles
+    leave out the `input` rerun trigger (a cell's previous-job input only orders the
+    rounds), so a finished tree would not notice an interpreter, workload or model
+    removed, or one added whose cells exist (new cells rerun it by their time)."""
+    text = json.dumps(
+        [[cell.path(0) for cell in SCHEDULE.cells], BASE_ROUNDS, MAX_ROUNDS]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def user_functions():

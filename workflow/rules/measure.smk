@@ -29,12 +29,20 @@ checkpoint plan_round:
     output:
         matrix.ROUND_PLAN,
     log:
-        "results/logs/rounds/after_r{round}.log",
+        "results/logs/rounds/{machine}/after_r{round}.log",
     localrule: True
     conda:
         "../../environment.yml"
     params:
-        precision=SWEEP["precision"],
+        alpha=SWEEP["alpha"],
+        margin=SWEEP["margin"],
+        base_rounds=BASE_ROUNDS,
         max_rounds=MAX_ROUNDS,
+        extra_seconds=SWEEP["rounds"]["extra_seconds"],
     script:
         "../scripts/plan_round.py"
+
+
+# Only real runs call it (not -n), before the first job.
+onstart:
+    refuse_to_measure_for_another_machine()

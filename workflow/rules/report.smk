@@ -38,9 +38,11 @@ for figure in FIGURES:
 rule write_findings:
     input:
         verdicts_tsv="results/stats/verdicts.tsv",
+        families_tsv="results/stats/families.tsv",
         cells_tsv="results/aggregate/cells.tsv",
         ledger_tsv="results/claims/ledger.tsv",
         false_win_tsv="results/stats/false_win_rate.tsv",
+        noise_by_kind_tsv="results/stats/noise_by_kind.tsv",
         samples_parquet="results/aggregate/samples.parquet",
         winner_map=BY_NAME["winners"].output,
     output:
@@ -66,6 +68,12 @@ rule write_findings:
         # The front page links to each figure by its name: results/report/figure_links.rst
         # (write_tables) makes these links open the figure.
         figure_targets={entry.name: entry.name for entry in FIGURES if entry.in_report},
+        # Versions of one function (versions_of): one row of the guide, side by side.
+        versions={
+            label: entry.versions_of
+            for label, entry in SWEEP.workloads.items()
+            if entry.versions_of
+        },
     script:
         "../scripts/write_findings.py"
 

@@ -13,5 +13,6 @@ if __name__ == "__main__":
         failed_out=snakemake.output.failed,
         noisy_out=snakemake.output.noisy,
         memory_out=snakemake.output.memory,
-        **dict(snakemake.params.items()),
+        slow_phase_factor=snakemake.params.slow_phase_factor,
+        precision=snakemake.params.precision,
     )

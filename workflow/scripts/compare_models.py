@@ -13,5 +13,7 @@ if __name__ == "__main__":
         pairs_tsv=snakemake.output.pairs,
         aa_tsv=snakemake.output.aa,
         false_win_tsv=snakemake.output.false_win,
+        noise_by_kind_tsv=snakemake.output.noise_by_kind,
+        families_tsv=snakemake.output.families,
         **dict(snakemake.params.items()),
     )

@@ -9,7 +9,6 @@ if __name__ == "__main__":
     write_ledger(
         snakemake.input.claims,
         snakemake.input.samples,
-        snakemake.input.false_win,
         ledger_tsv=snakemake.output.ledger,
         points_tsv=snakemake.output.points,
         **dict(snakemake.params.items()),

@@ -1,4 +1,4 @@
-"""plan_round: decide whether a work group needs another round."""
+"""plan_round: which work groups get another round (their intervals too wide to decide)."""
 
 import sys
 
@@ -9,7 +9,6 @@ if __name__ == "__main__":
     write_plan(
         list(snakemake.input),
         round=int(snakemake.wildcards.round),
-        precision=snakemake.params.precision,
-        max_rounds=snakemake.params.max_rounds,
         output=snakemake.output[0],
+        **dict(snakemake.params.items()),
     )

@@ -6,7 +6,7 @@ from showdown.analysis import write_findings
 
 if __name__ == "__main__":
     # Left open: an uncaught error's traceback is written at exit, into the log.
-    sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115
+    sys.stderr = open(snakemake.log[0], "w")
     write_findings(
         **dict(snakemake.input.items()),
         findings_path=snakemake.output.findings,

@@ -106,8 +106,8 @@ SUMMARY_COLUMNS = [
     "cpu_per_wall", "pool_start_seconds", "peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
     "started_pss_bytes", "started_uss_bytes", "batch_pss_bytes", "batch_uss_bytes", "batch_processes",
     "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds", "shared_cpu",
-    "probe_drift", "load_average", "logical_cpus", "host", "python_version", "gil_enabled", "free_threaded_build",
-    "gil_reenabled",
+    "probe_drift", "load_average", "logical_cpus", "usable_cpus", "host", "python_version", "gil_enabled",
+    "free_threaded_build", "gil_reenabled",
 ]  # fmt: skip
 # Columns a cell takes as the median of its repetitions (null where the kernel recorded none).
 MEDIAN_COLUMNS = (
@@ -263,6 +263,8 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
             "shared_cpu": grouped["shared_cpu"].first() if "shared_cpu" in measured else np.nan,
             "probe_drift": probe.max() / probe.min(),
             "logical_cpus": first["logical_cpus"],
+            # The CPUs the cell could use (its affinity: a SLURM allocation, taskset): the ideal's.
+            "usable_cpus": _column(first, "affinity_cpus").fillna(first["logical_cpus"]).astype("Int64"),
             "host": grouped["host"].agg(lambda hosts: ",".join(sorted(set(hosts.dropna())))),
             "python_version": first["python_version"],
             "gil_enabled": first["gil_enabled"].astype(bool),
@@ -287,7 +289,8 @@ def cell_summary(samples: pd.DataFrame, *, precision: float) -> pd.DataFrame:
 def ideal_speedup(cells: pd.DataFrame) -> pd.Series:
     """The physical limit of each cell's speedup over serial, from the machine that ran it.
 
-    CPU work: linear up to the core count, min(workers, cores). Latency-bound I/O: the
+    CPU work: linear up to the CPUs the cell could use, min(workers, usable CPUs), not the
+    machine's count (a SLURM allocation or taskset leaves fewer). Latency-bound I/O: the
     tasks run in ceil(tasks / workers) waves of one latency each, so tasks / waves. Other
     work has no simple bound (NaN).
     """
@@ -295,7 +298,8 @@ def ideal_speedup(cells: pd.DataFrame) -> pd.Series:
     bound = pd.Series(np.nan, index=cells.index)
     cpu = cells["kind"].isin(CPU_KINDS)
     latency = cells["kind"].isin(LATENCY_KINDS)
-    bound[cpu] = np.minimum(cells["workers"], cells["logical_cpus"])[cpu]
+    # Older cells.tsv (and hand-made tables) have no usable_cpus: their logical CPUs.
+    bound[cpu] = np.minimum(cells["workers"], cells.get("usable_cpus", cells["logical_cpus"]))[cpu]
     bound[latency] = (cells["tasks"] / waves)[latency]
     return bound
 
@@ -334,7 +338,7 @@ def noisy_cells(cells: pd.DataFrame) -> pd.DataFrame:
 def failed_groups(samples: pd.DataFrame) -> pd.DataFrame:
     """Comparison groups in which no model measured anything: reported as failed, not as ties.
 
-    Groups as the statistics form them: serial and A/A twins join others, never lead one.
+    Groups as the statistics form them: serial and A/A copies join others, never lead one.
     """
     key = list(GROUP_KEY)
     leaders = samples[(samples["model"] != SERIAL) & ~samples["model"].str.endswith(AA_SUFFIX)]

@@ -15,7 +15,10 @@ sentence says (see :mod:`showdown.stats.decide`):
 A claim is judged per (machine, interpreter) on its **pooled effect**: at each round the
 log ratios A/B of all its points (payloads, worker counts, model pairs) are averaged, and
 the t-interval runs over rounds, the unit of evidence. One one-sided p per claim row;
-Holm across the ledger. The verdict is ``supported`` or ``refuted`` when the pooled test
+Holm across the ledger, and the interval printed beside it is the one its Holm step tested
+(each tail at ``alpha / (m - rank + 1)``, its level in ``ci_level``), so an interval and its
+verdict never disagree. The margin is the declared one of the claim's metric (wall time,
+CPU or memory; a workload's override where its points lie on one), named in every reading. The verdict is ``supported`` or ``refuted`` when the pooled test
 says so, ``depends`` only when two points lie beyond the margin in opposite directions (a
 real boundary, stated), ``undecided`` otherwise, ``not measured`` (with why) when the
 sweep has no cells for it. Every point stays in ``points.tsv``; each row gets a reading,
@@ -24,8 +27,10 @@ one sentence a reader can quote.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -33,8 +38,9 @@ import pandas as pd
 import yaml
 
 from .. import stats
-from ..kernel import size_label
-from ..vocabulary import DEPENDS, GROUP_KEY, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
+from ..kernel import MODEL_NAMES, WORKLOADS, size_label
+from ..sweep import schema_problems
+from ..vocabulary import AA_SUFFIX, DEPENDS, GROUP_KEY, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
 from .aggregate import HARNESS_BOUND, harness_bound_groups
 
 TESTS = stats.TESTS
@@ -43,9 +49,6 @@ HARNESS_NOT_MEASURED = f"{NOT_MEASURED}: {HARNESS_BOUND}"
 # Metrics per sample; cpu_seconds_per_task is the CPU of the whole process tree per task.
 # seconds_per_task: wall seconds per task, for work compared across interpreters (the twins).
 METRICS = ("wall_seconds", "peak_pss_bytes", "cpu_per_wall", "cpu_seconds_per_task", "seconds_per_task")
-WHERE_KEYS = (
-    "workers_min", "workers_max", "workload", "payload_bytes_min", "payload_bytes_max", "free_threaded",
-)  # fmt: skip
 # A free-threading claim where the sweep has no free-threaded cell with the GIL off.
 NEEDS_FREE_THREADED = f"{NOT_MEASURED} (needs a free-threaded interpreter)"
 GIL_BACK_ON = "GIL back on"
@@ -61,7 +64,7 @@ WORDS = {
 }
 LEDGER_COLUMNS = [
     "claim", "verdict", "reading", "text", "test", "metric", "machine", "interpreter", "ratio", "ci_low",
-    "ci_high", "p_value", "p_adjusted", "margin", "points", "rounds", "cells", "figure", "detail",
+    "ci_high", "ci_level", "p_value", "p_adjusted", "margin", "points", "rounds", "cells", "figure", "detail",
 ]  # fmt: skip
 
 
@@ -82,35 +85,48 @@ class Claim:
     twin: bool = False
 
 
+def load_schema() -> dict[str, Any]:
+    """The claims' schema, with the allowed tests, metrics, kinds and models taken from the code."""
+    schema = yaml.safe_load(resources.files("showdown.analysis").joinpath("schemas/claims.schema.yaml").read_text())
+    entry = schema["properties"]["claims"]["items"]["properties"]
+    entry["test"]["enum"] = list(TESTS)
+    entry["metric"]["enum"] = list(METRICS)
+    entry["kind"]["enum"] = sorted(WORKLOADS)
+    schema["definitions"]["model"]["enum"] = [*MODEL_NAMES, *(f"{m}{AA_SUFFIX}" for m in MODEL_NAMES)]
+    return schema
+
+
 def load_claims(path: str) -> list[Claim]:
     """The claims of a file, validated: a bad entry names its id, key and the allowed values."""
     with open(path) as handle:
-        entries = yaml.safe_load(handle)["claims"]
-    claims, problems = [], []
-    for index, entry in enumerate(entries):
-        name = entry.get("id", f"claims[{index}]")
-        if entry.get("test") not in TESTS:
-            problems.append(f"{name}.test: {entry.get('test')!r}; allowed: {', '.join(TESTS)}")
-        if entry.get("metric", "wall_seconds") not in METRICS:
-            problems.append(f"{name}.metric: {entry.get('metric')!r}; allowed: {', '.join(METRICS)}")
-        for key in set(entry.get("where", {})) - set(WHERE_KEYS):
-            problems.append(f"{name}.where.{key}: unknown; allowed: {', '.join(WHERE_KEYS)}")
-
-        def as_tuple(value):
-            return tuple(value) if isinstance(value, list) else ((value,) if value else ())
-
-        claims.append(Claim(
-            id=entry["id"], text=entry["text"], test=entry.get("test"), kind=entry["kind"],
-            a=as_tuple(entry["a"]), b=as_tuple(entry.get("b")), metric=entry.get("metric", "wall_seconds"),
-            b_workers=entry.get("b_workers"), where=entry.get("where", {}), figure=entry.get("figure", ""),
-            twin=bool(entry.get("twin", False)),
-        ))  # fmt: skip
+        document = yaml.safe_load(handle)
+    entries = document.get("claims") if isinstance(document, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        for side in ("a", "b"):
+            if isinstance(entry, dict) and isinstance(entry.get(side), str):
+                entry[side] = [entry[side]]
+    problems = [_named(problem, entries) for problem in schema_problems(load_schema(), document)]
+    for entry in entries if not problems else ():
         if entry.get("twin") and not entry.get("where", {}).get("free_threaded"):
-            problems.append(f"{name}.twin: compares a free-threaded build with its GIL twin; it needs "
+            problems.append(f"{entry['id']}.twin: compares a free-threaded build with its GIL twin; it needs "
                             "where: {free_threaded: true}")  # fmt: skip
     if problems:
         raise ValueError(f"invalid claims in {path}:\n" + "\n".join(f"  - {p}" for p in problems))
-    return claims
+    return [Claim(
+        id=entry["id"], text=entry["text"], test=entry["test"], kind=entry["kind"], a=tuple(entry["a"]),
+        b=tuple(entry.get("b", ())), metric=entry["metric"], b_workers=entry.get("b_workers"),
+        where=entry.get("where", {}), figure=entry.get("figure", ""), twin=entry.get("twin", False),
+    ) for entry in entries]  # fmt: skip
+
+
+def _named(problem: str, entries: Any) -> str:
+    """A schema problem with ``claims[3]`` replaced by that claim's id, where it has one."""
+    found = re.match(r"claims\[(\d+)\]", problem)
+    if found:
+        entry = entries[int(found.group(1))]
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            return entry["id"] + problem[found.end():]
+    return problem
 
 
 def _metric(samples: pd.DataFrame, metric: str) -> pd.Series:
@@ -220,38 +236,47 @@ def _outcomes(test: str, estimates: pd.DataFrame, margin: float, alpha: float) -
 
 
 POINT = [*POINT_KEY, "model_a", "model_b"]
-POINT_COLUMNS = ["claim", "test", "metric", *POINT, "ratio", "ci_low", "ci_high", "rounds", "p_value", "outcome"]
+POINT_COLUMNS = [
+    "claim", "test", "metric", *POINT, "ratio", "ci_low", "ci_high", "rounds", "p_value", "margin", "outcome",
+]  # fmt: skip
 
 
-def _points(claim: Claim, contrasts: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
-    """One row per comparison point of a claim, with the point's own outcome; a point over a
-    harness-bound cell reads "not measured: harness-bound" (the server was compared)."""
+def _points(claim: Claim, contrasts: pd.DataFrame, *, alpha: float, margins: stats.Margins) -> pd.DataFrame:
+    """One row per comparison point of a claim, with the point's own outcome (unadjusted, at its
+    workload's margin); a point over a harness-bound cell reads "not measured: harness-bound"
+    (the server was compared)."""
     estimates = stats.estimate_pairs(contrasts, POINT, confidence=1 - alpha)
+    margin = np.array([margins.of(claim.metric, w) for w in estimates["workload"]], float)
     bound = estimates[POINT].merge(contrasts.groupby(POINT, as_index=False)["harness_bound"].any(), on=POINT)
     outcome = _outcomes(claim.test, estimates, margin, alpha)
     return estimates.assign(
         claim=claim.id, test=claim.test, metric=claim.metric,
         ratio=np.exp(estimates["mean"]), ci_low=np.exp(estimates["low"]), ci_high=np.exp(estimates["high"]),
-        p_value=stats.claim_p(claim.test, estimates, margin),
+        p_value=stats.claim_p(claim.test, estimates, margin), margin=margin,
         outcome=np.where(bound["harness_bound"].to_numpy(bool), HARNESS_NOT_MEASURED, outcome),
     )[POINT_COLUMNS]  # fmt: skip
 
 
-def _pooled(claim: Claim, contrasts: pd.DataFrame, *, alpha: float, margin: float) -> pd.DataFrame:
+def _pooled(claim: Claim, contrasts: pd.DataFrame, *, alpha: float, margins: stats.Margins) -> pd.DataFrame:
     """Per (machine, interpreter): the per-round mean of the points' log ratios, over rounds.
-    Harness-bound points measured the server, not the claim: they stay out."""
+    Harness-bound points measured the server, not the claim: they stay out. Judged at the
+    largest margin of its points' workloads, so that a win holds at each one's margin."""
     contrasts = contrasts[~contrasts["harness_bound"].astype(bool)]
     per_round = contrasts.groupby(["machine", "interpreter", "round"], as_index=False)["d"].mean()
     estimates = stats.estimate_pairs(per_round, ["machine", "interpreter"], confidence=1 - alpha)
+    margin = margins.of_all(claim.metric, contrasts["workload"])
     return estimates.assign(
         claim=claim.id,
+        margin=margin,
         p_value=stats.claim_p(claim.test, estimates, margin),
         p_against=stats.claim_p_against(claim.test, estimates, margin),
     )
 
 
-def judge(claims: Sequence[Claim], samples: pd.DataFrame, *, alpha: float, margin: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ledger and every point behind it: each claim's contrasts computed once."""
+def judge(claims: Sequence[Claim], samples: pd.DataFrame, *, alpha: float, margin) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ledger and every point behind it: each claim's contrasts computed once.
+    ``margin``: the declared margins (:class:`showdown.stats.Margins` or the config's value)."""
+    margins = stats.Margins.from_config(margin)
     measured = samples[samples["measured"]]
     bound_groups = harness_bound_groups(measured)
     points, pooled = [], []
@@ -261,26 +286,62 @@ def judge(claims: Sequence[Claim], samples: pd.DataFrame, *, alpha: float, margi
         contrasts = claim_contrasts(claim, measured, bound_groups)
         if contrasts.empty:
             continue
-        points.append(_points(claim, contrasts, alpha=alpha, margin=margin))
-        pooled.append(_pooled(claim, contrasts, alpha=alpha, margin=margin))
+        points.append(_points(claim, contrasts, alpha=alpha, margins=margins))
+        pooled.append(_pooled(claim, contrasts, alpha=alpha, margins=margins))
     points = pd.concat(points, ignore_index=True) if points else pd.DataFrame(columns=POINT_COLUMNS)
     pooled = pd.concat(pooled, ignore_index=True) if pooled else pd.DataFrame()
-    return ledger(claims, samples, points, pooled, alpha=alpha, margin=margin), points
+    return ledger(claims, samples, points, pooled, alpha=alpha, margins=margins), points
 
 
-def _boundary(points: pd.DataFrame, margin: float) -> bool:
-    """Two points beyond the margin in opposite directions: the claim depends on where."""
-    limit = 1 - margin
+def _boundary(points: pd.DataFrame) -> bool:
+    """Two points beyond their margin in opposite directions: the claim depends on where."""
+    limit = 1 - points["margin"]
     return bool((points["ci_high"] < limit).any() and (points["ci_low"] > 1 / limit).any())
 
 
+def _position(p) -> str:
+    """Where a point's 95% interval lies against its margin: said of the interval, not as a
+    verdict, so that no point reads as contradicting its claim's adjusted verdict."""
+    limit = 1 - p.margin
+    if p.outcome == HARNESS_NOT_MEASURED:
+        return HARNESS_NOT_MEASURED
+    if p.ci_high < limit or p.ci_low > 1 / limit:
+        return "beyond the margin"
+    if p.ci_low > limit and p.ci_high < 1 / limit:
+        return "inside the margin"
+    return "crosses the margin"
+
+
 def _detail(points: pd.DataFrame) -> str:
-    """Each point: models, workers, payload, ratio with CI and its own outcome."""
+    """Each point: models, workers, payload, ratio with its 95% CI and where that lies."""
     return "; ".join(
-        f"{p.model_a} vs {p.model_b} on {p.workload} at {p.workers} workers, {p.payload_bytes} B: "
-        f"{p.ratio:.3f} [{p.ci_low:.3f}, {p.ci_high:.3f}] {p.outcome}"
+        f"{p.model_a} vs {p.model_b} on {p.workload} at {p.workers} workers, {size_label(int(p.payload_bytes))}: "
+        f"{p.ratio:.3f} [{p.ci_low:.3f}, {p.ci_high:.3f}] {_position(p)}"
         for p in points.itertuples()
     )
+
+
+# What may vary between a claim's points, and how a reading names it.
+POINT_NAMES = {
+    "workload": lambda p: p.workload,
+    "model_a": lambda p: p.model_a,
+    "model_b": lambda p: p.model_b,
+    "workers": lambda p: f"{p.workers} workers",
+    "payload_bytes": lambda p: size_label(int(p.payload_bytes)),
+}
+
+
+def _each_point(points: pd.DataFrame, invert: bool) -> str:
+    """A pooled factor keeps its points: their range and each one, named by what varies."""
+    varies = [column for column in POINT_NAMES if points[column].nunique() > 1]
+    factors = 1 / points["ratio"] if invert else points["ratio"]
+    if len(points) < 2 or not varies:
+        return ""
+    each = ", ".join(
+        f"{' '.join(POINT_NAMES[c](p) for c in varies)} {f:.2f}x"
+        for p, f in sorted(zip(points.itertuples(), factors), key=lambda pair: pair[1])
+    )
+    return f"; points {factors.min():.2f}-{factors.max():.2f}x: {each}"
 
 
 def reading(claim: Claim, row: dict, points: pd.DataFrame) -> str:
@@ -294,17 +355,25 @@ def reading(claim: Claim, row: dict, points: pd.DataFrame) -> str:
     a = "/".join(sorted(points["model_a"].unique()))
     b = "/".join(sorted(points["model_b"].unique()))
     workers = ", ".join(str(w) for w in sorted(points["workers"].unique()))
+    measured = points[points["outcome"] != HARNESS_NOT_MEASURED]
     sentence = (
-        f"{a} {factor:.2f}x {word} {b} on {claim.kind} [{lo:.2f}, {hi:.2f}] "
-        f"({workers} workers, {len(points)} points, {row['rounds']} rounds): {row['verdict']}"
+        f"{a} {factor:.2f}x {word} {b} on {claim.kind} [{lo:.2f}, {hi:.2f}]{_each_point(measured, ratio <= 1)} "
+        f"({_level_text(row['ci_level'])} interval, margin {stats.margin_text(row['margin'])}; "
+        f"{workers} workers, {len(points)} points, {row['rounds']} rounds): {row['verdict']}"
     )
     if claim.test == "lower" and row["verdict"] == REFUTED and ratio < 1:
         # Refuted while the point estimate favours A: the difference is inside the margin.
-        sentence += f" (lower, but by less than the {row['margin']:.0%} margin)"
+        sentence += f" (lower, but by less than the {stats.margin_text(row['margin'])} margin)"
+    if row["verdict"] == UNDECIDED and row.get("note"):
+        sentence += f" ({row['note']})"
     if row["verdict"] == DEPENDS:
         # A pooled factor over a boundary says little: name the points on either side of it.
         sentence += f" (holds at {_where(points, SUPPORTED)}; not at {_where(points, REFUTED)})"
     return sentence
+
+
+def _level_text(level: float) -> str:
+    return f"{100 * level:.3g}%" if np.isfinite(level) else "no"
 
 
 def _where(points: pd.DataFrame, outcome: str) -> str:
@@ -315,18 +384,45 @@ def _where(points: pd.DataFrame, outcome: str) -> str:
     )
 
 
+def _tested_intervals(pooled: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
+    """Holm across the ledger, and each row's interval at the level its deciding test used.
+
+    A row is supported when its Holm-adjusted p is below alpha, refuted when that of the
+    opposite test is; its interval's tails are at the Holm threshold of the test that decided
+    (of the claim's own test when neither did), so the interval shown is the one tested.
+    """
+    support = stats.holm_thresholds(pooled["p_value"].to_numpy(), alpha)
+    against = stats.holm_thresholds(pooled["p_against"].to_numpy(), alpha)
+    pooled = pooled.assign(
+        p_adjusted=stats.holm(pooled["p_value"].to_numpy()),
+        p_against_adjusted=stats.holm(pooled["p_against"].to_numpy()),
+    )
+    refuted = (pooled["p_adjusted"] >= alpha) & (pooled["p_against_adjusted"] < alpha)
+    tail = np.where(refuted, against, support)
+    interval = stats.interval_at(pooled, tail)
+    return pooled.assign(tested_low=interval["low"], tested_high=interval["high"], ci_level=1 - 2 * tail)
+
+
+def _step_down_note(estimate, verdict: str, alpha: float) -> str:
+    """Said where the tested interval alone would decide but Holm's step-down stopped before
+    this row (a claim with a smaller p failed its own threshold)."""
+    if verdict != UNDECIDED or not np.isfinite(estimate.p_value):
+        return ""
+    threshold = (1 - estimate.ci_level) / 2
+    if estimate.p_value < threshold <= alpha:
+        return "its interval clears the margin, but Holm's step-down stopped at a claim with a smaller p"
+    return ""
+
+
 def ledger(claims: Sequence[Claim], samples: pd.DataFrame, points: pd.DataFrame, pooled: pd.DataFrame,
-           *, alpha: float, margin: float) -> pd.DataFrame:  # fmt: skip
+           *, alpha: float, margins: stats.Margins) -> pd.DataFrame:  # fmt: skip
     """One row per claim and (machine, interpreter): verdict, reading, pooled effect, points."""
     if len(pooled):
-        pooled = pooled.assign(
-            p_adjusted=stats.holm(pooled["p_value"].to_numpy()),
-            p_against_adjusted=stats.holm(pooled["p_against"].to_numpy()),
-        )
+        pooled = _tested_intervals(pooled, alpha=alpha)
     rows = []
     for claim in claims:
         base = {"claim": claim.id, "text": claim.text, "test": claim.test, "metric": claim.metric,
-                "figure": claim.figure, "margin": margin}  # fmt: skip
+                "figure": claim.figure, "margin": margins.of(claim.metric)}  # fmt: skip
         if claim.test == "works":
             rows.append({**base, **_works_row(claim, samples)})
             continue
@@ -343,7 +439,7 @@ def ledger(claims: Sequence[Claim], samples: pd.DataFrame, points: pd.DataFrame,
         for estimate in mine.itertuples():
             at = points[(points["claim"] == claim.id) & (points["machine"] == estimate.machine)
                         & (points["interpreter"] == estimate.interpreter)]  # fmt: skip
-            if _boundary(at[at["outcome"] != HARNESS_NOT_MEASURED], margin):
+            if _boundary(at[at["outcome"] != HARNESS_NOT_MEASURED]):
                 verdict = DEPENDS
             elif estimate.p_adjusted < alpha:
                 verdict = SUPPORTED
@@ -353,10 +449,12 @@ def ledger(claims: Sequence[Claim], samples: pd.DataFrame, points: pd.DataFrame,
                 verdict = UNDECIDED
             row = {
                 **base, "machine": estimate.machine, "interpreter": estimate.interpreter, "verdict": verdict,
-                "ratio": float(np.exp(estimate.mean)), "ci_low": float(np.exp(estimate.low)),
-                "ci_high": float(np.exp(estimate.high)), "p_value": estimate.p_value,
+                "margin": estimate.margin, "ratio": float(np.exp(estimate.mean)),
+                "ci_low": float(np.exp(estimate.tested_low)), "ci_high": float(np.exp(estimate.tested_high)),
+                "ci_level": float(estimate.ci_level), "p_value": estimate.p_value,
                 "p_adjusted": estimate.p_adjusted, "points": len(at), "rounds": int(estimate.rounds),
                 "cells": "; ".join(sorted(set(at["model_a"]) | set(at["model_b"]))), "detail": _detail(at),
+                "note": _step_down_note(estimate, verdict, alpha),
             }  # fmt: skip
             rows.append({**row, "reading": reading(claim, row, at)})
     return pd.DataFrame(rows).reindex(columns=LEDGER_COLUMNS)
@@ -394,12 +492,11 @@ def _works_row(claim: Claim, samples: pd.DataFrame) -> dict[str, Any]:
     return {"verdict": SUPPORTED, "reading": f"{detail}: supported", "detail": detail}
 
 
-def write_ledger(claims_path: str, samples_path: str, false_win_path: str, *, ledger_tsv: str, points_tsv: str,
-                 alpha: float) -> pd.DataFrame:  # fmt: skip
-    """The judge_claims rule: the ledger and every point behind it, at the verdicts' margin."""
+def write_ledger(claims_path: str, samples_path: str, *, ledger_tsv: str, points_tsv: str,
+                 alpha: float, margin) -> pd.DataFrame:  # fmt: skip
+    """The judge_claims rule: the ledger and every point behind it, at the declared margins."""
     claims = load_claims(claims_path)
     samples = pd.read_parquet(samples_path)
-    margin = float(pd.read_csv(false_win_path, sep="\t")["margin"].iloc[0])
     table, points = judge(claims, samples, alpha=alpha, margin=margin)
     table.to_csv(ledger_tsv, sep="\t", index=False)
     points.to_csv(points_tsv, sep="\t", index=False)

@@ -3,14 +3,16 @@
 Each verdict carries ``flags`` beside its label (never changing it): "harness-bound" where
 the loopback server, not the models, capped the group's throughput.
 
-The A/A pairs are judged first, with the configured margin: their spread sets the margin
-every verdict uses (never below the configured one), written beside the false-win rate
-so that claims use the same. Groups whose cells all failed get a label that says so.
+Every group is judged at the margin declared in the config (its workload's wall-time
+margin). The A/A pairs are judged by the same rule at the same margins: how often they are
+called different is the instrument's false-win rate, written with their spread as a check;
+neither moves the margin. Groups whose cells all failed get a label that says so.
 """
 
 import pandas as pd
 
 from .. import stats
+from ..display import family
 from ..vocabulary import ALL_FAILED, GROUP_KEY
 from .aggregate import HARNESS_BOUND, failed_groups, harness_bound_groups
 
@@ -23,19 +25,21 @@ def write_comparisons(
     pairs_tsv: str,
     aa_tsv: str,
     false_win_tsv: str,
+    noise_by_kind_tsv: str,
+    families_tsv: str,
     alpha: float,
-    margin: float,
+    margin,
+    aa_spread: dict,
 ) -> pd.DataFrame:
     samples = pd.read_parquet(samples_path)
     measured = samples[samples["measured"]]
-    aa = stats.aa_control(measured, alpha=alpha, margin=margin)
+    used = stats.Margins.from_config(margin)
+    aa = stats.aa_control(measured, alpha=alpha, margin=used)
     aa.to_csv(aa_tsv, sep="\t", index=False)
-    spread = stats.aa_spread(aa)
-    used = stats.effective_margin(margin, spread)
     rate = stats.false_win_rate(aa, confidence=0.95)
     pd.DataFrame(
-        [{**rate, "alpha": alpha, "target": f"rate <= alpha ({alpha})", "configured_margin": margin,
-          "aa_spread": spread, "margin": used}]
+        [{**rate, "alpha": alpha, "target": f"rate <= alpha ({alpha})", "margin": used.wall,
+          "margins": margins_text(used), "aa_spread": stats.aa_spread(aa)}]
     ).to_csv(false_win_tsv, sep="\t", index=False)  # fmt: skip
 
     verdicts, pairs = stats.verdicts(measured, alpha=alpha, margin=used)
@@ -49,7 +53,20 @@ def write_comparisons(
     verdicts.to_csv(verdicts_tsv, sep="\t", index=False)
     verdicts.to_parquet(verdicts_parquet, index=False)
     pairs.to_csv(pairs_tsv, sep="\t", index=False)
+    # The answer a user decides first: which kind of worker, then which member.
+    stats.family_verdicts(measured, family, alpha=alpha, margin=used).to_csv(families_tsv, sep="\t", index=False)
+    kinds = measured[["workload", "kind"]].drop_duplicates("workload")
+    stats.noise_by_kind(pairs.merge(kinds, on="workload"), aa_spread).to_csv(noise_by_kind_tsv, sep="\t", index=False)
     return verdicts
+
+
+def margins_text(margins: stats.Margins) -> str:
+    """The declared margins in words: "wall time ±5%, CPU ±5%, memory ±5%; startup: wall time ±10%"."""
+    names = {"wall": "wall time", "cpu": "CPU", "memory": "memory"}
+    text = ", ".join(f"{names[m]} {stats.margin_text(margins.of(m))}" for m in stats.MARGIN_METRICS)
+    for workload, override in sorted(margins.workloads.items()):
+        text += f"; {workload}: " + ", ".join(f"{names[m]} {stats.margin_text(v)}" for m, v in sorted(override.items()))
+    return text
 
 
 def _flags(measured, verdicts) -> pd.Series:

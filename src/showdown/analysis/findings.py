@@ -9,7 +9,7 @@ So the write_findings rule writes them here, as rst that ``workflow.rst`` includ
 3. per setting, one line per claim: the ledger's reading, or "not measured: why";
 4. "Which model for my work?": the guide (:mod:`.guide`), also written as a TSV;
 5. the machine, and how far to trust these numbers: this run's A/A false-win rate, the
-   margin and the A/A spread, noisy cells, and where the README's repeatability is.
+   declared margin and the A/A check, noisy cells, and where the README's repeatability is.
 
 Besides, a readable ledger: the claim's sentence, a verdict a reader understands, the
 reading, the effect with its interval, the points behind it and the figure.
@@ -27,7 +27,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..vocabulary import DEPENDS, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
-from .guide import SETTING_KEY, guide, outcomes, setting_name, with_kind_of_work, work_order
+from .guide import SETTING_KEY, guide, outcomes, setting_name, with_families, with_kind_of_work, work_order
 
 # A claim's verdict as the answer to "does it hold here?".
 DOES_IT_HOLD = {
@@ -38,7 +38,7 @@ DOES_IT_HOLD = {
     NOT_MEASURED: "not measured",
 }
 READABLE_LEDGER_COLUMNS = [
-    "claim", "machine · interpreter", "does it hold?", "reading", "ratio A/B [95% CI]", "points", "figure",
+    "claim", "machine · interpreter", "does it hold?", "reading", "ratio A/B [CI as tested]", "points", "figure",
 ]  # fmt: skip
 # Where the repeatability of verdicts between runs is measured (it takes two whole runs).
 REPEATABILITY = 'README.md, section "How far to trust these numbers"'
@@ -99,7 +99,7 @@ def machine_line(described: pd.DataFrame, cells: pd.DataFrame, machine: str, int
     if len(mine):
         parts.append(
             f"{int(mine['noisy'].sum())} of {len(mine)} cells noisy (their rounds spread more than the "
-            f"A/A twins' do: results/aggregate/noisy.tsv)"
+            f"A/A copies' do: results/aggregate/noisy.tsv)"
         )
         above = int(mine["above_limit"].sum())
         if above:
@@ -108,25 +108,39 @@ def machine_line(described: pd.DataFrame, cells: pd.DataFrame, machine: str, int
 
 
 def trust_line(false_win: pd.Series) -> str:
-    """This run's A/A false-win rate with its interval, the margin used and the A/A spread."""
+    """The declared margin, and this run's A/A check: false-win rate with its interval and spread."""
     n, k = int(false_win["n"]), int(false_win["k"])
     spread = float(false_win["aa_spread"])
-    margin = f"{100 * float(false_win['margin']):.1f}%"
-    configured = f"{100 * float(false_win['configured_margin']):.1f}%"
     if n == 0:
-        control = ("This run has no A/A twins (a model measured twice under two names), so it did not "
+        control = ("This run has no A/A pairs (a model measured twice under two names), so it did not "
                    "measure its false-win rate; config/aa.yaml measures it.")  # fmt: skip
     else:
         control = (
             f"A/A control: {k} of {n} pairs of identical models called different (false-win rate "
             f"{100 * float(false_win['rate']):.0f}%, 95% CI {100 * float(false_win['ci_low']):.0f}-"
-            f"{100 * float(false_win['ci_high']):.0f}%)."
+            f"{100 * float(false_win['ci_high']):.0f}%; their largest 5% of ratios beyond "
+            f"{100 * spread:.1f}%)."
         )
-    spread_text = f"the A/A spread of this run {100 * spread:.1f}%" if not math.isnan(spread) else "no A/A spread"
     return (
-        f"{control} A winner beats every other model by more than the margin: {margin} here "
-        f"(configured {configured}; {spread_text})."
+        f"Margin, declared in the config before the run (the smallest difference worth a verdict): "
+        f"{false_win['margins']}. A model wins when its 95% interval against every other lies beyond "
+        f"it, models are equivalent when every interval lies inside it, and undecided when an interval "
+        f"crosses it. {control} The A/A pairs check the instrument; they never move the margin."
     )
+
+
+def noise_line(noise: pd.DataFrame) -> str:
+    """The kinds of work whose pairs spread more over rounds than the A/A calibration's."""
+    if noise.empty or noise["calibrated_spread"].isna().all():
+        return ("No A/A calibration of round spreads is recorded for these kinds (config/aa.yaml aa_spread), "
+                "so this run's noise is not checked against one.")  # fmt: skip
+    noisier = noise[noise["noisier"].astype(bool)]
+    checked = int(noise["calibrated_spread"].notna().sum())
+    if noisier.empty:
+        return f"Round spread within the A/A calibration for all {checked} kinds checked (noise_by_kind.tsv)."
+    listed = ", ".join(f"{r.kind} ({r.round_spread:.3f} against {r.calibrated_spread:.3f})" for r in noisier.itertuples())
+    return (f"Noisier than the A/A calibration (round spread against it, noise_by_kind.tsv): {listed}; "
+            f"{len(noisier)} of {checked} kinds checked. Their verdicts stand, on wider intervals.")
 
 
 def readable_ledger(ledger: pd.DataFrame, settings: list[tuple[str, str]]) -> pd.DataFrame:
@@ -140,7 +154,8 @@ def readable_ledger(ledger: pd.DataFrame, settings: list[tuple[str, str]]) -> pd
                 "machine · interpreter": setting_name(machine, interpreter),
                 "does it hold?": DOES_IT_HOLD.get(row.verdict, row.verdict),
                 "reading": row.reading,
-                "ratio A/B [95% CI]": f"{row.ratio:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}]" if measured else "",
+                "ratio A/B [CI as tested]": (f"{row.ratio:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}] "
+                                             f"({100 * row.ci_level:.3g}%)" if measured else ""),
                 "points": (f"{int(row.points)} points, {int(row.rounds)} rounds: {row.detail}" if measured
                            else row.detail if isinstance(row.detail, str) else ""),
                 "figure": row.figure if isinstance(row.figure, str) else "",
@@ -164,6 +179,7 @@ def findings_rst(
     described: pd.DataFrame,
     cells: pd.DataFrame,
     *,
+    noise: pd.DataFrame | None = None,
     winner_map: str,
     figure_targets: Mapping[str, str],
 ) -> str:
@@ -210,6 +226,7 @@ def findings_rst(
     lines += [f"- {machine_line(described, cells, machine, interpreter)}" for machine, interpreter in settings]
     lines += [
         f"- {rst_text(trust_line(false_win))}",
+        *([f"- {rst_text(noise_line(noise))}"] if noise is not None else []),
         f"- Whether verdicts repeat between runs, and the false-win rate over many A/A pairs: "
         f"{rst_text(REPEATABILITY)}.",
         "",
@@ -220,19 +237,26 @@ def findings_rst(
 def write_findings(
     *,
     verdicts_tsv: str,
+    families_tsv: str,
     cells_tsv: str,
     ledger_tsv: str,
     false_win_tsv: str,
+    noise_by_kind_tsv: str,
     samples_parquet: str,
     findings_path: str,
     guide_tsv: str,
     readable_ledger_tsv: str,
     winner_map: str,
     figure_targets: Mapping[str, str],
+    versions: Mapping[str, str] | None = None,
 ) -> str:
-    """The write_findings rule: the front page's findings, the guide and the readable ledger."""
+    """The write_findings rule: the front page's findings, the guide and the readable ledger.
+
+    ``versions``: workload -> versions_of, for the versions of one function the config pairs.
+    """
     cells = pd.read_csv(cells_tsv, sep="\t")
-    verdicts = with_kind_of_work(pd.read_csv(verdicts_tsv, sep="\t"), cells[["workload", "kind"]])
+    verdicts = with_kind_of_work(pd.read_csv(verdicts_tsv, sep="\t"), cells[["workload", "kind"]], dict(versions or {}))
+    verdicts = with_families(verdicts, pd.read_csv(families_tsv, sep="\t"))
     ledger = pd.read_csv(ledger_tsv, sep="\t")
     false_win = pd.read_csv(false_win_tsv, sep="\t").iloc[0]
     described = pd.read_parquet(samples_parquet, columns=MACHINE_COLUMNS).dropna(subset=["cpu_model"])
@@ -243,7 +267,8 @@ def write_findings(
     # (Image.run comes first in its classes), and a path would not travel with the HTML file.
     with open(winner_map, "rb") as png:
         embedded = "data:image/png;base64," + base64.b64encode(png.read()).decode()
-    text = findings_rst(verdicts, ledger, guide_table, false_win, described, cells,
+    noise = pd.read_csv(noise_by_kind_tsv, sep="\t")
+    text = findings_rst(verdicts, ledger, guide_table, false_win, described, cells, noise=noise,
                         winner_map=embedded, figure_targets=figure_targets)  # fmt: skip
     with open(findings_path, "w") as handle:
         handle.write(text)

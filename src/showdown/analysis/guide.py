@@ -4,7 +4,7 @@ A reader asks "for my kind of work, which model, by how much?". The verdicts ans
 comparison group (workload, payload, workers); :data:`KINDS_OF_WORK` says once which
 groups make up each kind of work a reader would name, and :func:`outcomes` turns the
 verdicts of a kind of work into phrases: the winner with its factor over the runner-up,
-"any of A, B" where the models were shown equivalent, "undecided" with the candidates.
+"equivalent within +-m: A, B" where every pair's interval lay inside the margin, "undecided" with the candidates.
 A workload that no entry describes (a user's own, or a built-in one outside the entries'
 bounds) is its own kind of work, under its own name, so the guide covers every sweep.
 """
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..kernel import size_label
+from ..stats import margin_text
 from ..vocabulary import ALL_FAILED, EQUIVALENT, NO_CONTEST, NOT_MEASURED, UNDECIDED, WIN
 
 SETTING_KEY = ["machine", "interpreter"]
@@ -65,16 +66,29 @@ def kind_of_work(workload: str, kind: str, workers: int, payload_bytes: int) -> 
     return workload
 
 
-def with_kind_of_work(verdicts: pd.DataFrame, kinds: pd.DataFrame) -> pd.DataFrame:
+def version_rows(versions: dict[str, str]) -> dict[str, str]:
+    """Workload -> its row when the config pairs versions of one function (``versions_of``):
+    one row naming them side by side, e.g. "fetch: fetch vs fetch_sync"."""
+    members: dict[str, list[str]] = {}
+    for workload, name in versions.items():
+        members.setdefault(name, []).append(workload)
+    return {workload: f"{versions[workload]}: {' vs '.join(sorted(members[versions[workload]]))}" for workload in versions}
+
+
+def with_kind_of_work(verdicts: pd.DataFrame, kinds: pd.DataFrame, versions: dict[str, str] | None = None) -> pd.DataFrame:
     """The verdicts with their workload kind (from ``kinds``: workload, kind) and kind of work.
 
     Verdicts are per workload; a workload's kind is in the cells table. A workload with no
-    kind there (every cell failed before it was recorded) counts as its own kind.
+    kind there (every cell failed before it was recorded) counts as its own kind. Versions
+    of one function (``versions``: workload -> versions_of) share one kind of work, where
+    each answer names its version.
     """
     kind_of = kinds.drop_duplicates("workload").set_index("workload")["kind"]
     table = verdicts.assign(kind=verdicts["workload"].map(kind_of).fillna(verdicts["workload"]))
+    paired = version_rows(versions or {})
     table["kind_of_work"] = [
-        kind_of_work(row.workload, row.kind, int(row.workers), int(row.payload_bytes)) for row in table.itertuples()
+        paired.get(row.workload) or kind_of_work(row.workload, row.kind, int(row.workers), int(row.payload_bytes))
+        for row in table.itertuples()
     ]
     return table
 
@@ -95,15 +109,52 @@ def _candidates(verdict) -> str:
     return ", ".join(verdict.unbeaten.split(",")) if isinstance(verdict.unbeaten, str) else ""
 
 
+def with_families(verdicts: pd.DataFrame, families: pd.DataFrame) -> pd.DataFrame:
+    """The verdicts with the family that won each group, if one did (``family_*`` columns)."""
+    key = [c for c in verdicts.columns if c in ("machine", "interpreter", "config_hash", "workload",
+                                                   "payload_bytes", "workers")]  # fmt: skip
+    winners = families[families["label"] == WIN].drop(columns="label").drop_duplicates(key)
+    renamed = winners.rename(columns={c: f"family_{c}" for c in winners.columns if c not in key and c != "family"})
+    return verdicts.merge(renamed, on=key, how="left")
+
+
+def _family_outcome(verdict, *, with_interval: bool) -> str:
+    """The winning family first, the members it holds, then how they compare among themselves."""
+    members = verdict.family_members.split(",")
+    text = (f"{verdict.family} ({', '.join(members)}): {factor(verdict.family_ratio):.2f}x faster than "
+            f"{verdict.family_strongest_outside}")  # fmt: skip
+    if with_interval:
+        text += f" [{factor(verdict.family_ci_high):.2f}, {factor(verdict.family_ci_low):.2f}] (its weakest member)"
+    within = verdict.family_within_label
+    if within == WIN:
+        text += f"; between them: {verdict.family_within_winner} fastest"
+    elif within == EQUIVALENT:
+        text += f"; between them: equivalent within {margin_text(verdict.family_margin)}"
+    else:
+        text += "; between them: undecided"
+    return text
+
+
 def outcome(verdict, *, with_interval: bool) -> str:
-    """One comparison group's answer in words; ``with_interval`` adds the 95% CI and the note."""
+    """One comparison group's answer in words; ``with_interval`` adds the 95% CI and the note.
+
+    Where a family of two or more models won the group, its answer comes first: a user picks
+    the kind of worker before the member."""
+    members = getattr(verdict, "family_members", None)
+    if isinstance(members, str) and "," in members:
+        return _family_outcome(verdict, with_interval=with_interval)
     if verdict.label == WIN:
         text = f"{verdict.winner} {factor(verdict.ratio_to_runner_up):.2f}x faster than {verdict.runner_up}"
         if with_interval:
             text += f" [{factor(verdict.ci_high):.2f}, {factor(verdict.ci_low):.2f}]"
         return text
     if verdict.label == EQUIVALENT:
-        return f"any of {_candidates(verdict)}"
+        text = f"equivalent within {margin_text(verdict.margin)}: {_candidates(verdict)}"
+        if with_interval and verdict.ci_high < 1:
+            # Inside the margin and clear of 1: which one is faster, by less than the margin.
+            low, high = 100 * (1 / verdict.ci_high - 1), 100 * (1 / verdict.ci_low - 1)
+            text += f" ({verdict.fastest} {low:.0f}-{high:.0f}% faster than {verdict.runner_up})"
+        return text
     if verdict.label == UNDECIDED:
         text = f"undecided between {_candidates(verdict)}" if _candidates(verdict) else "undecided"
         if with_interval and isinstance(verdict.runner_up, str):
@@ -152,11 +203,16 @@ def outcomes(groups: pd.DataFrame, *, with_interval: bool) -> str:
     phrases: dict[tuple, list] = {}
     for verdict in groups.itertuples():
         answer = (verdict.label, verdict.winner if verdict.label == WIN else _candidates(verdict))
+        if isinstance(getattr(verdict, "family_members", None), str) and "," in verdict.family_members:
+            answer = ("family", (verdict.family_members, verdict.family_within_label))
         phrases.setdefault(answer, []).append(verdict)
     texts = []
     for (label, _), merged in phrases.items():
         first = merged[0]
         text = outcome(first, with_interval=False)
+        if label == "family" and len(merged) > 1:
+            factors = sorted(factor(v.family_ratio) for v in merged)
+            text = text.replace(f"{factor(first.family_ratio):.2f}x", f"{factors[0]:.2f}-{factors[-1]:.2f}x", 1)
         if label == WIN and len(merged) > 1:
             factors = sorted(factor(v.ratio_to_runner_up) for v in merged)
             runners = ", ".join(dict.fromkeys(v.runner_up for v in merged))

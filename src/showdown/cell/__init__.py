@@ -11,7 +11,7 @@ runs.
 from .. import lazy_door
 
 _DOOR = {
-    "run_cell_job": "job", "kernel_hash": "job", "probe_interpreter": "job", "calibrate_work": "job",
+    "run_cell_job": "job", "kernel_hash": "sources", "probe_interpreter": "job", "calibrate_work": "job",
     "check_workload": "job",
     "read_round_files": "record", "read_round_file": "record", "write_json_atomic": "record",
     "Interpreter": "interpreters", "build_env": "interpreters", "check_interpreter": "interpreters",

@@ -2,7 +2,8 @@
 
 The kernel is staged into a private folder (``showdown/__init__.py`` and
 ``showdown/kernel/``) and put on the interpreter's path, so a bare CPython 3.9 or PyPy runs
-the very same code as the workflow's own Python; its hash goes into the provenance.
+the very same code as the workflow's own Python; the hash of the kernel and of this job
+(``sources.kernel_hash``) goes into the provenance.
 Whatever happens to the kernel (a hang, a crash, a broken pool), the job writes a round
 file that says so, and the sweep goes on.
 """
@@ -22,28 +23,12 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import showdown
 
 from .. import SCHEMA_VERSION
+from ..kernel import describe, model_module_folders
 from .interpreters import Interpreter, build_provenance, resolve
 from .record import to_table, write_atomic, write_json_atomic
 from .request import CellRequest
+from .sources import PACKAGE_DIR, kernel_hash, kernel_sources
 from .supervisor import Outcome, run_supervised
-
-PACKAGE_DIR = Path(showdown.__file__).parent
-KERNEL_FILES = ("__init__.py", "kernel")
-
-
-def _kernel_sources() -> List[Path]:
-    files = [PACKAGE_DIR / "__init__.py"]
-    files += sorted((PACKAGE_DIR / "kernel").glob("*.py"))
-    return files
-
-
-def kernel_hash() -> str:
-    """Hash of the code that measures: a changed kernel means changed measurements."""
-    digest = hashlib.sha256()
-    for path in _kernel_sources():
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 @contextmanager
@@ -52,7 +37,7 @@ def staged_kernel() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="showdown-cell-") as root:
         package = Path(root, "path", "showdown")
         (package / "kernel").mkdir(parents=True)
-        for source in _kernel_sources():
+        for source in kernel_sources():
             shutil.copy2(source, package / source.relative_to(PACKAGE_DIR))
         work = Path(root, "work")
         work.mkdir()
@@ -71,14 +56,15 @@ def run_kernel(
     """Run ``python -m showdown.kernel COMMAND SPEC`` under supervision; (outcome, answer).
 
     A callable workload's ``path`` joins the kernel on PYTHONPATH, after it, so that its
-    workers (processes, subinterpreters) import the user's module from there as well.
+    workers (processes, subinterpreters) import the user's module from there as well; so do
+    the folders of the user's model modules (``SHOWDOWN_MODEL_MODULES``).
     """
     extra = user_path(spec.get("params", {}))
     with staged_kernel() as root:
         env = {
             **os.environ,
             **interpreter.environment(),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "path"), extra])),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(root / "path"), extra, *model_module_folders()])),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         # Snakemake limits threads of libraries in jobs; the kernel must see the real machine.
@@ -116,7 +102,8 @@ def git_state(directory: str) -> Tuple[Optional[str], Optional[bool]]:
 
 @dataclass
 class CellJob:
-    """Everything one (cell, round) job needs; built by the workflow from the config."""
+    """Everything one (cell, round) job needs: built by :func:`run_cell_job` from the
+    CellRequest the sweep made and the files it names (probe, calibration, check)."""
 
     machine: str
     interpreter: Interpreter
@@ -132,11 +119,13 @@ class CellJob:
     warmups: int
     repetitions: int
     timeout_seconds: float
-    provenance: Dict[str, Any] = field(default_factory=dict)  # config_hash, seed, position, git
+    provenance: Dict[str, Any] = field(default_factory=dict)  # config_hash, kernel_hash, seed, position, git
     # Why the interpreter's own venv is missing (it then runs bare), or None.
     environment_failure: Optional[str] = None
     # A callable workload's check (check_workload): code hash, and why process models cannot run it.
     workload_check: Optional[Dict[str, Any]] = None
+    # Why the group's calibration refused the user's function: every cell fails with it, unrun.
+    refusal: Optional[str] = None
 
     def spec(self) -> Dict[str, Any]:
         return {
@@ -168,7 +157,9 @@ def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict
         )},
         **build_provenance(job.interpreter),
         "package_version": showdown.__version__,
-        "kernel_hash": kernel_hash(),
+        # The sweep's, taken when it planned this job: hashing by tokens takes a quarter of a
+        # second, too long to repeat in every cell job.
+        "kernel_hash": job.provenance.get("kernel_hash") or kernel_hash(),
         "started_at": started_at,
         "schema_version": SCHEMA_VERSION,
         "code_hash": (job.workload_check or {}).get("code_hash"),
@@ -214,24 +205,19 @@ def cell_rows(job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]],
     return rows
 
 
-def _pickles(model: str) -> bool:
-    """Whether a model hands tasks to its workers pickled: processes and subinterpreters."""
-    from ..kernel import START_METHODS
-
-    return model == "subinterpreters" or model.rsplit("-", 1)[-1] in START_METHODS
-
-
-def _not_run(reason: str) -> Tuple[Outcome, Dict[str, Any]]:
-    """The outcome and answer of a cell the workload check ruled out: no kernel started."""
+def _not_run(reason: str, status: str = "not_applicable") -> Tuple[Outcome, Dict[str, Any]]:
+    """The outcome and answer of a cell its preparation ruled out: no kernel started."""
     outcome = Outcome(0, "", "", False, 0.0, None, None, None, 0)
-    return outcome, {"status": "not_applicable", "message": reason}
+    return outcome, {"status": status, "message": reason}
 
 
 def run_cell(job: CellJob, output: str, fallback_meta: Dict[str, Any]) -> List[Dict[str, Any]]:
     """Measure one (cell, round) and write its round file atomically; return its rows."""
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
     unpicklable = (job.workload_check or {}).get("unpicklable")
-    if unpicklable and _pickles(job.base_model):
+    if job.refusal:
+        outcome, answer = _not_run(job.refusal, status="failed")
+    elif unpicklable and describe(job.base_model).pickles:
         outcome, answer = _not_run(f"{job.base_model} pickles each task, and {unpicklable}")
     else:
         outcome, answer = run_kernel(job.interpreter, "run", job.spec(), job.timeout_seconds)
@@ -249,10 +235,13 @@ def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
     """
     with open(request.probe) as handle:
         fallback_meta = json.load(handle).get("meta", {})
-    tasks = request.tasks
+    tasks, refusal = request.tasks, None
     if request.calibration:
         with open(request.calibration) as handle:
-            tasks = json.load(handle)["tasks"]
+            calibration = json.load(handle)
+        tasks = calibration["tasks"]
+        if calibration.get("status") == "refused":
+            refusal = calibration["message"]
     workload_check = None
     if request.workload_check:
         with open(request.workload_check) as handle:
@@ -276,6 +265,7 @@ def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
         timeout_seconds=request.timeout_seconds,
         provenance={
             "config_hash": request.config_hash,
+            "kernel_hash": request.kernel_hash,
             "seed": request.seed,
             "position": request.position,
             "git_commit": commit,
@@ -283,6 +273,7 @@ def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
         },
         environment_failure=environment_failure,
         workload_check=workload_check,
+        refusal=refusal,
     )
     return run_cell(cell_job, output, fallback_meta)
 
@@ -339,6 +330,8 @@ def check_workload(interpreter: Dict[str, Any], label: str, spec: Dict[str, Any]
     if answer["status"] == "refused":
         problems = [f"workloads.{label}.{key}: {found}" for key, found in answer["problems"]]
         raise ValueError(f"workload {label!r} under {resolved.name}:\n" + "\n".join(problems))
+    for key in answer.get("awaited", []):
+        print(f"workloads.{label}.{key}: {spec['params'][key]} is async def: awaited", file=sys.stderr)
     answer["spec"] = spec
     write_json_atomic(answer, output)
     return answer
@@ -347,7 +340,10 @@ def check_workload(interpreter: Dict[str, Any], label: str, spec: Dict[str, Any]
 def calibrate_work(interpreter: Dict[str, Any], spec: Dict[str, Any], output: str) -> Dict[str, Any]:
     resolved = resolve(Interpreter.from_params(interpreter))[0]
     try:
-        answer = _kernel_answer(resolved, "calibrate", spec)
+        answer = _kernel_answer(resolved, "calibrate", spec, accept=("ok", "refused"))
+        if answer["status"] == "refused":
+            print(answer["message"], file=sys.stderr)
+            answer["tasks"] = max(spec.get("workers") or [1])  # never run: each cell fails with the reason
     except RuntimeError as error:
         if spec["kind"] != "callable":
             raise

@@ -20,7 +20,7 @@ class CellRequest:
     interpreter: Dict[str, Any]  # Interpreter.to_params(), with its venv record if it has one
     workload: str  # the config's name for the work (a cell path segment)
     kind: str  # what the kernel runs (a workload of the catalogue)
-    model: str  # the config's name (an A/A twin keeps its suffix)
+    model: str  # the config's name (an A/A copy keeps its suffix)
     base_model: str  # what the kernel runs
     workers: int
     payload_bytes: int

@@ -10,7 +10,7 @@ only columns that the analysis computed), an entry in :data:`FIGURES`
 
 Modules, in the order of the report: :mod:`.theme` (the look, one colour per model),
 :mod:`.panels` (labels, titles, lines and axes every figure shares), then one module per
-family: :mod:`.speedup` (speedup and start-up), :mod:`.winners`, :mod:`.drift`,
+subject: :mod:`.speedup` (speedup and start-up), :mod:`.winners`, :mod:`.drift`,
 :mod:`.interpreters`, :mod:`.memory`, :mod:`.mechanisms` (transfer, switch, locks),
 :mod:`.io`, :mod:`.forest` (every comparison and claim); :mod:`.files` reads tables and writes
 PNGs; :mod:`.tables` writes the page of tables to sort and search.

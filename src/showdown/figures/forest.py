@@ -28,7 +28,7 @@ VERDICT_COLUMNS = ["machine", "interpreter", "workload", "payload_bytes", "worke
                    "label", "ratio_to_runner_up", "ci_low", "ci_high", "margin"]  # fmt: skip
 POINT_COLUMNS = ["claim", "workload", "payload_bytes", "workers", "model_a", "model_b", "ratio", "ci_low", "ci_high",
                  "outcome"]  # fmt: skip
-LEDGER_COLUMNS = ["claim", "machine", "interpreter", "verdict", "ratio", "ci_low", "ci_high", "margin"]
+LEDGER_COLUMNS = ["claim", "machine", "interpreter", "verdict", "ratio", "ci_low", "ci_high", "ci_level", "margin"]
 SECTION_COLOURS = {"comparison": "#0072B2", "claim point": "#009E73", "claim": "#D55E00"}
 
 
@@ -61,8 +61,13 @@ def forest_rows(verdicts: pd.DataFrame, points: pd.DataFrame, ledger: pd.DataFra
     for row in ledger[ledger["verdict"] != NOT_MEASURED].dropna(subset=["ratio"]).itertuples(index=False):
         rows.append({"section": "claim", "label": f"{row.claim} (pooled, {row.machine} · {row.interpreter})",
                      "ratio": row.ratio, "ci_low": row.ci_low, "ci_high": row.ci_high,
-                     "margin": row.margin, "verdict": row.verdict})  # fmt: skip
+                     "margin": row.margin, "verdict": _with_level(row.verdict, row.ci_level)})  # fmt: skip
     return pd.DataFrame(rows, columns=["section", "label", "ratio", "ci_low", "ci_high", "margin", "verdict"])
+
+
+def _with_level(verdict: str, level: float) -> str:
+    """A pooled claim's verdict and the level its interval was tested at (ledger.tsv's ci_level)."""
+    return f"{verdict} ({100 * level:.3g}% CI)" if pd.notna(level) else str(verdict)
 
 
 @themed
@@ -101,8 +106,10 @@ def draw_forest(verdicts: pd.DataFrame, points: pd.DataFrame, ledger: pd.DataFra
     ax.legend(handles=legend, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(legend), frameon=False)
     figure.tight_layout()
     notes = [
-        f"Whiskers: {INTERVAL}; comparisons are the fastest model over the runner-up of each comparison "
-        "group, claim points model A over model B where a claim was tested, claims their pooled ratio. "
+        f"Whiskers: {INTERVAL} for comparisons and claim points; a pooled claim's interval is at the level it "
+        "was tested at (ledger.tsv's ci_level, after its verdict). Comparisons are the fastest model over the "
+        "runner-up of each comparison group, claim points model A over model B where a claim was tested, claims "
+        "their pooled ratio. "
         "Grey: the row's own margin band, [1 - margin, 1 / (1 - margin)]; a winner's whole interval lies left "
         "of it, equivalent models' inside it. Verdicts as verdicts.tsv, points.tsv and ledger.tsv give them."
     ]

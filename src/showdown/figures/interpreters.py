@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 
 from ..analysis import GAP_COLUMNS, SUBINTERPRETERS, THREADS
 from ..kernel import size_label
-from ..vocabulary import EQUIVALENT, SERIAL, UNDECIDED, WIN
+from ..vocabulary import EQUIVALENT, SERIAL, UNDECIDED, WIN, is_aa_copy
 from .panels import (
     RATIO_INTERVAL,
     SERIAL_STYLE,
@@ -26,7 +26,7 @@ from .panels import (
     wrapped_notes,
 )
 from .speedup import STARTUP
-from .theme import is_aa_twin, model_colour, model_order, themed
+from .theme import model_colour, model_order, themed
 
 
 @themed
@@ -46,7 +46,7 @@ def draw_interpreters(
     title = "Interpreters: best model, and threads / subinterpreters against processes"
     if cells.empty:
         return no_data(title, "cells.tsv has no rows")
-    shown = cells[(cells["kind"] != STARTUP) & (cells["model"] != SERIAL) & ~cells["model"].map(is_aa_twin)]
+    shown = cells[(cells["kind"] != STARTUP) & (cells["model"] != SERIAL) & ~cells["model"].map(is_aa_copy)]
     shown = shown.dropna(subset=["speedup"])
     if shown.empty:
         return no_data(title, "no cell has a serial baseline to compare with", cells)

@@ -87,7 +87,8 @@ def _bound(facet: pd.DataFrame) -> tuple[str, str] | None:
     """(style, legend label) of the panel's ideal line: which limit cells.tsv's ideal is."""
     kind = facet["kind"].iloc[0]
     if kind in CPU_KINDS:
-        cores = ", ".join(str(int(c)) for c in sorted(facet["logical_cpus"].dropna().unique()))
+        usable = facet.get("usable_cpus", facet["logical_cpus"])  # cells.tsv before usable_cpus: all
+        cores = ", ".join(str(int(c)) for c in sorted(usable.dropna().unique()))
         return "cores", f"ideal ({cores} cores)"
     if kind in LATENCY_KINDS:
         return "latency", "ideal (latency bound)"

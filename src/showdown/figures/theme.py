@@ -18,8 +18,8 @@ matplotlib.use("Agg")  # figures are written to files, often on nodes with no di
 import numpy as np
 import seaborn as sns
 
-from ..kernel import MODEL_NAMES, MODELS
-from ..vocabulary import AA_SUFFIX
+from ..kernel import MODEL_NAMES
+from ..vocabulary import base_model, described, is_aa_copy
 
 DPI = 120
 
@@ -32,8 +32,9 @@ THEME = {
     "figure.titlesize": "large",
 }
 
-# Every model the kernel can run, sorted.
-KNOWN_MODELS = tuple(sorted(MODELS))
+# Every pool model of the kernel's own, sorted: a model registered by the user's module
+# takes a spare colour, so that it moves no other model's.
+KNOWN_MODELS = tuple(sorted(d.name for d in described() if d.runs_tasks and d.origin is None))
 # Colours are dealt in a fixed order, so a model keeps its colour whichever models a
 # figure happens to show: the first six models keep the hues they always had, the
 # subinterpreter pool comes next, then every other model by name.
@@ -41,7 +42,7 @@ _FIRST_MODELS = (
     "asyncio", "processes-fork", "processes-forkserver", "processes-spawn", "serial", "threads",
     "subinterpreters",
 )  # fmt: skip
-_COLOUR_ORDER = [m for m in _FIRST_MODELS if m in MODELS] + [
+_COLOUR_ORDER = [m for m in _FIRST_MODELS if m in KNOWN_MODELS] + [
     m for m in KNOWN_MODELS if m not in _FIRST_MODELS
 ]
 # Seaborn's colour-blind-safe palette, reordered so that the first models get hues far
@@ -59,17 +60,8 @@ EQUIVALENT_COLOUR = _COLORBLIND[7]  # grey: no model's own
 REFERENCE_COLOUR = "0.35"
 
 
-def base_model(model: str) -> str:
-    """The model an A/A twin repeats: ``threads.aa`` -> ``threads``."""
-    return model.removesuffix(AA_SUFFIX)
-
-
-def is_aa_twin(model: str) -> bool:
-    return model.endswith(AA_SUFFIX)
-
-
 def model_colour(model: str) -> tuple[float, float, float]:
-    """The colour of ``model`` in every figure; an A/A twin ``X.aa`` shares ``X``'s hue."""
+    """The colour of ``model`` in every figure; an A/A copy ``X.aa`` shares ``X``'s hue."""
     base = base_model(model)
     if base in MODEL_COLOURS:
         return MODEL_COLOURS[base]
@@ -79,19 +71,19 @@ def model_colour(model: str) -> tuple[float, float, float]:
 
 
 def model_linestyle(model: str) -> str:
-    """A/A twins are drawn dashed: same hue as their model, visibly the copy."""
-    return "--" if is_aa_twin(model) else "-"
+    """A/A copies are drawn dashed: same hue as their model, visibly the copy."""
+    return "--" if is_aa_copy(model) else "-"
 
 
 def model_marker_face(model: str) -> tuple[float, float, float]:
-    """A/A twins get hollow-looking markers: their model's colour, lightened."""
+    """A/A copies get hollow-looking markers: their model's colour, lightened."""
     colour = np.array(model_colour(model))
-    return tuple(colour + (1 - colour) * 0.6) if is_aa_twin(model) else tuple(colour)
+    return tuple(colour + (1 - colour) * 0.6) if is_aa_copy(model) else tuple(colour)
 
 
 def model_order(models: Iterable[str]) -> list[str]:
-    """Models sorted by name, each A/A twin right after its model."""
-    return sorted(set(models), key=lambda m: (base_model(m), is_aa_twin(m)))
+    """Models sorted by name, each A/A copy right after its model."""
+    return sorted(set(models), key=lambda m: (base_model(m), is_aa_copy(m)))
 
 
 def themed(function: Callable) -> Callable:
@@ -118,7 +110,7 @@ def model_marker(model: str) -> str:
 
     Every model with a colour of its own keeps the circle; models whose colour the
     catalogue deals to several get one marker each, by name among those models, so that
-    a model's marker does not depend on the other models a figure shows. An A/A twin has
+    a model's marker does not depend on the other models a figure shows. An A/A copy has
     its model's marker.
     """
     base = base_model(model)

@@ -13,6 +13,10 @@ _DOOR = {
     "LATENCY_KINDS": "catalogue", "GIL_HOLDING_KINDS": "catalogue", "applicability_table": "catalogue",
     "not_applicable_reason": "catalogue", "TRANSFER_SCOPES": "catalogue", "MODELS": "models", "START_METHODS": "base",
     "LABEL_PATTERN": "sizes", "parse_size": "sizes", "size_label": "sizes", "hash_files": "usercode",
+    "describe": "registry", "described": "registry", "ModelDescription": "registry", "base_model": "registry",
+    "is_aa_copy": "registry", "AA_SUFFIX": "registry", "register_model": "models", "CALLER": "registry",
+    "THREADS": "registry", "PROCESSES": "registry", "COROUTINES": "registry", "INTERPRETERS": "registry",
+    "model_module_folders": "registry",
 }  # fmt: skip
 
 

@@ -11,7 +11,6 @@ from typing import Any, List, Optional
 
 from .workloads import Workload
 
-BARRIER_TIMEOUT_SECONDS = 120.0
 # How long ``stop`` waits for a raw worker to take its sentinel before ending it by force.
 STOP_TIMEOUT_SECONDS = 10.0
 # How often a raw pool waiting for a result checks that its workers are still alive.

@@ -14,6 +14,12 @@ from .catalogue import WORKLOADS
 
 MIN_TIMED_SECONDS = 0.02
 TIMINGS = 5
+# The shortest task of a user's function worth measuring. A call through the harness's own
+# loop and result check costs 0.1-1 us on the development VM (more when it is busy), and a
+# read of perf_counter 0.05-0.1 us: below 1 us the serial batch times the harness as much
+# as the function, and every pool's own per-task cost (tens of us to hand a task to a
+# thread) swamps it. Making a coroutine and dropping it, the issue-27 case, took 0.5 us.
+MIN_TASK_SECONDS = 1e-6
 
 
 def round_up_to_share(tasks: int, workers: Iterable[int]) -> int:
@@ -56,6 +62,16 @@ def seconds_per_task(kind: str, payload_bytes: int, params: Dict[str, Any]) -> f
 def calibrate(spec: Dict[str, Any]) -> Dict[str, Any]:
     """``spec``: kind, payload_bytes, params, target_seconds, workers (all counts)."""
     per_task = seconds_per_task(spec["kind"], int(spec["payload_bytes"]), spec.get("params", {}))
+    if spec["kind"] == "callable" and per_task < MIN_TASK_SECONDS:
+        return {
+            "status": "refused",
+            "seconds_per_task": per_task,
+            "message": (
+                f"calibration refused {spec['params']['function']}: a task took {per_task * 1e9:.0f} ns, "
+                f"under the {MIN_TASK_SECONDS * 1e6:g} us the clock and the harness resolve reliably "
+                f"(the cells would time the harness, not the function)"
+            ),
+        }
     wanted = max(1, math.ceil(float(spec["target_seconds"]) / per_task))
     tasks = round_up_to_share(wanted, spec.get("workers", [1]))
     return {

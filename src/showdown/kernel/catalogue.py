@@ -5,13 +5,16 @@ Standard library only (see ``showdown/__init__.py``).
 
 from typing import Dict, List, Optional, Tuple
 
-from .base import START_METHODS
 from .diskio import DiskScenario, io_disk_task
-from .mechanisms import LockScenario, SwitchScenario, TransferScenario
+from .ipc import TransferScenario
+from .locks import LockScenario
 from .models import MODELS
 from .netio import NET_MODELS, NetScenario, io_net_coroutine, io_net_task
+from .registry import describe, load_models, register
 from .scenarios import PoolScenario, StartupScenario
-from .usercode import CallableScenario, CallableWorkload, callable_task
+from .switch import SwitchScenario
+from .usercode import CallableScenario, CallableWorkload, callable_coroutine, callable_task
+from .worker import startup_task
 from .workloads import (
     Workload,
     cpu_gil_released_task,
@@ -21,7 +24,6 @@ from .workloads import (
     io_sleep_task,
     shared_objects_task,
     shared_objects_unit,
-    startup_task,
 )
 
 WORKLOADS: Dict[str, Workload] = {
@@ -147,7 +149,7 @@ WORKLOADS: Dict[str, Workload] = {
         CallableWorkload(
             kind="callable",
             task=callable_task,
-            coroutine=None,
+            coroutine=callable_coroutine,
             make_unit=None,  # CallableWorkload builds its own arguments
             calibrated=True,
             description="the user's function (config: function, path, input, check)",
@@ -160,21 +162,28 @@ WORKLOADS: Dict[str, Workload] = {
 
 
 
-# The families, by what bounds a speedup over serial: the rest of the pipeline reads these.
+# The mechanisms are models of their own workloads only.
+for _scenario in (TransferScenario, LockScenario, SwitchScenario):
+    for _description in _scenario.descriptions():
+        register(_description)
+
+# The kinds by what bounds a speedup over serial: the rest of the pipeline reads these.
 CPU_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.bound == "cores")
 LATENCY_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.bound == "latency")
 GIL_HOLDING_KINDS: Tuple[str, ...] = tuple(k for k, w in WORKLOADS.items() if w.holds_gil)
 
-# ipc_transfer's channels by where their two sides live (mechanisms.WITHIN_PROCESS or
+# ipc_transfer's channels by where their two sides live (ipc.WITHIN_PROCESS or
 # BETWEEN_PROCESSES): a reference handed over is never compared with bytes moved.
 TRANSFER_SCOPES: Dict[str, str] = TransferScenario.scopes()
 
-# Every model name a config may use: the pool models and each workload's own mechanisms.
+# Every model name a config may use: the pool models, each workload's own mechanisms, and
+# the models of the user's modules (which import this catalogue's models first).
+load_models()
 MODEL_NAMES: Tuple[str, ...] = tuple(
     sorted(set(MODELS).union(*(w.accepts or () for w in WORKLOADS.values())))
 )
 
-# (kind, model) pairs that cannot run although the workload accepts the model's family,
+# (kind, model) pairs that cannot run although the workload accepts models of their kind,
 # with the reason the report shows.
 NOT_APPLICABLE: Dict[Tuple[str, str], str] = {
     ("io_net", model): f"io_net runs its clients on {', '.join(NET_MODELS)}, not on {model}"
@@ -187,7 +196,7 @@ NOT_APPLICABLE.update({
     ("shared_objects", model): f"shared_objects shares objects between the threads of one process; {model} "
     "gives each worker its own copies"
     for model in MODELS
-    if model == "subinterpreters" or model.rsplit("-", 1)[-1] in START_METHODS
+    if describe(model).own_interpreter
 })  # fmt: skip
 
 

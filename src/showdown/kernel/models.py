@@ -18,43 +18,14 @@ from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Sequence, Type
 
 from .base import (
-    BARRIER_TIMEOUT_SECONDS,
     LIVENESS_POLL_SECONDS,
     START_METHODS,
     STOP_TIMEOUT_SECONDS,
     Model,
     NotApplicable,
 )
-from .workloads import startup_task
-
-# The barrier each worker meets on start-up; set by the pool initializer in every worker.
-_barrier: Any = None
-
-
-def _set_barrier(barrier) -> None:
-    global _barrier
-    _barrier = barrier
-
-
-def barrier_task(arg) -> bytes:
-    """Wait until every worker of the pool holds one of these tasks, then do the no-op."""
-    _barrier.wait(BARRIER_TIMEOUT_SECONDS)
-    return startup_task(arg)
-
-
-def _queue_worker(jobs, results, barrier) -> None:
-    """The life of a raw worker, thread or process: run (index, task, arg) jobs until None.
-
-    Module level and handed the task with each job (pickled by reference), because a
-    process worker is started before anyone knows the workload. A task's exception goes
-    back to the parent, which raises it as an executor would.
-    """
-    _set_barrier(barrier)
-    for index, task, arg in iter(jobs.get, None):
-        try:
-            results.put((index, task(arg), None))
-        except Exception as error:
-            results.put((index, None, error))
+from .registry import CALLER, COROUTINES, INTERPRETERS, PROCESSES, THREADS, ModelDescription, register
+from .worker import _queue_worker, _set_barrier, barrier_task, startup_task
 
 
 async def _gather_bounded(limit: int, run_one, args) -> List[Any]:
@@ -91,9 +62,9 @@ def _inline(task: Callable[[Any], bytes]):
 
 
 class _ProcessModel(Model):
-    """Workers are processes of one start method; the model is named ``<family>-<method>``."""
+    """Workers are processes of one start method; the model is named ``<stem>-<method>``."""
 
-    family = ""
+    stem = ""
 
     def __init__(self, workers: int, start_method: str):
         if start_method not in multiprocessing.get_all_start_methods():
@@ -103,7 +74,7 @@ class _ProcessModel(Model):
             )
         super().__init__(workers)
         self.start_method = start_method
-        self.name = f"{self.family}-{start_method}"
+        self.name = f"{self.stem}-{start_method}"
         self.context = multiprocessing.get_context(start_method)
 
     def _make_barrier(self):
@@ -163,7 +134,7 @@ class Threads(_ExecutorModel):
 class Processes(_ProcessModel, _ExecutorModel):
     """ProcessPoolExecutor with an explicit start method (fork, forkserver or spawn)."""
 
-    family = "processes"
+    stem = "processes"
 
     def _make_executor(self, barrier):
         return ProcessPoolExecutor(
@@ -189,7 +160,7 @@ class Processes(_ProcessModel, _ExecutorModel):
 class MpPool(_ProcessModel, _ExecutorModel):
     """multiprocessing.Pool, one task per chunk, as the executors hand them out."""
 
-    family = "mp_pool"
+    stem = "mp_pool"
 
     def _make_executor(self, barrier):
         return self.context.Pool(self.workers, initializer=_set_barrier, initargs=(barrier,))
@@ -293,7 +264,7 @@ class ThreadWorkers(_QueueWorkers):
 class ProcessWorkers(_ProcessModel, _QueueWorkers):
     """multiprocessing.Process workers and multiprocessing.Queue: the pool written by hand."""
 
-    family = "process_workers"
+    stem = "process_workers"
 
     def _make_queue(self):
         return self.context.Queue()
@@ -410,15 +381,10 @@ class AsyncioToThread(_ExecutorOnLoop, Threads):
 class AsyncioProcesses(_ExecutorOnLoop, Processes):
     """loop.run_in_executor on a ProcessPoolExecutor of one start method."""
 
-    family = "asyncio_processes"
+    stem = "asyncio_processes"
 
     async def _submit(self, task, arg):
         return await self.loop.run_in_executor(self.executor, task, arg)
-
-
-def _per_start_method(model: Type[_ProcessModel]) -> Dict[str, Callable[[int], Model]]:
-    """A process model once per start method, as ``<family>-<method>``."""
-    return {f"{model.family}-{method}": partial(model, start_method=method) for method in START_METHODS}
 
 
 def _subinterpreters(workers: int) -> Model:
@@ -428,25 +394,42 @@ def _subinterpreters(workers: int) -> Model:
     return Subinterpreters(workers)
 
 
-MODELS: Dict[str, Callable[[int], Model]] = {
-    "serial": Serial,
-    "threads": Threads,
-    "thread_workers": ThreadWorkers,
-    "asyncio": Asyncio,
-    "asyncio_to_thread": AsyncioToThread,
-    # Not applicable, with the reason, where the interpreter under test has no uvloop.
-    "asyncio_uvloop": AsyncioUvloop,
-    **_per_start_method(Processes),
-    **_per_start_method(ProcessWorkers),
-    **_per_start_method(MpPool),
-    **_per_start_method(AsyncioProcesses),
-    # Not applicable, with the reason, where there is no InterpreterPoolExecutor (below
-    # 3.13, PyPy, 3.13 without interpreters-pep-734).
-    "subinterpreters": _subinterpreters,
-}
+MODELS: Dict[str, Callable[[int], Model]] = {}
+
+
+def register_model(name: str, factory: Callable[[int], Model], workers: str, start_method: Optional[str] = None) -> None:
+    """Make a model known: ``factory(workers)`` builds it; ``workers`` says what its workers
+    are (a ``registry`` worker kind), from which pickling and interpreters follow."""
+    register(ModelDescription(name, workers, start_method))
+    MODELS[name] = factory
+
+
+def _register_per_start_method(model: Type[_ProcessModel]) -> None:
+    """A process model once per start method, as ``<stem>-<method>``."""
+    for method in START_METHODS:
+        register_model(f"{model.stem}-{method}", partial(model, start_method=method), PROCESSES, method)
+
+
+register_model("serial", Serial, CALLER)
+register_model("threads", Threads, THREADS)
+register_model("thread_workers", ThreadWorkers, THREADS)
+register_model("asyncio", Asyncio, COROUTINES)
+# Its workers are the executor's threads; the event loop only hands tasks to them.
+register_model("asyncio_to_thread", AsyncioToThread, THREADS)
+# Not applicable, with the reason, where the interpreter under test has no uvloop.
+register_model("asyncio_uvloop", AsyncioUvloop, COROUTINES)
+for _model in (Processes, ProcessWorkers, MpPool, AsyncioProcesses):
+    _register_per_start_method(_model)
+# Not applicable, with the reason, where there is no InterpreterPoolExecutor (below
+# 3.13, PyPy, 3.13 without interpreters-pep-734).
+register_model("subinterpreters", _subinterpreters, INTERPRETERS)
 
 
 def make_model(name: str, workers: int) -> Model:
+    if name not in MODELS:
+        from .registry import load_models
+
+        load_models()  # a model registered by a module of the user's
     try:
         factory = MODELS[name]
     except KeyError:

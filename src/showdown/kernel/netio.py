@@ -34,7 +34,7 @@ import time
 import traceback
 from typing import Any, List, Tuple
 
-from .mechanisms import WAIT_TIMEOUT_SECONDS, require_model, stop_workers
+from .crews import WAIT_TIMEOUT_SECONDS, require_model, stop_workers
 from .models import MODELS, START_METHODS, NotApplicable
 from .scenarios import PoolScenario
 from .workloads import _rotate, make_payload

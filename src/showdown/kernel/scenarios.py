@@ -8,7 +8,7 @@ The timing loop sees only this interface.
 Standard library only (see ``showdown/__init__.py``).
 """
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .models import make_model
 from .workloads import Workload, batch_checksum, make_payload
@@ -63,6 +63,9 @@ class Scenario:
 class PoolScenario(Scenario):
     """Any pool model (serial, threads, processes, asyncio...) mapping the workload's tasks."""
 
+    # What each worker runs as it meets the start barrier (None: nothing), outside the clock.
+    prepare: Optional[Callable[[], None]] = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.model = make_model(self.model_name, self.workers)
@@ -74,7 +77,7 @@ class PoolScenario(Scenario):
         # a workload's own task arguments (a user's dict, a connection's address) are for
         # its tasks, and the no-op cannot read them.
         payload = make_payload(self.payload_bytes)
-        self.model.start([(index, payload, None) for index in range(self.workers)])
+        self.model.start([(index, payload, self.prepare) for index in range(self.workers)])
 
     def run_batch(self):
         return self.model.map(self.workload, self.args)

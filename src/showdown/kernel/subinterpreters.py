@@ -24,8 +24,8 @@ import subprocess
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
-from .base import BARRIER_TIMEOUT_SECONDS, Model, NotApplicable
-from .workloads import startup_task
+from .base import Model, NotApplicable
+from .worker import BARRIER_TIMEOUT_SECONDS, startup_task
 
 WANTED = "needs Python 3.14, or 3.13 with interpreters-pep-734"
 SELF_TEST_SECONDS = 60.0

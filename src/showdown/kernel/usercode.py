@@ -5,21 +5,32 @@ config gives (``package.module:function``), and nowhere else: the kernel itself 
 standard library only, and nothing the user wrote is read from a results file. Its import
 is timed apart from the batches (``import_seconds``).
 
-A task is ``(index, input, function)``: process pools pickle the function by reference
-(the worker imports the user's module itself, from the same path) and the input by value,
-so a function or input that cannot be pickled cannot run there; ``inspect`` finds that
-before any cell runs.
+A task is ``(index, input, function, is_awaited)``: process pools pickle the function by
+reference (the worker imports the user's module itself, from the same path) and the input
+by value, so a function or input that cannot be pickled cannot run there; ``inspect``
+finds that before any cell runs.
+
+An ``async def`` function (or input factory, or check) is awaited, never called and left:
+the asyncio models await it on their own loop, ``workers`` at a time; every other model
+runs each task to completion on its worker's own event loop (one per thread or process,
+made when the pool starts, outside the clock: ``prepare_worker``), so serial awaits the
+tasks one after another on one loop. Whatever the function, a task whose result is still
+to be run (a coroutine, a generator, any awaitable) fails its cell, naming the function:
+a verdict on code that never ran must not be published.
 
 Standard library only (see ``showdown/__init__.py``).
 """
 
+import asyncio
 import hashlib
 import importlib
 import inspect as introspect
 import os
 import pickle
 import sys
+import threading
 import time
+import types
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .environment import gil_enabled
@@ -77,10 +88,80 @@ def load(params: Dict[str, Any]) -> Tuple[Dict[str, Optional[Callable[..., Any]]
     return code, time.perf_counter() - t0
 
 
+def awaited(function: Optional[Callable[..., Any]]) -> bool:
+    """Whether calling ``function`` makes a coroutine to await (``async def``, also wrapped)."""
+    return function is not None and introspect.iscoroutinefunction(function)
+
+
+# Results still to be run. Generator-based coroutines are generators; futures and other
+# awaitables are told by their type's __await__ (faster than inspect.isawaitable's ABC check,
+# which every task pays).
+UNRUN_TYPES = (types.CoroutineType, types.GeneratorType, types.AsyncGeneratorType)
+
+
+def finished(function: Callable[..., Any], index: int, result: Any) -> Any:
+    """``result``, unless it is work still to be run: then CheckFailed, naming the function."""
+    if isinstance(result, UNRUN_TYPES) or hasattr(type(result), "__await__"):
+        if hasattr(result, "close"):
+            result.close()  # no "never awaited" warning on top of the reason given here
+        name = getattr(function, "__qualname__", repr(function))
+        raise CheckFailed(
+            f"task {index}: {name} returned a {type(result).__name__}, never run: nothing was measured "
+            f"(a missing await, or a function that should be async def?)"
+        )
+    return result
+
+
+_worker = threading.local()
+
+
+def worker_loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop for the user's coroutines, made once and kept."""
+    loop = getattr(_worker, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _worker.loop = asyncio.new_event_loop()
+    return loop
+
+
+def prepare_worker() -> None:
+    """Run by each worker as the pool starts (outside the clock): its event loop, ready."""
+    worker_loop()
+
+
+def close_worker_loop() -> None:
+    loop = getattr(_worker, "loop", None)
+    if loop is not None:
+        loop.close()
+        _worker.loop = None
+
+
 def callable_task(arg) -> Any:
-    """One call of the user's function on its input."""
-    index, value, function = arg
-    return function(value)
+    """One call of the user's function on its input; a coroutine function's call is run to
+    completion on this worker's loop."""
+    index, value, function, is_awaited = arg
+    if is_awaited:
+        return finished(function, index, worker_loop().run_until_complete(function(value)))
+    return finished(function, index, function(value))
+
+
+async def callable_coroutine(arg) -> Any:
+    """The same call on the asyncio models' loop: awaited there, or run inline if not async."""
+    index, value, function, is_awaited = arg
+    if is_awaited:
+        return finished(function, index, await function(value))
+    return finished(function, index, function(value))
+
+
+def run_awaited(function: Callable[..., Any], *args: Any) -> Any:
+    """Call a function of the user's outside any batch; a coroutine function's call is run
+    to completion on a loop of its own."""
+    if not awaited(function):
+        return function(*args)
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(function(*args))
+    finally:
+        loop.close()
 
 
 def make_inputs(factory: Optional[Callable[..., Any]], payload_bytes: int, tasks: int) -> List[Any]:
@@ -88,7 +169,13 @@ def make_inputs(factory: Optional[Callable[..., Any]], payload_bytes: int, tasks
     if factory is None:
         payload = make_payload(payload_bytes)
         return [payload] * tasks
-    return [factory(payload_bytes, index) for index in range(tasks)]
+    if not awaited(factory):
+        return [factory(payload_bytes, index) for index in range(tasks)]
+
+    async def each():  # one after another, as the plain factory is called
+        return [await factory(payload_bytes, index) for index in range(tasks)]
+
+    return run_awaited(each)
 
 
 class CallableWorkload(Workload):
@@ -97,7 +184,9 @@ class CallableWorkload(Workload):
     def args(self, tasks: int, payload_bytes: int, params: Dict[str, Any]) -> List[tuple]:
         code, _ = load(dict(self.defaults, **params))
         inputs = make_inputs(code["input"], payload_bytes, tasks)
-        return [(index, value, code["function"]) for index, value in enumerate(inputs)]
+        function = code["function"]
+        is_awaited = awaited(function)
+        return [(index, value, function, is_awaited) for index, value in enumerate(inputs)]
 
 
 class CallableScenario(PoolScenario):
@@ -107,14 +196,22 @@ class CallableScenario(PoolScenario):
         # Timed before any pool exists: the first import of the user's module, alone.
         self.code, self.import_seconds = load(dict(args[0].defaults, **args[-1]))
         super().__init__(*args, **kwargs)
+        # Each worker makes its event loop as it meets the start barrier, outside the clock.
+        self.prepare = prepare_worker if awaited(self.code["function"]) else None
 
     def check(self, results: List[Any]) -> str:
         if len(results) != self.tasks:
             raise CheckFailed(f"expected {self.tasks} results, got {len(results)}")
-        if self.code["check"] is not None and self.code["check"](results) is False:
+        for index, result in enumerate(results):
+            finished(self.code["function"], index, result)
+        if self.code["check"] is not None and run_awaited(self.code["check"], results) is False:
             raise CheckFailed(f"{self.params['check']} returned False")
         # repr, not pickle: equal results give equal text in every model and process.
         return hashlib.sha256(repr(results).encode()).hexdigest()[:16]
+
+    def stop(self):
+        super().stop()
+        close_worker_loop()  # serial's, in this thread; a pool's threads and processes end with it
 
 
 def _source_files(module: Any) -> List[str]:
@@ -189,4 +286,6 @@ def inspect(spec: Dict[str, Any]) -> Dict[str, Any]:
         "gil_enabled": gil_enabled(),  # read after the user's imports: an extension may turn it on
         "code_hash": code_hash(params),
         "unpicklable": unpicklable,
+        # The keys whose code is async def: awaited, never called and left.
+        "awaited": [key for key, function in code.items() if awaited(function)],
     }

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .worker import _rotate
+
 
 class CheckFailed(AssertionError):
     """A batch returned results that cannot be right: the cell is recorded as failed."""
@@ -26,14 +28,6 @@ class BatchFailed(Exception):
 # ---------------------------------------------------------------------------------------
 # Task functions (picklable by reference)
 # ---------------------------------------------------------------------------------------
-
-
-def _rotate(payload: bytes, by: int) -> bytes:
-    """A payload-sized result that depends on ``by``: a rotation runs at C speed."""
-    if not payload:
-        return payload
-    k = by % len(payload)
-    return payload[k:] + payload[:k]
 
 
 def _own_constants() -> Tuple[int, int, int]:
@@ -140,12 +134,6 @@ async def io_sleep_coroutine(arg) -> bytes:
     return _rotate(payload, index)
 
 
-def startup_task(arg) -> bytes:
-    """The no-op each worker runs once, to prove it is running."""
-    index, payload, _ = arg
-    return _rotate(payload, index)
-
-
 # ---------------------------------------------------------------------------------------
 # Workload definitions
 # ---------------------------------------------------------------------------------------
@@ -170,7 +158,7 @@ class Workload:
     scenario: Optional[Callable[..., Any]] = None
     # The models (mechanisms) it accepts; None: every pool model of ``models.MODELS``.
     accepts: Optional[Tuple[str, ...]] = None
-    # Its family, by what bounds a speedup over serial: "cores" (CPU work), "latency"
+    # What bounds a speedup over serial: "cores" (CPU work), "latency"
     # (tasks waiting in waves), or None (no simple bound).
     bound: Optional[str] = None
     # Pure-Python work: one GIL lets one thread run it at a time.

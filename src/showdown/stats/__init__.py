@@ -5,7 +5,7 @@ decision procedure labels comparison groups and judges claims (:mod:`.decide`); 
 get their intervals and noise flags from their rounds (:mod:`.cells`).
 """
 
-from .cells import cell_estimates, spread_test
+from .cells import cell_estimates, noise_by_kind, spread_test
 from .decide import (
     PAIR_FIELDS,
     TESTS,
@@ -14,15 +14,28 @@ from .decide import (
     aa_spread,
     claim_p,
     claim_p_against,
-    effective_margin,
+    competitors,
     false_win_rate,
+    family_verdicts,
     holm,
+    holm_thresholds,
     verdicts,
+    wall_margins,
 )  # fmt: skip
-from .estimates import MIN_ROUNDS, band, estimate_pairs, paired_log_ratios, ratio_ci, round_medians, t_estimates
+from .estimates import (
+    MIN_ROUNDS,
+    band,
+    estimate_pairs,
+    interval_at,
+    paired_log_ratios,
+    ratio_ci,
+    round_medians,
+    t_estimates,
+)
+from .margins import MARGIN_METRICS, METRIC_MARGIN, Margins, margin_text
 
 __all__ = [
-    "MIN_ROUNDS", "PAIR_FIELDS", "TESTS", "VERDICT_FIELDS", "aa_control", "aa_spread", "band", "cell_estimates",
-    "claim_p", "claim_p_against", "effective_margin", "estimate_pairs", "false_win_rate", "holm",
-    "paired_log_ratios", "ratio_ci", "round_medians", "spread_test", "t_estimates", "verdicts",
+    "MARGIN_METRICS", "METRIC_MARGIN", "MIN_ROUNDS", "Margins", "PAIR_FIELDS", "TESTS", "VERDICT_FIELDS", "aa_control", "aa_spread", "band", "cell_estimates",
+    "claim_p", "claim_p_against", "competitors", "estimate_pairs", "false_win_rate", "family_verdicts", "holm", "holm_thresholds", "interval_at",
+    "margin_text", "noise_by_kind", "paired_log_ratios", "ratio_ci", "round_medians", "spread_test", "t_estimates", "verdicts", "wall_margins",
 ]  # fmt: skip

@@ -53,16 +53,16 @@ def cell_estimates(measured: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
 def noise_reference(cells: pd.DataFrame) -> tuple[float, int, str]:
     """Pooled variance of log round medians of identical jobs, its degrees of freedom, its source.
 
-    The A/A twins and the models they measure again are the reference: the spread any
-    cell shows without a real difference. A sweep without twins falls back on all cells.
+    The A/A copies and the models they measure again are the reference: the spread any
+    cell shows without a real difference. A sweep without A/A copies falls back on all cells.
     """
     group = [column for column in CELL_KEY if column != "model"]
-    twins = cells[cells["model"].str.endswith(AA_SUFFIX)]
-    bases = twins.assign(model=twins["model"].str.removesuffix(AA_SUFFIX))[[*group, "model"]]
-    reference = pd.concat([twins, cells.merge(bases, on=[*group, "model"])], ignore_index=True)
-    source = "the A/A twins and their models"
+    copies = cells[cells["model"].str.endswith(AA_SUFFIX)]
+    bases = copies.assign(model=copies["model"].str.removesuffix(AA_SUFFIX))[[*group, "model"]]
+    reference = pd.concat([copies, cells.merge(bases, on=[*group, "model"])], ignore_index=True)
+    source = "the A/A copies and their models"
     if not len(reference):
-        reference, source = cells, "every cell (this sweep has no A/A twins)"
+        reference, source = cells, "every cell (this sweep has no A/A copies)"
     reference = reference[reference["rounds"] >= 2]
     df = int((reference["rounds"] - 1).sum())
     if not df:
@@ -79,3 +79,29 @@ def spread_test(cells: pd.DataFrame) -> pd.DataFrame:
     limit = _scipy.f.ppf(1 - NOISE_LEVEL, df_cell, df) if df else np.nan
     noisy = (ratio**2 > limit).fillna(False).astype(bool)
     return pd.DataFrame({"spread_ratio": ratio, "noisy": noisy, "noise_reference": source}, index=cells.index)
+
+
+NOISE_BY_KIND_COLUMNS = ["kind", "pairs", "rounds_df", "round_spread", "calibrated_spread", "spread_ratio", "noisier"]
+
+
+def noise_by_kind(pairs: pd.DataFrame, calibration: dict) -> pd.DataFrame:
+    """Per workload kind: this run's round spread of model pairs against the A/A calibration.
+
+    ``pairs`` holds one row per compared pair with its ``kind``, ``round_spread`` (sd over
+    rounds of the log ratio of round medians) and ``rounds``; ``calibration`` maps a kind to
+    the round spread its A/A pairs showed (``config/aa.yaml``'s ``aa_spread``, many pairs on a
+    quiet machine: taken as known). A kind is ``noisier`` when the run's pooled variance lies
+    above the calibration's by a chi-square test at 1%: a flag for the front page, never a
+    change of any label. A kind without a calibration reads NaN and is not flagged.
+    """
+    rows = []
+    usable = pairs[(pairs["rounds"] >= 2) & pairs["round_spread"].notna()]
+    for kind, mine in usable.groupby("kind", sort=True):
+        df = int((mine["rounds"] - 1).sum())
+        spread = float(np.sqrt(((mine["rounds"] - 1) * mine["round_spread"] ** 2).sum() / df))
+        calibrated = float(calibration.get(kind, np.nan))
+        ratio = spread / calibrated if calibrated > 0 else np.nan
+        noisier = bool(np.isfinite(ratio) and df * ratio**2 > _scipy.chi2.ppf(1 - NOISE_LEVEL, df))
+        rows.append({"kind": kind, "pairs": len(mine), "rounds_df": df, "round_spread": spread,
+                     "calibrated_spread": calibrated, "spread_ratio": ratio, "noisier": noisier})  # fmt: skip
+    return pd.DataFrame(rows, columns=NOISE_BY_KIND_COLUMNS)

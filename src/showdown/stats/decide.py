@@ -9,11 +9,16 @@ against a margin ``m`` (on the log scale ``delta = -log(1 - m)``):
   group: all pairs must pass, which only makes the rule stricter. Two-sided because the
   fastest was picked from the data (a one-sided bound with no margin calls about 10% false
   wins between identical models).
-* **equivalent**: no win, and every pair among the unbeaten models passes TOST (both
-  one-sided tests at ``alpha``: the ``1 - 2 alpha`` interval inside ``+-delta``); shown
-  as "any of A, B".
-* **undecided**: anything else, including every group with fewer than
-  :data:`~.estimates.MIN_ROUNDS` rounds.
+* **equivalent**: no win, and every pair among the unbeaten models has its two-sided
+  ``1 - alpha`` interval wholly inside ``+-delta`` (TOST at ``alpha / 2`` each side: the very
+  interval the win rule reads, so one printed interval gives one outcome); shown as
+  "equivalent within +-m".
+* **undecided**: anything else: an interval that crosses a margin line is undecided even
+  where it excludes 1; also every group with fewer than :data:`~.estimates.MIN_ROUNDS`
+  rounds. The note names the pair whose interval crosses.
+
+The margin is declared (:mod:`.margins`), one per group (its workload's wall-time margin);
+the run's A/A pairs check the procedure and never move it.
 
 Claims use the same estimates with a test type that says what the article says:
 ``lower``, ``not_faster`` (non-superiority), ``not_slower`` (non-inferiority),
@@ -38,9 +43,10 @@ from ..vocabulary import (
     SERIAL_KEY,
     UNDECIDED,
     WIN,
-    is_aa_twin,
+    is_aa_copy,
 )  # fmt: skip
 from .estimates import MIN_ROUNDS, band, estimate_pairs, p_above, p_below, paired_log_ratios, round_medians
+from .margins import Margins
 
 VERDICT_FIELDS = (
     "label", "winner", "fastest", "unbeaten", "runner_up",
@@ -67,17 +73,28 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     return out
 
 
+def holm_thresholds(pvalues: Sequence[float], alpha: float) -> np.ndarray:
+    """Each p-value's own Holm threshold, ``alpha / (m - rank + 1)`` (rank 1 the smallest p):
+    the one-sided level its interval is printed at. NaN p-values stay NaN and do not count."""
+    p = np.asarray(pvalues, float)
+    out = np.full(p.shape, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid], kind="stable")]
+    out[order] = alpha / (order.size - np.arange(order.size))
+    return out
+
+
 def competitors(measured: pd.DataFrame, value: str = "wall_seconds") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Round medians of every model of every comparison group, serial joining each group.
 
     Returns the medians with a group number ``gid`` and the groups' keys (one row per
-    ``gid``). A/A twins stay out (they are judged by :func:`aa_control`); a group needs a
+    ``gid``). A/A copies stay out (they are judged by :func:`aa_control`); a group needs a
     model other than serial.
     """
     medians = round_medians(measured, [*GROUP_KEY, "model"], value)
-    twin = medians["model"].str.endswith(AA_SUFFIX)
+    aa_copy = medians["model"].str.endswith(AA_SUFFIX)
     is_serial = medians["model"] == SERIAL
-    leaders = medians[~twin & ~is_serial]
+    leaders = medians[~aa_copy & ~is_serial]
     keys = leaders[list(GROUP_KEY)].drop_duplicates().sort_values(list(GROUP_KEY)).reset_index(drop=True)
     keys["gid"] = np.arange(len(keys))
     serial = medians[is_serial].drop(columns="workers").merge(keys, on=list(SERIAL_KEY))
@@ -85,13 +102,17 @@ def competitors(measured: pd.DataFrame, value: str = "wall_seconds") -> tuple[pd
     return table[["gid", "model", "round", "median", "log"]], keys
 
 
-def compare(table: pd.DataFrame, n_groups: int, *, alpha: float, margin: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compare(
+    table: pd.DataFrame, n_groups: int, *, alpha: float, margin: float | Sequence[float]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Label every group of ``table`` (columns gid, model, round, log): see the module.
 
-    Returns one row per group (:data:`VERDICT_FIELDS`) and the pairs fastest vs each
-    other model (``gid`` and :data:`PAIR_FIELDS`).
+    ``margin`` is one number, or one per group. Returns one row per group
+    (:data:`VERDICT_FIELDS`) and the pairs fastest vs each other model (``gid`` and
+    :data:`PAIR_FIELDS`).
     """
-    delta = band(margin)
+    margins = np.broadcast_to(np.asarray(margin, float), (n_groups,)).copy()
+    deltas = -np.log1p(-margins)
     level = table.groupby(["gid", "model"], sort=True)["log"].mean().rename("level").reset_index()
     ranked = level.sort_values(["gid", "level", "model"], kind="stable")
     fastest = ranked.drop_duplicates("gid").set_index("gid")["model"]
@@ -101,19 +122,22 @@ def compare(table: pd.DataFrame, n_groups: int, *, alpha: float, margin: float) 
     lead = first[first["model"] == first["fastest"]][["gid", "round", "log"]]
     rest = first[first["model"] != first["fastest"]][["gid", "model", "round", "log"]]
     contrasts = paired_log_ratios(lead, rest, on=["gid"])
-    pairs = _pair_table(contrasts, fastest, alpha=alpha, delta=delta)
+    pairs = _pair_table(contrasts, fastest, alpha=alpha, deltas=deltas)
     pairs = pairs.merge(level.rename(columns={"model": "model_b"}), on=["gid", "model_b"])
     pairs = pairs.sort_values(["gid", "level", "model_b"], kind="stable").drop(columns="level")
-    pairs["beaten"] = pairs["high_log"] < -delta
+    pairs["beaten"] = pairs["high_log"] < -deltas[pairs["gid"].to_numpy(int)]
 
     unbeaten = _unbeaten(pairs, fastest)
     among = _pairs_among(table, unbeaten)
-    among = estimate_pairs(among, ["gid", "model_a", "model_b"]) if len(among) else among
+    among = estimate_pairs(among, ["gid", "model_a", "model_b"], confidence=1 - alpha) if len(among) else among
     if len(among):
+        delta = deltas[among["gid"].to_numpy(int)]
         # A pair with fewer than MIN_ROUNDS shared rounds (NaN p with one) is not shown
         # equivalent; pandas' max would skip a NaN and call the group equivalent without it.
-        tost = np.where(among["rounds"].to_numpy() >= MIN_ROUNDS, _tost(among, delta), 1.0)
+        enough = among["rounds"].to_numpy() >= MIN_ROUNDS
+        tost = np.where(enough, _tost(among, delta), 1.0)
         p_equivalent = pd.Series(tost).groupby(among["gid"].to_numpy()).max()
+        among = among.assign(inside=enough & (among["low"] > -delta) & (among["high"] < delta))
     else:
         p_equivalent = pd.Series(dtype=float)
     # A pair of unbeaten models sharing no round at all has no row: not shown equivalent either.
@@ -125,15 +149,18 @@ def compare(table: pd.DataFrame, n_groups: int, *, alpha: float, margin: float) 
 
     rows = []
     for gid in range(n_groups):
-        rows.append(_group_row(gid, fastest, n_models, pairs, unbeaten, p_equivalent, alpha=alpha, margin=margin))
+        mine_among = among[among["gid"] == gid] if len(among) else among
+        rows.append(_group_row(gid, fastest, n_models, pairs, unbeaten, mine_among, p_equivalent,
+                               margin=float(margins[gid])))  # fmt: skip
     verdicts = pd.DataFrame(rows, columns=["gid", *VERDICT_FIELDS])
     return verdicts, pairs[["gid", *PAIR_FIELDS]].reset_index(drop=True)
 
 
-def _pair_table(contrasts: pd.DataFrame, fastest: pd.Series, *, alpha: float, delta: float) -> pd.DataFrame:
+def _pair_table(contrasts: pd.DataFrame, fastest: pd.Series, *, alpha: float, deltas: np.ndarray) -> pd.DataFrame:
     estimates = estimate_pairs(contrasts, ["gid", "model"], confidence=1 - alpha)
     estimates = estimates.rename(columns={"model": "model_b"})
     estimates["model_a"] = fastest.reindex(estimates["gid"]).to_numpy()
+    delta = deltas[estimates["gid"].to_numpy(int)] if len(estimates) else np.zeros(0)
     return estimates.assign(
         ratio=np.exp(estimates["mean"]),
         ci_low=np.exp(estimates["low"]),
@@ -146,7 +173,7 @@ def _pair_table(contrasts: pd.DataFrame, fastest: pd.Series, *, alpha: float, de
     )
 
 
-def _tost(estimates: pd.DataFrame, delta: float) -> np.ndarray:
+def _tost(estimates: pd.DataFrame, delta) -> np.ndarray:
     """TOST p: the larger of the two one-sided p-values against -delta and +delta."""
     return np.maximum(p_above(estimates, -delta), p_below(estimates, delta))
 
@@ -164,7 +191,7 @@ def _pairs_among(table: pd.DataFrame, unbeaten: pd.DataFrame) -> pd.DataFrame:
     return merged.assign(d=merged["log_a"] - merged["log_b"])
 
 
-def _group_row(gid, fastest, n_models, pairs, unbeaten, p_equivalent, *, alpha, margin) -> dict:
+def _group_row(gid, fastest, n_models, pairs, unbeaten, among, p_equivalent, *, margin) -> dict:
     n = int(n_models.get(gid, 0))
     row = {"gid": gid, "n_models": n, "margin": margin, "note": ""}
     if gid not in fastest.index:
@@ -193,44 +220,112 @@ def _group_row(gid, fastest, n_models, pairs, unbeaten, p_equivalent, *, alpha, 
         return {**row, "label": UNDECIDED, "note": f"{rounds} shared rounds: at least {MIN_ROUNDS} decide"}
     if bool(mine["beaten"].all()):
         return {**row, "label": WIN, "winner": fastest[gid]}
-    if len(names) > 1 and row["p_equivalent"] < alpha:
+    pairs_expected = len(names) * (len(names) - 1) // 2
+    if len(names) > 1 and len(among) == pairs_expected and bool(among["inside"].all()):
         return {**row, "label": EQUIVALENT}
-    return {**row, "label": UNDECIDED}
+    return {**row, "label": UNDECIDED, "note": _crossing(among, margin)}
 
 
-def verdicts(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _crossing(among: pd.DataFrame, margin: float) -> str:
+    """The pair of unbeaten models that keeps a group undecided: its interval crosses a margin line."""
+    undecided = among[~among["inside"]] if len(among) else among
+    if not len(undecided):
+        return ""
+    # The widest first: the pair furthest from deciding either way.
+    pair = undecided.assign(width=undecided["high"] - undecided["low"]).sort_values("width").iloc[-1]
+    return (
+        f"{pair['model_a']}/{pair['model_b']} {math.exp(pair['mean']):.3f} "
+        f"[{math.exp(pair['low']):.3f}, {math.exp(pair['high']):.3f}] crosses the ±{100 * margin:.3g}% margin"
+    )
+
+
+def wall_margins(margin: float | Margins, workloads: pd.Series) -> np.ndarray:
+    """Each group's declared wall-time margin, by its workload."""
+    margins = Margins.from_config(margin)
+    return np.array([margins.of("wall", w) for w in workloads], float)
+
+
+def verdicts(
+    measured: pd.DataFrame, *, alpha: float = 0.05, margin: float | Margins = 0.05
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Labels of every comparison group of the measured samples, and their pairs."""
     table, keys = competitors(measured)
-    verdict_rows, pairs = compare(table, len(keys), alpha=alpha, margin=margin)
+    verdict_rows, pairs = compare(table, len(keys), alpha=alpha, margin=wall_margins(margin, keys["workload"]))
     verdict_rows = keys.merge(verdict_rows, on="gid").drop(columns="gid")
     pairs = keys.merge(pairs, on="gid").drop(columns="gid")
     return verdict_rows, pairs
 
 
-def aa_control(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float = 0.05) -> pd.DataFrame:
-    """Every A/A pair (model ``X`` and its twin ``X.aa`` in one group) judged by the win rule.
+FAMILY_FIELDS = (
+    "family", "label", "members", "weakest", "strongest_outside", "ratio", "ci_low", "ci_high", "rounds",
+    "within_label", "within_winner", "margin",
+)  # fmt: skip
+
+
+def family_verdicts(
+    measured: pd.DataFrame, family_of, *, alpha: float = 0.05, margin: float | Margins = 0.05
+) -> pd.DataFrame:
+    """Per comparison group and family (``family_of(model)``: what the workers are), whether the
+    family wins: every member beats every model outside it by the win rule (each pair's 95%
+    interval wholly beyond the margin). Its ratio and interval are its weakest pair's (the member
+    closest to an outsider), never a pooled mean. ``within_label`` is the win rule among the members
+    alone (a winner, equivalent or undecided). Groups where no family wins have no row."""
+    table, keys = competitors(measured)
+    margins = wall_margins(margin, keys["workload"])
+    deltas = -np.log1p(-margins)
+    table = table.assign(family=table["model"].map(family_of))
+    pairs = table.merge(table, on=["gid", "round"], suffixes=("_a", "_b"))
+    pairs = pairs[pairs["family_a"] != pairs["family_b"]].assign(d=lambda f: f["log_a"] - f["log_b"])
+    rows = []
+    if not len(pairs):
+        return pd.DataFrame(columns=[*GROUP_KEY, *FAMILY_FIELDS])
+    found = estimate_pairs(pairs, ["gid", "family_a", "model_a", "model_b"], confidence=1 - alpha)
+    for (gid, name), mine in found.groupby(["gid", "family_a"], sort=True):
+        weakest = mine.sort_values("high").iloc[-1]
+        if not (mine["rounds"].min() >= MIN_ROUNDS and weakest["high"] < -deltas[gid]):
+            continue
+        members = sorted(set(mine["model_a"]))
+        within, within_winner = NO_CONTEST, members[0]
+        if len(members) > 1:
+            inside = table[(table["gid"] == gid) & table["model"].isin(members)].assign(gid=0)
+            label = compare(inside[["gid", "model", "round", "log"]], 1, alpha=alpha, margin=margins[gid])[0].iloc[0]
+            within, within_winner = label["label"], label["winner"] if label["label"] == WIN else None
+        rows.append({
+            "gid": gid, "family": name, "label": WIN, "members": ",".join(members), "weakest": weakest["model_a"],
+            "strongest_outside": weakest["model_b"], "ratio": float(np.exp(weakest["mean"])),
+            "ci_low": float(np.exp(weakest["low"])), "ci_high": float(np.exp(weakest["high"])),
+            "rounds": int(mine["rounds"].min()), "within_label": within, "within_winner": within_winner,
+            "margin": float(margins[gid]),
+        })  # fmt: skip
+    result = pd.DataFrame(rows, columns=["gid", *FAMILY_FIELDS])
+    return keys.merge(result, on="gid").drop(columns="gid")[[*GROUP_KEY, *FAMILY_FIELDS]]
+
+
+def aa_control(measured: pd.DataFrame, *, alpha: float = 0.05, margin: float | Margins = 0.05) -> pd.DataFrame:
+    """Every A/A pair (model ``X`` and its A/A copy ``X.aa`` in one group) judged by the win rule.
 
     Both labels measure the same thing, so a win is a false one: ``called_different``.
     """
-    columns = [*GROUP_KEY, "model", "twin", "fastest", "ratio", "ci_low", "ci_high",
+    columns = [*GROUP_KEY, "model", "aa_copy", "fastest", "ratio", "ci_low", "ci_high",
                "round_spread", "p_value", "rounds", "called_different"]  # fmt: skip
     medians = round_medians(measured, [*GROUP_KEY, "model"])
-    twins = medians.loc[medians["model"].map(is_aa_twin), [*GROUP_KEY, "model"]].drop_duplicates()
-    twins["base"] = twins["model"].str.removesuffix(AA_SUFFIX)
+    copies = medians.loc[medians["model"].map(is_aa_copy), [*GROUP_KEY, "model"]].drop_duplicates()
+    copies["base"] = copies["model"].str.removesuffix(AA_SUFFIX)
     present = medians[[*GROUP_KEY, "model"]].drop_duplicates()
-    twins = twins.merge(present.rename(columns={"model": "base"}), on=[*GROUP_KEY, "base"])
-    if not len(twins):
+    copies = copies.merge(present.rename(columns={"model": "base"}), on=[*GROUP_KEY, "base"])
+    if not len(copies):
         return pd.DataFrame(columns=columns)
-    twins = twins.sort_values([*GROUP_KEY, "model"]).reset_index(drop=True)
-    twins["gid"] = np.arange(len(twins))
+    copies = copies.sort_values([*GROUP_KEY, "model"]).reset_index(drop=True)
+    copies["gid"] = np.arange(len(copies))
     both = pd.concat(
-        [medians.merge(twins.drop(columns="base"), on=[*GROUP_KEY, "model"]),
-         medians.merge(twins.drop(columns="model").rename(columns={"base": "model"}), on=[*GROUP_KEY, "model"])],
+        [medians.merge(copies.drop(columns="base"), on=[*GROUP_KEY, "model"]),
+         medians.merge(copies.drop(columns="model").rename(columns={"base": "model"}), on=[*GROUP_KEY, "model"])],
         ignore_index=True,
     )  # fmt: skip
-    labels, pairs = compare(both[["gid", "model", "round", "log"]], len(twins), alpha=alpha, margin=margin)
-    pairs = pairs.set_index("gid").reindex(range(len(twins)))
-    result = twins.rename(columns={"model": "twin", "base": "model"})
+    labels, pairs = compare(both[["gid", "model", "round", "log"]], len(copies), alpha=alpha,
+                            margin=wall_margins(margin, copies["workload"]))  # fmt: skip
+    pairs = pairs.set_index("gid").reindex(range(len(copies)))
+    result = copies.rename(columns={"model": "aa_copy", "base": "model"})
     result = result.assign(
         fastest=labels["fastest"].to_numpy(),
         ratio=pairs["ratio"].to_numpy(),
@@ -255,17 +350,15 @@ def false_win_rate(aa: pd.DataFrame, confidence: float = 0.95) -> dict:
 
 
 def aa_spread(aa: pd.DataFrame) -> float:
-    """The 95th percentile of A/A pairs' ratios away from 1 (as a fraction); NaN without pairs."""
+    """The 95th percentile of A/A pairs' ratios away from 1 (as a fraction); NaN without pairs.
+
+    A check of the instrument, reported beside the false-win rate; it never sets the margin.
+    """
     ratios = aa["ratio"].to_numpy(float) if len(aa) else np.zeros(0)
     ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
     if not ratios.size:
         return math.nan
     return float(-np.expm1(-np.quantile(np.abs(np.log(ratios)), 0.95)))
-
-
-def effective_margin(configured: float, spread: float) -> float:
-    """The margin verdicts use: never smaller than the A/A spread this machine showed."""
-    return configured if not np.isfinite(spread) else max(configured, spread)
 
 
 # --- Claims ------------------------------------------------------------------------

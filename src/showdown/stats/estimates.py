@@ -34,9 +34,20 @@ MIN_ROUNDS = 3
 Rounds = Sequence[Sequence[float]] | Mapping[object, Sequence[float]]
 
 
-def band(margin: float) -> float:
-    """The margin on the log scale: a ratio beyond ``1 - margin`` (or its inverse) counts."""
-    return -math.log1p(-margin)
+def band(margin):
+    """The margin on the log scale: a ratio beyond ``1 - margin`` (or its inverse) counts.
+    One number, or an array of them (one per estimate)."""
+    return -np.log1p(-np.asarray(margin, float))
+
+
+def interval_at(estimates: pd.DataFrame, one_sided_alpha) -> pd.DataFrame:
+    """``low`` and ``high`` of each estimate's two-sided interval whose each tail is
+    ``one_sided_alpha`` (one number or one per estimate): the interval a one-sided test at
+    that level reads, so that the interval printed is the interval tested."""
+    mean, se = estimates["mean"].to_numpy(float), estimates["se"].to_numpy(float)
+    df = np.where(estimates["df"].to_numpy(float) >= 1, estimates["df"].to_numpy(float), np.nan)
+    half = _scipy.t.ppf(1 - np.asarray(one_sided_alpha, float), df) * se
+    return pd.DataFrame({"low": mean - half, "high": mean + half}, index=estimates.index)
 
 
 def round_medians(frame: pd.DataFrame, key: Sequence[str], value: str = "wall_seconds") -> pd.DataFrame:

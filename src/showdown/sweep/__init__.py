@@ -8,11 +8,24 @@ lists what does not run and why. The workflow takes everything from this door.
 
 from . import matrix
 from .applicability import write_applicability, write_not_applicable
-from .config import ConfigError, Sweep, load_schema, load_sweep, load_sweep_file
+from .config import (
+    ConfigError,
+    Sweep,
+    another_machines_cores,
+    load_aa_spread,
+    load_schema,
+    load_sweep,
+    load_sweep_file,
+    schema_problems,
+    slurm_node_cpus,
+    sweep_cores,
+    usable_cpus,
+)
 from .matrix import Cell, Schedule, cell_request, expand_cells, not_applicable_cells
 from .rounds import write_plan
 
 __all__ = [
-    "Cell", "ConfigError", "Schedule", "Sweep", "cell_request", "expand_cells", "load_schema", "load_sweep", "load_sweep_file",
-    "matrix", "not_applicable_cells", "write_applicability", "write_not_applicable", "write_plan",
+    "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_request", "expand_cells", "load_aa_spread",
+    "load_schema", "load_sweep", "load_sweep_file", "matrix", "not_applicable_cells", "schema_problems", "slurm_node_cpus",
+    "sweep_cores", "usable_cpus", "write_applicability", "write_not_applicable", "write_plan",
 ]  # fmt: skip

@@ -21,6 +21,7 @@ import yaml
 from .. import SCHEMA_VERSION
 from ..cell import Interpreter, built_interpreter, check_interpreter, default_interpreter_name
 from ..kernel import MODEL_NAMES, TRANSFER_SCOPES, WORKLOADS, hash_files, parse_size
+from ..stats import Margins
 from ..vocabulary import AA_SUFFIX, base_model
 
 INTERPRETER_CHECK_SECONDS = 30
@@ -31,6 +32,11 @@ WORK_KEYS = (
 )  # fmt: skip
 # Keys of a callable workload: the user's code and where it is imported from.
 CODE_KEYS = ("function", "path", "input", "check")
+# Plans another machine's sweep: the CPU count the config's `cores` resolves to.
+CORES_VARIABLE = "SHOWDOWN_CORES"
+# A worker count relative to the machine: cores, N*cores, cores*N, cores/N.
+RELATIVE_WORKERS = re.compile(r"^\s*(?:([1-9]\d*)\s*\*\s*)?cores\s*(?:([*/])\s*([1-9]\d*))?\s*$")
+WORKER_FORMS = "an integer >= 1, `cores` (the usable CPUs), or a multiple or fraction of it: 2*cores, cores*2, cores/2"
 
 
 class ConfigError(ValueError):
@@ -54,6 +60,7 @@ def load_schema() -> Dict[str, Any]:
     entry = schema["properties"]["workloads"]["additionalProperties"]["properties"]
     entry["kind"]["enum"] = sorted(WORKLOADS)
     entry["models"]["items"]["enum"] = [*MODEL_NAMES, *(f"{m}{AA_SUFFIX}" for m in MODEL_NAMES)]
+    entry["workers"]["items"]["oneOf"][1]["pattern"] = RELATIVE_WORKERS.pattern
     return schema
 
 
@@ -87,8 +94,19 @@ def _describe(error: jsonschema.ValidationError) -> str:
             return f"{key}: unknown key(s) {', '.join(map(repr, unknown))}; allowed keys: {', '.join(allowed)}"
     if error.validator == "enum":
         return f"{key}: {error.instance!r} is not allowed; allowed values: {', '.join(map(str, error.validator_value))}"
+    if error.validator == "oneOf" and "workers" in key:
+        return f"{key}: {error.instance!r} is not a worker count; use {WORKER_FORMS}"
     if error.validator == "oneOf" and "payloads" in key:
         return f"{key}: {error.instance!r} is not a size; use a number of bytes >= 0 or a number with a unit (B, KiB, MiB, GiB, kB, MB, GB), e.g. 64KiB"
+    if error.validator == "oneOf" and error.context:
+        # A number or a mapping (the margin): say what is wrong within the form the value has,
+        # not that it is not of the other form.
+        branches: Dict[Any, List[jsonschema.ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        for subs in branches.values():
+            if not any(sub.validator == "type" and not sub.relative_path for sub in subs):
+                return "; ".join(sorted({_describe(sub) for sub in subs}))
     if "propertyNames" in error.absolute_schema_path:
         return f"{key}: name {error.instance!r} must match {error.validator_value} (allowed: a-z, 0-9 and _)"
     return f"{key}: {error.message}"
@@ -106,12 +124,17 @@ def validate_schema(config: Dict[str, Any]) -> Dict[str, Any]:
     retired = [f"{key}: {why}" for key, why in RETIRED_KEYS.items() if key in config]
     if retired:
         raise ConfigError(retired)
-    schema = load_schema()
-    validator = _with_defaults(jsonschema.Draft7Validator)(schema)
-    problems = sorted({_describe(error) for error in validator.iter_errors(config)})
+    problems = schema_problems(load_schema(), config)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def schema_problems(schema: Dict[str, Any], instance: Any) -> List[str]:
+    """Every way ``instance`` breaks ``schema``, each naming its key (and the allowed values);
+    the defaults of the schema are filled into ``instance`` on the way."""
+    validator = _with_defaults(jsonschema.Draft7Validator)(schema)
+    return sorted({_describe(error) for error in validator.iter_errors(instance)})
 
 
 # ---------------------------------------------------------------------------------------
@@ -161,6 +184,67 @@ def machine_slug(hostname: Optional[str] = None) -> str:
     return slug or "machine"
 
 
+def usable_cpus() -> int:
+    """The logical CPUs this process may run on: its affinity (a SLURM allocation, taskset),
+    not the machine's count (the kernel records the same per row, as ``affinity_cpus``)."""
+    getter = getattr(os, "sched_getaffinity", None)
+    return len(getter(0)) if getter else (os.cpu_count() or 1)
+
+
+def slurm_node_cpus(partition: Optional[str] = None) -> int:
+    """CPUs of a node of ``partition`` (default: SHOWDOWN_SLURM_PARTITION, else the cluster's
+    default partition, marked "*" by sinfo), as `sinfo` lists them. Mixed node sizes give
+    several lines or "N+": the smallest (a cell on a bigger node then uses only N of its CPUs;
+    better, a partition of equal nodes)."""
+    import subprocess
+
+    wanted = partition or os.environ.get("SHOWDOWN_SLURM_PARTITION")
+    listing = subprocess.check_output(["sinfo", "--noheader", "--format=%P %c"], text=True)
+    counts = [
+        int(cpus.rstrip("+"))
+        for name, cpus in (line.split() for line in listing.splitlines())
+        if name.rstrip("*") == wanted or (not wanted and name.endswith("*"))
+    ]
+    if not counts:
+        raise ConfigError([f"SHOWDOWN_SLURM_PARTITION: sinfo lists no node in partition {wanted or '<default>'!r}"])
+    return min(counts)
+
+
+def sweep_cores(default: Optional[int] = None) -> int:
+    """The CPU count `cores` resolves to: SHOWDOWN_CORES if set, else ``default`` (a cluster
+    node's count), else the usable CPUs."""
+    text = os.environ.get(CORES_VARIABLE, "").strip()
+    if not text:
+        return default or usable_cpus()
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError([f"{CORES_VARIABLE}: {text!r} is not a CPU count; allowed: an integer >= 1, "
+                           f"or unset (the usable CPUs, here {usable_cpus()})"])  # fmt: skip
+    return int(text)
+
+
+def another_machines_cores(sweep_cores: int, machine_cores: int) -> Optional[str]:
+    """Why a run may not measure here, or None: SHOWDOWN_CORES plans another machine's sweep
+    when it is not this machine's count (``machine_cores``: the usable CPUs, or a cluster
+    node's), and its worker counts are not this machine's."""
+    if os.environ.get(CORES_VARIABLE, "").strip() and sweep_cores != machine_cores:
+        return (f"{CORES_VARIABLE}={sweep_cores} but this machine has {machine_cores} usable CPUs: it plans "
+                f"another machine's sweep (snakemake -n), or analyses its cells; unset it to measure here")  # fmt: skip
+    return None
+
+
+def resolve_workers(value, cores: int) -> int:
+    """One `workers` item on a machine of ``cores`` CPUs: never below 1 (cores/4 on 2 cores)."""
+    if isinstance(value, int):
+        return value
+    factor, operator, operand = RELATIVE_WORKERS.match(value).groups()
+    count = cores * int(factor or 1)
+    if operator == "*":
+        count *= int(operand)
+    elif operator == "/":
+        count //= int(operand)
+    return max(1, count)
+
+
 # ---------------------------------------------------------------------------------------
 # The sweep
 # ---------------------------------------------------------------------------------------
@@ -176,6 +260,8 @@ class WorkloadEntry:
     params: Tuple[Tuple[str, Any], ...]
     timeout_seconds: float
     mem_mb: int
+    # A name shared with the other versions of one function (the guide's row), or None.
+    versions_of: Optional[str] = None
 
     @property
     def calibrated(self) -> bool:
@@ -220,6 +306,8 @@ class Sweep:
     settings: Mapping[str, Any] = field(default_factory=dict)
     # `twin_of`: an interpreter -> the twin it is measured beside (one calibration, one group).
     twins: Mapping[str, str] = field(default_factory=dict)
+    # The CPUs `cores` resolved to: the usable CPUs of the measuring machine (or SHOWDOWN_CORES).
+    cores: int = 1
 
     def __getitem__(self, key):
         return self.settings[key]
@@ -231,6 +319,14 @@ class Sweep:
         if twin is None or self.interpreters[twin].unavailable:
             return interpreter
         return twin
+
+    def calibration_target(self, workload: str) -> float:
+        """Seconds of a group's serial batch: calibration_seconds, or more, so that each worker
+        of the largest count still gets a quarter of it (without, cpu_pure's 128 workers on
+        64 cores got 2 tasks of ~4 ms each)."""
+        seconds, share = self.settings["calibration_seconds"], max(self.workloads[workload].workers) / 4
+        # Unscaled, the setting itself: a calibration's params (and so its cells) stay as they were.
+        return seconds * share if share > 1 else seconds
 
     def config_hash(self, workload: str) -> str:
         """Hash of the settings that shape a cell of this workload, and nothing else.
@@ -264,7 +360,7 @@ def _code_problems(key: str, kind: str, work: Dict[str, Any]) -> List[str]:
     return problems
 
 
-def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
+def _workloads(config, cores: int) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
     entries, problems = {}, []
     for label, entry in config["workloads"].items():
         key = f"workloads.{label}"
@@ -279,7 +375,7 @@ def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
         for model in models:
             if model.endswith(AA_SUFFIX) and base_model(model) not in models:
                 problems.append(
-                    f"{key}.models: the A/A twin {model!r} needs its model "
+                    f"{key}.models: the A/A copy {model!r} needs its model "
                     f"{base_model(model)!r} in the same list"
                 )
         work = {name: entry[name] for name in (*WORK_KEYS, *CODE_KEYS) if entry.get(name) is not None}
@@ -298,11 +394,13 @@ def _workloads(config) -> Tuple[Dict[str, WorkloadEntry], List[str]]:
             label=label,
             kind=kind,
             models=models,
-            workers=tuple(sorted(entry["workers"])),
+            # cores/2 and 2 may meet on a small machine: each count is measured once.
+            workers=tuple(sorted({resolve_workers(w, cores) for w in entry["workers"]})),
             payloads=tuple(sorted(set(payloads))),
             params=tuple(sorted(dict(WORKLOADS[kind].defaults, **work).items())),
             timeout_seconds=float(entry.get("timeout_seconds", config["cell_timeout_seconds"])),
             mem_mb=int(entry.get("mem_mb", config["cell_mem_mb"])),
+            versions_of=entry.get("versions_of"),
         )
     return entries, problems
 
@@ -327,9 +425,11 @@ def _kind_problems(key: str, kind: str, models: Tuple[str, ...], params: Dict[st
     return problems
 
 
-def load_sweep(config: Dict[str, Any]) -> Sweep:
-    """Validate a configuration (as Snakemake read it) and return the sweep it describes."""
+def load_sweep(config: Dict[str, Any], cores: Optional[int] = None) -> Sweep:
+    """Validate a configuration (as Snakemake read it) and return the sweep it describes,
+    its worker counts resolved for ``cores`` CPUs (default: :func:`sweep_cores`)."""
     config = validate_schema(config)
+    cores = cores or sweep_cores()
     problems: List[str] = []
     if config["rounds"]["max"] < config["rounds"]["base"]:
         problems.append(
@@ -337,17 +437,23 @@ def load_sweep(config: Dict[str, Any]) -> Sweep:
             f"({config['rounds']['base']}); allowed: max >= base"
         )
     interpreters, interpreter_problems = _interpreters(config)
-    workloads, workload_problems = _workloads(config)
+    workloads, workload_problems = _workloads(config, cores)
     problems += interpreter_problems + workload_problems
+    margin = Margins.from_config(config["margin"])
+    problems += [f"margin.workloads.{name}: no such workload; allowed: {', '.join(sorted(workloads))}"
+                 for name in margin.workloads if name not in workloads]  # fmt: skip
     if problems:
         raise ConfigError(problems)
     settings = {k: v for k, v in config.items() if k not in ("machine", "interpreters", "workloads")}
+    # One form downstream: a margin per metric and the per-workload overrides.
+    settings["margin"] = margin.to_config()
     return Sweep(
         machine=config["machine"] or machine_slug(),
         interpreters=interpreters,
         workloads=workloads,
         settings=settings,
         twins=_twins(config),
+        cores=cores,
     )
 
 
@@ -358,3 +464,9 @@ def load_sweep_file(path: str) -> Sweep:
         return load_sweep(config)
     except ConfigError as error:
         raise ConfigError(error.problems, source=path) from None
+
+
+def load_aa_spread(path: str) -> Dict[str, float]:
+    """The A/A round spread per workload kind that a config file records (``aa_spread``)."""
+    with open(path) as handle:
+        return dict((yaml.safe_load(handle) or {}).get("aa_spread") or {})

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .. import kernel
 from ..cell import CellRequest
-from ..vocabulary import base_model
+from ..vocabulary import PROCESSES, base_model, describe
 from .config import ConfigError, Sweep
 
 # One layout for every path, used by the rules and the code alike.
@@ -23,7 +23,8 @@ CALIBRATION = "results/calibration/{machine}/{interpreter}/{workload}/p{payload}
 PROBE = "results/probe/{machine}/{interpreter}.json"
 # A callable workload's code, checked once per interpreter before any of its cells.
 WORKLOAD_CHECK = "results/workloads/{machine}/{interpreter}/{workload}.json"
-ROUND_PLAN = "results/rounds/after_r{round}.json"
+# Under the label: a plan judges one machine's cells, and another machine's run must not read it.
+ROUND_PLAN = "results/rounds/{machine}/after_r{round}.json"
 
 # Which (workload kind, model) pairs run is the kernel catalogue's applicability table.
 # Interpreter-dependent reasons (a start method, a package) are found at run time by the
@@ -46,7 +47,7 @@ class Cell:
 
     @property
     def base_model(self) -> str:
-        """The model that really runs: an A/A twin ``threads.aa`` runs ``threads``."""
+        """The model that really runs: an A/A copy ``threads.aa`` runs ``threads``."""
         return base_model(self.model)
 
     def wildcards(self, **extra) -> Dict[str, object]:
@@ -74,7 +75,7 @@ def not_applicable_reason(sweep: Sweep, cell: Cell, kind: str) -> Optional[str]:
     if reason:
         return reason
     cap = sweep["process_workers_cap"]
-    if base_model(model).rsplit("-", 1)[-1] in kernel.START_METHODS and workers > cap:
+    if describe(model).workers == PROCESSES and workers > cap:
         return f"{workers} processes exceed process_workers_cap ({cap})"
     return None
 

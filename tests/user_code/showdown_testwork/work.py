@@ -4,6 +4,9 @@ Not part of showdown: the tests name these in a config (function, input, check) 
 kernel imports them only inside the interpreter under test.
 """
 
+import asyncio
+
+
 def crunch(data: bytes) -> int:
     """Pure-Python work over the input: holds the GIL."""
     total = 0
@@ -43,3 +46,32 @@ def fails(data: bytes) -> int:
 def make_input_wrong(payload_bytes):
     """A factory missing the index argument."""
     return bytes(payload_bytes)
+
+
+# Async code: awaited by every model, never called and left.
+PAUSE_SECONDS = 0.002
+
+
+async def wait_then_count(data: bytes) -> int:
+    """An async client's call: waits, then answers from its input."""
+    await asyncio.sleep(PAUSE_SECONDS)
+    return len(data)
+
+
+async def make_input_async(payload_bytes: int, index: int) -> bytes:
+    await asyncio.sleep(0)
+    return bytes((index + i) % 256 for i in range(payload_bytes))
+
+
+async def check_async(results) -> bool:
+    await asyncio.sleep(0)
+    return all(isinstance(value, int) for value in results)
+
+
+def returns_coroutine(data: bytes):
+    """A plain function that hands back its coroutine unrun (a missing await)."""
+    return wait_then_count(data)
+
+
+def returns_generator(data: bytes):
+    return (byte for byte in data)
