@@ -45,9 +45,13 @@ class Browser:
         self.events: list[dict] = []
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
-                  mobile=False, session=True)  # fmt: skip
+        self.resize(width, height)
         self.call("Page.enable", session=True)
+
+    def resize(self, width: int, height: int, *, mobile: bool = False) -> None:
+        """The viewport a reader has; ``mobile`` as a phone lays pages out (its viewport meta tag)."""
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
+                  mobile=mobile, session=True)  # fmt: skip
 
     def call(self, method: str, *, session: bool = False, **params) -> dict:
         """Send one command and wait for its answer; events that arrive meanwhile are kept."""
@@ -83,7 +87,8 @@ class Browser:
             time.sleep(0.2)
 
     def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, session=True)
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True,
+                           session=True)  # fmt: skip
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -101,6 +106,11 @@ class Browser:
             xs, ys = quad[0::2], quad[1::2]
             found.append({"x": min(xs), "y": min(ys), "width": max(xs) - min(xs), "height": max(ys) - min(ys)})
         return found
+
+    def click(self, x: float, y: float) -> None:
+        """A left click at (x, y) in viewport pixels, as a mouse gives it."""
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1, session=True)
 
     def screenshot(self, path) -> None:
         """The viewport as it is now (no scrolling), as PNG."""

@@ -407,6 +407,15 @@ def test_gaps_are_ratios_to_processes_with_intervals():
     assert gaps.loc[("py313t", "threads"), "ratio"] < 1  # GIL off: threads beat processes
 
 
+def test_narrow_pairs_of_panels_go_two_to_a_row():
+    cells, samples = synthetic()
+    figure = draw_interpreters(cells, interpreter_gaps(samples))
+    drawn = [ax for ax in figure.axes if ax.axison]
+    rows = {round(ax.get_position().y0, 3) for ax in drawn}
+    assert len(rows) == -(-len(drawn) // 4)  # two interpreters: two works (four panels) a row
+    plt.close(figure)
+
+
 def test_the_figure_names_the_best_model_and_the_gil_state():
     cells, samples = synthetic()
     figure = draw_interpreters(cells, interpreter_gaps(samples))

@@ -26,7 +26,7 @@ from showdown.analysis.aggregate import ideal_speedup, latency_bound, rates
 from showdown.figures import FIGURES, draw, draw_function, plot
 from showdown.figures.drift import SLOW_PHASE, draw_drift
 from showdown.figures.files import read_tsv
-from showdown.figures.io import draw_io
+from showdown.figures.io import draw_io, kib_interval
 from showdown.figures.mechanisms import draw_ipc, draw_locks, draw_switch
 from showdown.figures.memory import draw_memory, draw_memory_per_worker
 from showdown.figures.panels import INTERVAL
@@ -416,6 +416,13 @@ def test_winners_tile_of_equivalent_models_is_grey_and_lists_them(winners_figure
     assert not tile.get_hatch()
 
 
+def test_a_winners_tile_names_three_models_at_most():
+    many = "asyncio,processes-fork,processes-forkserver,serial,threads"
+    figure = draw_winners(pd.DataFrame([verdict_row("cpu_pure", 2, "undecided", fastest="asyncio", unbeaten=many)]))
+    _tile, texts = tiles(figure)["verdict:undecided"]
+    assert texts == ["undecided", "asyncio\nprocesses-fork\n+3 more"]
+
+
 def test_winners_tile_of_an_undecided_group_is_light_hatched_and_lists_the_candidates(winners_figure):
     tile, texts = tiles(winners_figure)["verdict:undecided"]
     assert texts == ["undecided", "asyncio\nthreads"]
@@ -568,24 +575,32 @@ def memory_figure():
     return draw_memory(cells_table())
 
 
-def test_memory_has_a_line_per_model_in_a_panel_per_kind(memory_figure):
+def memory_points(ax):
+    """Model -> its (worker marker, peak) points in a memory panel, from the drawn markers."""
+    found = {}
+    for line in ax.get_lines():
+        if line.get_marker() not in (None, "None", ""):
+            model = ax.get_xticklabels()[int(line.get_xdata()[0])].get_text()
+            found.setdefault(model, []).append((line.get_marker(), line.get_ydata()[0]))
+    return found
+
+
+def test_memory_names_models_on_the_axis_in_a_panel_per_kind(memory_figure):
     assert [ax.get_title() for ax in memory_figure.axes] == ["cpu_pure", "io_sleep", "startup"]
-    assert legend_labels(memory_figure, "model") == ["processes-fork", "serial", "threads", "threads.aa"]
-    cpu = containers_of(memory_figure.axes[0])
-    assert sorted(cpu) == ["processes-fork", "serial", "threads", "threads.aa"]
-    assert len(cpu["threads"].lines[0].get_xdata()) == len(WORKERS)
+    cpu = memory_figure.axes[0]
+    assert [t.get_text() for t in cpu.get_xticklabels()] == ["processes-fork", "serial", "threads", "threads.aa"]
+    # A marker per worker count: the only legend, a few entries whatever the models.
+    assert legend_labels(memory_figure, "workers") == [str(w) for w in sorted({1, *WORKERS})]
+    assert len(memory_points(cpu)["threads"]) == len(WORKERS)
 
 
-def test_memory_draws_peak_pss_in_mib_on_log_scales(memory_figure):
+def test_memory_draws_peak_pss_in_mib_on_a_log_scale(memory_figure):
     ax = memory_figure.axes[0]
     assert ax.get_ylabel() == "peak PSS (MiB, log scale)"
-    assert ax.get_yscale() == "log" and ax.get_xscale() == "log"
-    threads = containers_of(ax)["threads"].lines[0]
-    assert list(threads.get_ydata()) == pytest.approx([9_000_000 / MIB] * len(WORKERS))
-    # Points are spread a little per model, around the worker counts the ticks show.
-    assert list(threads.get_xdata()) == pytest.approx(WORKERS, rel=0.1)
-    assert [t.get_text() for t in ax.get_xticklabels()] == [str(w) for w in WORKERS]
+    assert ax.get_yscale() == "log"
+    assert [peak for _, peak in memory_points(ax)["threads"]] == pytest.approx([9_000_000 / MIB] * len(WORKERS))
     assert "the largest peak of its rounds" in axis_lines(memory_figure)  # per cell: max over rounds
+    assert "no interval" in axis_lines(memory_figure)
 
 
 def test_memory_falls_back_to_rss_where_pss_is_missing_and_says_so():
@@ -595,8 +610,8 @@ def test_memory_falls_back_to_rss_where_pss_is_missing_and_says_so():
     figure = draw_memory(cells)
     ax = figure.axes[0]
     assert "RSS where no PSS" in ax.get_ylabel() and "MiB" in ax.get_ylabel()
-    assert list(containers_of(ax)["processes-fork"].lines[0].get_ydata()) == pytest.approx([10_000_000 / MIB] * 4)
-    assert list(containers_of(ax)["threads"].lines[0].get_ydata()) == pytest.approx([9_000_000 / MIB] * 4)
+    assert [peak for _, peak in memory_points(ax)["processes-fork"]] == pytest.approx([10_000_000 / MIB] * 4)
+    assert [peak for _, peak in memory_points(ax)["threads"]] == pytest.approx([9_000_000 / MIB] * 4)
     # A PSS of 0 is a platform without PSS, not a process without memory.
     only_rss = draw_memory(cells_table().assign(peak_pss_bytes=0))
     assert only_rss.axes[0].get_ylabel() == "peak RSS (MiB, log scale)"
@@ -606,9 +621,9 @@ def test_memory_takes_the_largest_peak_of_several_works_of_a_kind():
     rows = cell_rows("io_net", "io_net", "threads", workers=(4,), peak_pss_bytes=20 * MIB)
     rows += cell_rows("io_net_many", "io_net", "threads", workers=(4,), peak_pss_bytes=30 * MIB)
     figure = draw_memory(pd.DataFrame(rows))
-    (ax,) = figure.axes
+    (ax,) = [ax for ax in figure.axes if ax.axison]
     assert ax.get_title() == "io_net"
-    assert list(containers_of(ax)["threads"].lines[0].get_ydata()) == [30.0]
+    assert [peak for _, peak in memory_points(ax)["threads"]] == [30.0]
     assert "several works" in axis_lines(figure)
 
 
@@ -617,9 +632,10 @@ def test_memory_without_memory_measurements_says_no_data():
     assert "no data" in all_text(draw_memory(cells))
 
 
-def test_memory_lines_take_the_models_colours(memory_figure):
-    for model, colour in line_colours(memory_figure).items():
-        assert colour == to_rgba(model_colour(model))
+def test_memory_points_take_the_models_colours(memory_figure):
+    for line in memory_figure.axes[0].get_lines():
+        model = memory_figure.axes[0].get_xticklabels()[int(line.get_xdata()[0])].get_text()
+        assert to_rgba(line.get_color()) == to_rgba(model_colour(model))
 
 
 # Inter-process transfer
@@ -869,8 +885,15 @@ def test_io_marks_harness_bound_work_and_lists_memory_per_connection(io_figure):
     net, _disk, many = io_figure.axes
     assert "harness-bound" in [t.get_text() for t in many.texts]
     assert "harness-bound" not in [t.get_text() for t in net.texts]
-    (note,) = [t.get_text() for t in many.texts if t.get_text().startswith("PSS per connection")]
+    (note,) = [t.get_text() for t in many.texts if t.get_text().startswith("PSS per added connection")]
     assert "asyncio: 102 KiB [81.9, 123]" in note and "threads: 51.2 KiB" in note
+    # Under the panel, not over its data.
+    (box,) = [t for t in many.texts if t.get_text() == note]
+    assert box.get_position()[1] < 0
+
+
+def test_a_memory_interval_reaching_below_zero_is_not_printed_negative():
+    assert kib_interval(12.3 / 1024, -17.5 / 1024, 42.1 / 1024) == "12.3 KiB [not resolved: interval reaches 0, up to 42.1]"
 
 
 # Every point sits inside its own error bars
@@ -955,12 +978,43 @@ def gaps_table():
     )  # fmt: skip
 
 
+def claim_tables():
+    """points.tsv and ledger.tsv: one claim tested at two points, one not measured."""
+    points = pd.DataFrame([
+        {"claim": "processes_win_cpu_bound", "test": "lower", "metric": "wall_seconds", "machine": MACHINE,
+         "interpreter": INTERPRETER, "workload": "cpu_pure", "payload_bytes": 1024, "workers": w,
+         "model_a": "processes-fork", "model_b": "threads", "ratio": 0.6, "ci_low": 0.5, "ci_high": 0.7,
+         "rounds": 3, "p_value": 0.01, "outcome": "supported"}
+        for w in (2, 4)
+    ])  # fmt: skip
+    ledger = pd.DataFrame([
+        {"claim": "processes_win_cpu_bound", "verdict": "supported", "machine": MACHINE, "interpreter": INTERPRETER,
+         "ratio": 0.6, "ci_low": 0.55, "ci_high": 0.65, "ci_level": 0.975, "margin": 0.05, "points": 2,
+         "figure": "speedup"},
+        {"claim": "threads_switch_faster", "verdict": "not measured", "machine": None, "interpreter": None,
+         "ratio": None, "ci_low": None, "ci_high": None, "margin": 0.05, "points": None, "figure": "switch"},
+    ])  # fmt: skip
+    return points, ledger
+
+
 def every_input():
     """A table for every input name of the registry, with something for every figure to draw."""
     cells = pd.concat([cells_table(), ipc_table(), io_table(), switch_table(), locks_table()], ignore_index=True)
     cells = with_rates(cells)  # the rates of every cell, as cells.tsv has them
+    points, ledger = claim_tables()
     return {"cells": cells, "verdicts": verdicts_table(), "samples": samples_table(), "gaps": gaps_table(),
-            "memory": memory_table()}  # fmt: skip
+            "memory": memory_table(), "points": points, "ledger": ledger}  # fmt: skip
+
+
+def test_the_forest_plot_has_a_row_per_comparison_claim_point_and_measured_claim():
+    points, ledger = claim_tables()
+    figure = draw("forest", {"verdicts": verdicts_table(), "points": points, "ledger": ledger})
+    labels = [tick.get_text() for tick in figure.axes[0].get_yticklabels()]
+    # 6 verdict rows, 2 claim points, 1 measured claim (the claim not measured has no ratio).
+    assert len(labels) == len(verdicts_table()) + len(points) + 1
+    assert f"processes_win_cpu_bound (pooled, {MACHINE} · {INTERPRETER})" in labels
+    words = all_text(figure)
+    assert "processes-fork wins" in words and "supported (97.5% CI)" in words
 
 
 @pytest.mark.parametrize("entry", FIGURES, ids=lambda entry: entry.name)

@@ -4,7 +4,9 @@ import re
 import shutil
 import subprocess
 
+import pandas as pd
 import pytest
+import yaml
 
 from cdp import Browser
 from conftest import REPO, run_snakemake, skip_or_fail
@@ -45,7 +47,7 @@ def test_report_renders_in_chromium_without_errors(report, tmp_path):
               if "CONSOLE" in line and re.search(r"error|uncaught", line, re.I)]
     assert errors == [], errors
     # The report is a script-built page: its rendered DOM names the figures and tables.
-    for item in ("speedup.png", "winners.png", "startup.png", "drift.png", "ledger.tsv", "verdicts.tsv"):
+    for item in ("speedup.png", "forest.png", "startup.png", "drift.png", "ledger.tsv", "verdicts.tsv", "tables.html"):
         assert item in dom.stdout, item
     assert "Where do Python threading" in dom.stdout
     shot = subprocess.run([*common, f"--screenshot={screenshot}", report.as_uri()],
@@ -53,45 +55,115 @@ def test_report_renders_in_chromium_without_errors(report, tmp_path):
     assert shot.returncode == 0 and screenshot.stat().st_size > 10_000, shot.stderr[-2000:]
 
 
-# A reader's first screen: a laptop-sized window, before any scrolling.
-FIRST_SCREEN = {"width": 1400, "height": 900}
+# The default sweep's matrix with its work made tiny: every cell, round, rule and job of
+# config/config.yaml (so the job graph, the findings' lines, the guide's rows, the claims and
+# the figures have the default report's shape), at a few seconds of work per job instead of
+# ten minutes of measuring. Numbers from it mean nothing; its layout is the real one.
+TINY_WORK = {"repetitions": 1, "warmups": 0, "calibration_seconds": 0.005, "cell_timeout_seconds": 120}
+SMALL_IO = {"tasks": 8, "latency_ms": 1, "increments": 50, "requests_per_connection": 1}
 
 
-def on_first_screen(box) -> bool:
-    return (box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= FIRST_SCREEN["width"]
-            and box["y"] + box["height"] <= FIRST_SCREEN["height"])  # fmt: skip
+def default_shaped_sweep() -> dict:
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config.update(TINY_WORK)
+    for workload in config["workloads"].values():
+        workload.update({key: value for key, value in SMALL_IO.items() if key in workload})
+    return config
+
+
+def planned_jobs(workdir, configfile) -> dict[str, int]:
+    """Jobs per rule as ``snakemake -n`` plans them for a fresh directory."""
+    done = run_snakemake(workdir, "-n", "--quiet", "rules", configfile=configfile)
+    counts = re.findall(r"^(\w+)\s+(\d+)$", done.stdout + done.stderr, re.M)
+    return {rule: int(count) for rule, count in counts if rule != "total"}
+
+
+@pytest.fixture(scope="module")
+def default_shaped_report(tmp_path_factory):
+    """(report.html, its sweep's directory) of a sweep shaped like the default one."""
+    workdir = tmp_path_factory.mktemp("default-shaped")
+    configfile = workdir / "config.yaml"
+    configfile.write_text(yaml.safe_dump(default_shaped_sweep()))
+    default = planned_jobs(tmp_path_factory.mktemp("default-plan"), REPO / "config" / "config.yaml")
+    assert planned_jobs(workdir, configfile) == default and default["run_cell"] > 100
+    run_snakemake(workdir, configfile=configfile, timeout=1500)
+    run_snakemake(workdir, "--report", "results/report.html", configfile=configfile)
+    return workdir / "results/report.html", workdir
+
+
+# A reader's screens: three laptop and desktop windows and a phone.
+SCREENS = {"1280x800": (1280, 800, False), "1400x900": (1400, 900, False), "1920x1080": (1920, 1080, False),
+           "390x844": (390, 844, True)}  # fmt: skip
+# Every text node of the front page: its computed font size and where its lines lie.
+FRONT_PAGE_TEXT = """(() => {
+  const walker = document.createTreeWalker(document.querySelector('.prose'), NodeFilter.SHOW_TEXT);
+  const bad = []; let lines = 0;
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim()) continue;
+    const size = parseFloat(getComputedStyle(node.parentElement).fontSize);
+    const range = document.createRange(); range.selectNodeContents(node);
+    for (const box of range.getClientRects()) {
+      if (box.width === 0) continue;
+      lines += 1;
+      if (box.left < -0.5 || box.right > innerWidth + 0.5 || size < 14)
+        bad.push({text: node.textContent.slice(0, 60), left: box.left, right: box.right, size});
+    }
+  }
+  return {lines, bad: bad.slice(0, 5), count: bad.length};
+})()"""
+
+
+def on_screen(box, width, height) -> bool:
+    return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
 
 
 @pytest.mark.slow
-def test_first_screen_shows_the_findings_and_the_winner_map(report, tmp_path):
-    """Where elements are, as Chromium lays them out: text in the DOM can still be off-screen."""
+def test_the_front_page_reads_on_every_screen(default_shaped_report, tmp_path):
+    """Where the text is, as Chromium lays it out: text in the DOM can still be off-screen."""
+    report, workdir = default_shaped_report
     flags = [flag for flag in CHROMIUM_FLAGS if not flag.startswith(("--virtual-time-budget", "--window-size"))]
-    page = Browser(chromium(), [*flags, f"--user-data-dir={tmp_path / 'profile'}"], **FIRST_SCREEN)
+    page = Browser(chromium(), [*flags, f"--user-data-dir={tmp_path / 'profile'}"], width=1400, height=900)
+    ARTIFACTS.mkdir(exist_ok=True)
+    seen = {}
     try:
-        page.open(report.as_uri(), ready="document.querySelector('#findings img.winner-map')?.complete === true")
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(ARTIFACTS / "report-first-screen.png")
-        heading = page.boxes("#findings > h1")  # docutils numbers section headings from h1
-        lines = page.boxes("#findings li")
-        winner_map = page.boxes("#findings img.winner-map")
-        first_line = page.evaluate("document.querySelector('#findings li').innerText")
-        map_pixels = page.evaluate("document.querySelector('#findings img.winner-map').naturalWidth")
-        # Nothing drawn over the map (the side bar, the job graph): the topmost element at its centre.
-        map_on_top = page.evaluate(
-            "(() => { const m = document.querySelector('#findings img.winner-map').getBoundingClientRect();"
-            " return document.elementFromPoint(m.x + m.width / 2, m.y + m.height / 2)?.classList.contains('winner-map'); })()"
+        for name, (width, height, mobile) in SCREENS.items():
+            page.resize(width, height, mobile=mobile)
+            page.open(report.as_uri(), ready="document.querySelector('#findings img.winner-map')?.complete === true")
+            page.screenshot(ARTIFACTS / f"report-{name}.png")
+            seen[name] = {
+                "heading": page.boxes("#findings > h1"),  # docutils numbers section headings from h1
+                "first_line": page.boxes("#findings li")[:1],
+                "first_text": page.evaluate("document.querySelector('#findings li').innerText"),
+                "column": page.boxes(".prose"),
+                "graph": page.boxes("#rulegraph"),
+                "text": page.evaluate(FRONT_PAGE_TEXT),
+                "map": page.boxes("#findings img.winner-map"),
+                "messages": page.evaluate("document.body.innerText.includes('System Message')"),
+            }
+        # A claim's figure link opens the figure itself in the page.
+        page.evaluate("[...document.querySelectorAll('#findings a')].find(a => a.innerText === 'speedup').click()")
+        opened = page.evaluate(
+            "new Promise(done => setTimeout(() => done([...document.querySelectorAll('img')]"
+            ".filter(i => i.src.includes('filename=speedup.png')).map(i => i.naturalWidth)), 1000))"
         )
-        messages = page.evaluate("document.body.innerText.includes('System Message')")
     finally:
         page.close()
-    assert heading and on_first_screen(heading[0]), heading
-    # The first kind of work of the tiny sweep, with its answer and where it holds.
-    assert lines and on_first_screen(lines[0]), lines[:1]
-    assert first_line.startswith("pure-Python CPU:") and "2 workers" in first_line, first_line
-    assert len(winner_map) == 1 and on_first_screen(winner_map[0]), winner_map
-    assert winner_map[0]["width"] >= 400 and map_pixels > 0 and map_on_top
-    assert winner_map[0]["y"] > lines[0]["y"]  # after the findings' lines, as the page reads
-    assert not messages  # docutils' complaints (a failed include) would show as "System Message"
+    guide_rows = len(pd.read_csv(workdir / "results/guide.tsv", sep="\t"))
+    for name, (width, height, mobile) in SCREENS.items():
+        s = seen[name]
+        assert s["heading"] and on_screen(s["heading"][0], width, height), (name, s["heading"])
+        assert s["first_line"] and on_screen(s["first_line"][0], width, height), (name, s["first_line"])
+        assert s["first_text"].startswith("pure-Python CPU:"), (name, s["first_text"])
+        assert s["text"]["lines"] > 20 + guide_rows and s["text"]["count"] == 0, (name, s["text"])
+        if not mobile:
+            assert s["column"][0]["width"] >= 600, (name, s["column"])
+        # The job graph below the text, not beside it.
+        assert all(graph["y"] >= s["column"][0]["y"] + s["column"][0]["height"] for graph in s["graph"]), name
+        assert len(s["map"]) == 1 and s["map"][0]["width"] >= min(400, width - 40), (name, s["map"])
+        assert not s["messages"]  # docutils' complaints (a failed include) would show as "System Message"
+    assert len(opened) == 1 and opened[0] > 400
+    assert report.stat().st_size < 6_000_000  # one self-contained file a reader can still mail
 
 
 def test_report_is_self_contained(report):

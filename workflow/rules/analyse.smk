@@ -5,7 +5,11 @@ rule aggregate_cells:
     input:
         all_round_files,
     output:
-        samples="results/aggregate/samples.parquet",
+        samples=report(
+            "results/aggregate/samples.parquet",
+            caption="../../report/captions/samples.rst",
+            category="6. Data",
+        ),
         cells=report(
             "results/aggregate/cells.tsv",
             caption="../../report/captions/cells.rst",

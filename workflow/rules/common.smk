@@ -350,6 +350,9 @@ def final_outputs():
         "results/claims/ledger.tsv",
         # The front page: workflow.rst includes it (the guide and the readable ledger come along).
         "results/report/findings.rst",
+        "results/report/tables.html",
+        "results/report/figure_links.rst",
+        "results/report/provenance.rst",
         "results/stats/verdicts.tsv",
         *(["results/stats/user_workloads.tsv"] if user_functions() else []),
         "results/stats/aa_control.tsv",

@@ -1,8 +1,6 @@
 # The figures of the report: one rule per entry of the registry in showdown.figures, all
 # served by one script; `snakemake --report` gathers them. A new figure is a draw
 # function, a registry entry and a caption: nothing here changes.
-from pathlib import Path
-
 from showdown.figures import BY_NAME, FIGURES
 
 for figure in FIGURES:
@@ -13,11 +11,15 @@ for figure in FIGURES:
         input:
             **figure.inputs,
         output:
-            report(
-                figure.output,
-                caption=f"../../{figure.caption}",
-                category=figure.category,
-                labels=figure.labels,
+            (
+                report(
+                    figure.output,
+                    caption=f"../../{figure.caption}",
+                    category=figure.category,
+                    labels=figure.labels,
+                )
+                if figure.in_report
+                else figure.output
             ),
         log:
             figure.log,
@@ -64,8 +66,9 @@ rule write_findings:
     conda:
         "../../environment.yml"
     params:
-        # The report's link targets are the figures' file names.
-        figure_targets={entry.name: Path(entry.output).name for entry in FIGURES},
+        # The front page links to each figure by its name: results/report/figure_links.rst
+        # (write_tables) makes these links open the figure.
+        figure_targets={entry.name: entry.name for entry in FIGURES if entry.in_report},
         # Versions of one function (versions_of): one row of the guide, side by side.
         versions={
             label: entry.versions_of
@@ -74,3 +77,59 @@ rule write_findings:
         },
     script:
         "../scripts/write_findings.py"
+
+
+# The tables to sort and search in the page (Snakemake offers a TSV only as a download).
+rule write_tables:
+    input:
+        guide_tsv="results/guide.tsv",
+        ledger_tsv="results/claims/ledger.tsv",
+        verdicts_tsv="results/stats/verdicts.tsv",
+        cells_tsv="results/aggregate/cells.tsv",
+    output:
+        page=report(
+            "results/report/tables.html",
+            caption="../../report/captions/tables.rst",
+            category="1. Claim ledger",
+            labels={"table": "every table, to sort and search"},
+        ),
+        figure_links="results/report/figure_links.rst",
+    log:
+        "results/logs/write_tables.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        # What the front page opens in place: each figure by its name, and this page.
+        links={
+            **{entry.name: entry.output for entry in FIGURES if entry.in_report},
+            "tables": "results/report/tables.html",
+        },
+    script:
+        "../scripts/write_tables.py"
+
+
+# The front page's "where these numbers come from": commit, config, dates, machine, the
+# margin's source, precision and flagged cells, per machine · interpreter.
+rule write_provenance:
+    input:
+        samples_parquet="results/aggregate/samples.parquet",
+        cells_tsv="results/aggregate/cells.tsv",
+        verdicts_tsv="results/stats/verdicts.tsv",
+        false_win_tsv="results/stats/false_win_rate.tsv",
+    output:
+        provenance_tsv=report(
+            "results/aggregate/provenance.tsv",
+            caption="../../report/captions/provenance.rst",
+            category="6. Data",
+        ),
+        provenance_rst_path="results/report/provenance.rst",
+    log:
+        "results/logs/write_provenance.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        precision=SWEEP["precision"],
+    script:
+        "../scripts/write_provenance.py"

@@ -176,7 +176,7 @@ def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict
         "payload_bytes": job.payload_bytes,
         "round": job.round,
         **{key: meta.get(key) for key in (
-            "host", "cpu_model", "logical_cpus", "affinity_cpus", "python_implementation",
+            "host", "cpu_model", "logical_cpus", "affinity_cpus", "os", "os_release", "python_implementation",
             "python_version", "python_executable", "gil_enabled", "free_threaded_build", "python_config_args",
             "slurm_job_id", "load_average",
         )},

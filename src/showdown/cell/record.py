@@ -88,6 +88,8 @@ SCHEMA = pa.schema(
         ("cpu_model", pa.string()),
         ("logical_cpus", pa.int64()),
         ("affinity_cpus", pa.int64()),
+        ("os", pa.string()),  # platform.system()
+        ("os_release", pa.string()),  # platform.release(): the OS kernel's
         ("load_average", pa.float64()),  # 1-minute load average when the kernel started
         ("python_implementation", pa.string()),
         ("python_version", pa.string()),

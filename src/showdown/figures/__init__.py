@@ -12,7 +12,8 @@ Modules, in the order of the report: :mod:`.theme` (the look, one colour per mod
 :mod:`.panels` (labels, titles, lines and axes every figure shares), then one module per
 subject: :mod:`.speedup` (speedup and start-up), :mod:`.winners`, :mod:`.drift`,
 :mod:`.interpreters`, :mod:`.memory`, :mod:`.mechanisms` (transfer, switch, locks),
-:mod:`.io`; :mod:`.files` reads tables and writes PNGs.
+:mod:`.io`, :mod:`.forest` (every comparison and claim); :mod:`.files` reads tables and writes
+PNGs; :mod:`.tables` writes the page of tables to sort and search.
 
 Importing this package imports no plotting library: Snakemake reads the registry at every
 start.
@@ -25,7 +26,7 @@ from importlib import import_module
 
 from .registry import BY_NAME, FIGURES, Entry
 
-__all__ = ["BY_NAME", "FIGURES", "Entry", "draw", "draw_function", "plot"]
+__all__ = ["BY_NAME", "FIGURES", "Entry", "draw", "draw_function", "plot", "result_links_rst", "write_tables"]
 
 
 def draw_function(name: str) -> Callable:
@@ -44,3 +45,17 @@ def plot(name: str, inputs: Mapping[str, str], output_png: str) -> None:
     from .files import read_table, save
 
     save(draw(name, {key: read_table(path) for key, path in inputs.items()}), output_png)
+
+
+def write_tables(**paths: str) -> None:
+    """The report's page of tables to sort and search (:func:`.tables.write_tables`)."""
+    from .tables import write_tables as write
+
+    write(**paths)
+
+
+def result_links_rst(outputs: Mapping[str, str]) -> str:
+    """Front-page links that open results in place (:func:`.tables.result_links_rst`)."""
+    from .tables import result_links_rst as links
+
+    return links(outputs)

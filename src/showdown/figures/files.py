@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 
 import matplotlib.pyplot as plt
@@ -40,9 +41,19 @@ def read_table(path: str) -> pd.DataFrame:
 @themed
 def save(figure: Figure, output_png: str) -> None:
     """Write ``figure`` as a PNG (inside the theme: matplotlib makes some artists at draw
-    time) and close it."""
+    time) and close it.
+
+    With a palette of 256 colours: a figure has a few colours and their anti-aliased edges,
+    which 256 keep, and the file is a quarter of the full-colour one (the self-contained
+    report carries every figure, base64-encoded, and should stay small).
+    """
+    from PIL import Image
+
     try:
         os.makedirs(os.path.dirname(output_png) or ".", exist_ok=True)
-        figure.savefig(output_png, dpi=DPI, bbox_inches="tight")
+        drawn = io.BytesIO()
+        figure.savefig(drawn, format="png", dpi=DPI, bbox_inches="tight")
+        with Image.open(drawn) as image:
+            image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(output_png, optimize=True)
     finally:
         plt.close(figure)

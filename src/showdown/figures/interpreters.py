@@ -62,10 +62,18 @@ def draw_interpreters(
     )
     several_machines = shown["machine"].nunique() > 1
     width = max(4.5, 1.0 + 1.6 * len(interpreters))
-    figure, axes = plt.subplots(
-        len(works), 2, squeeze=False, figsize=(2 * width, 4.2 * len(works)),
-        gridspec_kw={"width_ratios": [1.6, 1]},
+    # Narrow pairs of panels (one or two interpreters) go two to a row: one pair per row made
+    # one interpreter's figure 3,700 px tall and half empty.
+    pairs_per_row = 2 if len(interpreters) <= 2 and len(works) > 1 else 1
+    rows = -(-len(works) // pairs_per_row)
+    figure, grid = plt.subplots(
+        rows, 2 * pairs_per_row, squeeze=False, figsize=(2 * width * pairs_per_row, 4.2 * rows),
+        gridspec_kw={"width_ratios": [1.6, 1] * pairs_per_row},
     )  # fmt: skip
+    axes = [tuple(row[2 * i : 2 * i + 2]) for row in grid for i in range(pairs_per_row)]
+    for left, right in axes[len(works) :]:
+        left.set_axis_off()
+        right.set_axis_off()
     models = model_order(shown["model"])
     for (left, right), work in zip(axes, works):
         where = (shown[work_key] == pd.Series(work._asdict())).all(axis=1)

@@ -46,11 +46,18 @@ def per_connection_note(memory: pd.DataFrame | None, facet: pd.DataFrame) -> str
     key = ["machine", "interpreter", "workload", "payload_bytes"]
     work = facet[key].drop_duplicates()
     rows = memory[memory["per"] == "connection"].merge(work, on=key)
-    lines = [
-        f"{r.model}: {r.slope_mib * 1024:.3g} KiB [{r.slope_ci_low_mib * 1024:.3g}, {r.slope_ci_high_mib * 1024:.3g}]"
-        for r in rows.sort_values("model").itertuples()
-    ]
-    return "PSS per connection:\n" + "\n".join(lines) if lines else ""
+    lines = [f"{r.model}: {kib_interval(r.slope_mib, r.slope_ci_low_mib, r.slope_ci_high_mib)}"
+             for r in rows.sort_values("model").itertuples()]  # fmt: skip
+    return "PSS per added connection: " + "; ".join(lines) if lines else ""
+
+
+def kib_interval(value: float, low: float, high: float) -> str:
+    """A PSS slope in KiB with its interval; memory cannot be negative, so an interval that
+    reaches below 0 says the slope was not resolved rather than print a negative bound."""
+    value, low, high = (1024 * x for x in (value, low, high))
+    if low < 0:
+        return f"{value:.3g} KiB [not resolved: interval reaches 0, up to {high:.3g}]"
+    return f"{value:.3g} KiB [{low:.3g}, {high:.3g}]"
 
 
 @themed
@@ -87,8 +94,9 @@ def draw_io(cells: pd.DataFrame, memory: pd.DataFrame | None = None) -> Figure:
                     fontsize="small", color="firebrick", fontweight="bold")  # fmt: skip
         connection = per_connection_note(memory, facet)
         if connection:
-            ax.text(0.97, 0.96 if ideal is None else 0.3, connection, transform=ax.transAxes, ha="right",
-                    va="top", fontsize="x-small", color="0.3")  # fmt: skip
+            # Under the panel, not over its data.
+            ax.annotate(connection, (0, -0.3), xycoords="axes fraction", ha="left", va="top", fontsize="small",
+                        color="0.3", wrap=True)  # fmt: skip
         log2_ticks(ax, facet["workers"])
         log2_padding(ax, facet["workers"])
         ax.set_yscale("log")

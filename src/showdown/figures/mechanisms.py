@@ -68,7 +68,8 @@ def ipc_rates(cells: pd.DataFrame) -> pd.DataFrame:
 def draw_ipc(cells: pd.DataFrame) -> Figure:
     """ipc_transfer: per-message latency (left) and throughput (right) against payload size,
     a line per channel (model) with its CI; a row per machine, interpreter and workload."""
-    title = "Inter-process transfer: latency and throughput per channel"
+    # ipc_transfer is a kind: its rows include handoffs within one process (ipc_handoff).
+    title = "Transfer between workers (within a process or between processes): latency and throughput per channel"
     transfer = cells_of(cells, ["ipc_transfer"])
     if transfer.empty:
         return no_cells_of(title, ["ipc_transfer"], cells)

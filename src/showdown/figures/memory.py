@@ -1,5 +1,5 @@
-"""Memory: peak memory of each cell's process tree against workers (a line per model), and
-the memory each added worker costs (a point per model)."""
+"""Memory: peak memory of each cell's process tree per model and worker count, and the
+memory each added worker costs (a point per model)."""
 
 from __future__ import annotations
 
@@ -7,24 +7,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .panels import (
     INTERVAL,
     MIB,
-    dodged,
-    facet_line_with_ci,
     finish,
-    log2_padding,
-    log2_ticks,
     log_ticks,
-    model_facets,
-    model_legend,
     no_data,
     panel_labels,
     setting_labels,
+    workload_rank,
     wrapped_notes,
 )
-from .theme import model_colour, model_marker, model_marker_face, model_order, themed
+from .theme import model_colour, model_linestyle, model_marker, model_marker_face, model_order, themed
 
 PSS, RSS = "PSS", "RSS"
 
@@ -48,15 +44,20 @@ def _memory_label(measures: set[str]) -> str:
     return "peak PSS, RSS where no PSS\n(MiB, log scale)"
 
 
+# Worker counts by marker, so that models can be named on the axis instead of a legend.
+WORKER_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
 @themed
 def draw_memory(cells: pd.DataFrame) -> Figure:
-    """Peak memory of each cell's process tree against workers: a line per model, a panel
-    per workload kind (and machine and interpreter, when several), log scales.
+    """Peak memory of each cell's process tree: a panel per workload kind (and machine and
+    interpreter, when several), its models along the x axis (named there: no legend of
+    models), the peak on a log y axis, a marker per worker count joined per model.
 
     PSS counts a page shared by n processes as 1/n in each, so forked workers are not
     charged for the parent's pages n times; where no PSS was read, RSS stands in, and the
-    axis says so. Several works of one kind (payloads, workload labels) meet in one line at
-    the largest peak of each worker count.
+    axis says so. Several works of one kind (payloads, workload labels) meet at the largest
+    peak of each worker count. A peak is a maximum, not an estimate: no interval.
     """
     title = "Peak memory of the process tree per model"
     if cells.empty or "kind" not in cells:
@@ -71,30 +72,50 @@ def draw_memory(cells: pd.DataFrame) -> Figure:
         .groupby(key, as_index=False)
         .agg(peak_mib=("peak_mib", "max"), measure=("measure", "last"), works=("workload", "nunique"))
     )
-    # The panels are kinds: model_facets orders them by their place in the catalogue.
-    peaks = peaks.assign(workload=peaks["kind"], payload_bytes=0)
     several_settings = setting_labels(peaks).nunique() > 1
     peaks["panel"] = (setting_labels(peaks) + "\n" if several_settings else "") + peaks["kind"]
-    peaks["x"] = dodged(peaks, "workers", "panel")
-    grid = model_facets(peaks, height=2.8, aspect=1.2, sharex=False)
-    grid.map_dataframe(facet_line_with_ci, x="x", y="peak_mib", markersize=6)
-    for panel, ax in grid.axes_dict.items():
-        workers = peaks.loc[peaks["panel"] == panel, "workers"]
-        log2_ticks(ax, workers)
-        log2_padding(ax, workers)
+    panels = sorted(peaks["panel"].unique(), key=lambda p: (p.rsplit("\n", 1)[0] if several_settings else "",
+                                                          workload_rank(p.rsplit("\n", 1)[-1]), p))  # fmt: skip
+    workers = sorted(peaks["workers"].unique())
+    marker_of = {w: WORKER_MARKERS[i % len(WORKER_MARKERS)] for i, w in enumerate(workers)}
+    columns = min(3, len(panels))
+    rows = -(-len(panels) // columns)
+    figure, axes = plt.subplots(rows, columns, squeeze=False, sharey=True, figsize=(4.4 * columns, 3.6 * rows))
+    for ax, panel in zip(axes.flat, panels):
+        mine = peaks[peaks["panel"] == panel]
+        models = model_order(mine["model"])
+        for x, model in enumerate(models):
+            points = mine[mine["model"] == model].sort_values("workers")
+            colour = model_colour(model)
+            ax.plot([x] * len(points), points["peak_mib"], color=colour, linestyle=model_linestyle(model), lw=1,
+                    alpha=0.6, label=model)  # fmt: skip
+            for point in points.itertuples(index=False):
+                ax.plot([x], [point.peak_mib], marker=marker_of[point.workers], color=colour, linestyle="none",
+                        markerfacecolor=model_marker_face(model), markersize=7)  # fmt: skip
+        ax.set_xticks(range(len(models)), models, rotation=40, ha="right", rotation_mode="anchor")
+        ax.set_xlim(-0.6, len(models) - 0.4)
         ax.set_yscale("log")
         log_ticks(ax.yaxis)
-    grid.set_axis_labels("workers", _memory_label(set(peaks["measure"])))
-    grid.set_titles("{col_name}")
-    model_legend(grid, peaks["model"])
+        ax.set_title(panel)
+        ax.grid(axis="x", visible=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_axis_off()
+    for ax in axes[:, 0]:
+        ax.set_ylabel(_memory_label(set(peaks["measure"])))
+    handles = [Line2D([], [], marker=marker_of[w], color="0.35", linestyle="none", markersize=7, label=str(w))
+               for w in workers]  # fmt: skip
+    figure.tight_layout()
+    figure.legend(handles=handles, title="workers", loc="center left", bbox_to_anchor=(1, 0.5))
     notes = [
         (
             "Per cell: the largest peak of its rounds, of the whole process tree (the coordinating "
-            "interpreter and every worker process; threads share their process)."
+            "interpreter and every worker process; threads share their process); a maximum, not an estimate, "
+            "so no interval."
         ),
         (
-            "PSS (a shared page split among its sharers) is read every 0.5 s from the kernel's start, RSS every "
-            "0.1 s: a cell whose kernel runs about a second has one or two PSS readings, which can miss its workers."
+            "Read by the cell's sampler every 0.1 s (RSS, and PSS: a shared page split among its sharers; PSS only "
+            "every 0.5 s once the tree has more than 16 processes). The kernel's own PSS read after each batch, "
+            "every worker alive, is in cells.tsv (batch_pss_bytes) and memory_per_worker.png."
         ),
     ]
     if (peaks["works"] > 1).any():
@@ -104,7 +125,7 @@ def draw_memory(cells: pd.DataFrame) -> Figure:
     if (peaks["measure"] == RSS).any() and (peaks["measure"] == PSS).any():
         fallbacks = ", ".join(sorted(set(peaks.loc[peaks["measure"] == RSS, "model"])))
         notes.append(f"RSS (no PSS read) for: {fallbacks}.")
-    return finish(grid.figure, title, memory, notes=wrapped_notes(grid.figure, notes))
+    return finish(figure, title, memory, notes=wrapped_notes(figure, notes))
 
 
 @themed

@@ -21,6 +21,8 @@ SAMPLES = "results/aggregate/samples.parquet"
 VERDICTS = "results/stats/verdicts.tsv"
 INTERPRETER_GAPS = "results/stats/interpreter_gaps.tsv"
 MEMORY_SLOPES = "results/aggregate/memory_slopes.tsv"
+CLAIM_POINTS = "results/claims/points.tsv"
+LEDGER = "results/claims/ledger.tsv"
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Entry:
     inputs: dict[str, str]
     category: str
     labels: dict[str, str]
+    # False for a figure the front page embeds itself: the report then carries it once.
+    in_report: bool = True
 
     @property
     def caption(self) -> str:
@@ -63,6 +67,14 @@ FIGURES = (
         inputs={"verdicts": VERDICTS},
         category="2. Verdicts",
         labels={"figure": "winner map"},
+        in_report=False,
+    ),
+    Entry(
+        name="forest",
+        draw="forest.draw_forest",
+        inputs={"verdicts": VERDICTS, "points": CLAIM_POINTS, "ledger": LEDGER},
+        category="2. Verdicts",
+        labels={"figure": "every comparison and claim (forest plot)"},
     ),
     Entry(
         name="startup",
@@ -90,7 +102,7 @@ FIGURES = (
         draw="memory.draw_memory",
         inputs={"cells": CELLS},
         category="3. Figures",
-        labels={"figure": "peak memory vs workers"},
+        labels={"figure": "peak memory per model"},
     ),
     Entry(
         name="memory_per_worker",
@@ -104,7 +116,7 @@ FIGURES = (
         draw="mechanisms.draw_ipc",
         inputs={"cells": CELLS},
         category="3. Figures",
-        labels={"figure": "inter-process transfer"},
+        labels={"figure": "transfer between workers"},
     ),
     Entry(
         name="switch",

@@ -125,7 +125,10 @@ def _verdict_map(ax: Axes, verdicts: pd.DataFrame, workers: list[int]) -> None:
             # A flag never changes the label; it says what the label is worth (harness-bound).
             lines.append(TextArea(f"[{flags}]", textprops={"color": ink, "fontsize": "x-small", "style": "italic"}))
         block = VPacker(children=lines, align="center", pad=0, sep=1)
-        ax.add_artist(AnnotationBbox(block, (x, y), frameon=False, box_alignment=(0.5, 0.5)))
+        # On a hatched tile the text sits on a plain patch of the tile's colour, off the dots.
+        label = AnnotationBbox(block, (x, y), frameon=hatch is not None, box_alignment=(0.5, 0.5), pad=0.15,
+                               bboxprops={"facecolor": face, "edgecolor": "none"})  # fmt: skip
+        ax.add_artist(label)
         if flagged_matter:
             ax.text(x + 0.45, y - 0.42, "†", ha="right", va="top", color=ink, fontsize="small")
 
@@ -140,10 +143,20 @@ def _verdict_map(ax: Axes, verdicts: pd.DataFrame, workers: list[int]) -> None:
     sns.despine(ax=ax, left=True, bottom=True)
 
 
+# A tile holds this many model names; more spill out of it (the front page and
+# verdicts.tsv list them all).
+TILE_MODELS = 3
+
+
 def _listed_models(verdict) -> list[str]:
-    """The models a tile lists: the unbeaten ones of an equivalent or undecided group."""
+    """The models a tile lists: the unbeaten ones of an equivalent or undecided group, at
+    most :data:`TILE_MODELS` and then how many more."""
     if verdict.label in (EQUIVALENT, UNDECIDED) and isinstance(verdict.unbeaten, str):
-        return verdict.unbeaten.split(",")
+        # A long name breaks after its start method's dash rather than run over the tile's edge.
+        models = [m.replace("-", "-\n", 1) if len(m) > 15 else m for m in verdict.unbeaten.split(",")]
+        if len(models) > TILE_MODELS:
+            return [*models[: TILE_MODELS - 1], f"+{len(models) - TILE_MODELS + 1} more"]
+        return models
     return []
 
 

@@ -86,6 +86,9 @@ def collect_machine() -> Dict[str, Any]:
         "cpu_model": cpu_model(),
         "logical_cpus": os.cpu_count(),
         "affinity_cpus": affinity_cpus(),
+        # The OS and its kernel release: the report names them beside the CPU.
+        "os": platform.system(),
+        "os_release": platform.release(),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
         # Runnable processes beside the measurement: above the CPU count, the cell was crowded.
         "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
