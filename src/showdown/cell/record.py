@@ -138,6 +138,7 @@ MIGRATIONS: Dict[int, Dict[str, str]] = {
     4: {},  # columns added: the user's code (import_seconds, code_hash); memory, io and switch readings
     5: {},  # columns added: the GIL after imports, the free-threaded build, its configure flags and source
     6: {},  # none renamed; the CPU columns leave the io_net server out and close with the clock
+    7: {},  # columns added: other_cpu_share, os, os_release, library_threads(_set), threadpools
 }
 
 
