@@ -34,9 +34,10 @@ publish: report
 # Tests marked slow (SLURM, other interpreters, Chromium) skip with their reason where
 # those tools are missing; .ci/run installs them and sets SHOWDOWN_REQUIRE_ALL=1 so that
 # a missing tool fails instead. `make test PYTEST_ARGS='-m "not slow"'` runs the fast ones.
-# Lint first (the versions are pinned in pyproject's test extras), then the tests.
+# Lint and format checks first (ruff and snakefmt, pinned in pyproject's test extras), then the tests.
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile workflow
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

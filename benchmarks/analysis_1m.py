@@ -36,20 +36,37 @@ def synthetic_samples(samples: int, seed: int = 0) -> pd.DataFrame:
     phase = 1 + 0.7 * rng.random((groups, ROUNDS + 1))[group, round_]
     effect = np.array([1.0, 1.0, 1.05, 0.6, 0.62, 0.65])[model]
     wall = 0.2 * effect * phase * rng.lognormal(0, 0.03, group.size)
-    return pd.DataFrame({
-        "machine": "bench", "interpreter": "py311", "config_hash": "c0ffee",
-        "workload": "cpu_pure", "kind": "cpu_pure",
-        "model": np.array(MODELS)[model],
-        "workers": np.where(model == 0, 1, 2 + group % 4),
-        "payload_bytes": 64 * (1 + group // 4),
-        "round": round_, "repetition": repetition, "warmup": repetition < WARMUPS,
-        "tasks": 100, "wall_seconds": wall,
-        "cpu_user_seconds": wall, "cpu_system_seconds": 0.0, "pool_start_seconds": 0.01,
-        "probe_pure_seconds": 0.01 * phase, "peak_rss_bytes": 50_000_000,
-        "peak_uss_bytes": 40_000_000, "peak_pss_bytes": 45_000_000,
-        "status": "ok", "host": "bench", "cpu_model": "cpu", "logical_cpus": 2, "load_average": 0.5,
-        "python_version": "3.11.7", "gil_enabled": True,
-    })
+    return pd.DataFrame(
+        {
+            "machine": "bench",
+            "interpreter": "py311",
+            "config_hash": "c0ffee",
+            "workload": "cpu_pure",
+            "kind": "cpu_pure",
+            "model": np.array(MODELS)[model],
+            "workers": np.where(model == 0, 1, 2 + group % 4),
+            "payload_bytes": 64 * (1 + group // 4),
+            "round": round_,
+            "repetition": repetition,
+            "warmup": repetition < WARMUPS,
+            "tasks": 100,
+            "wall_seconds": wall,
+            "cpu_user_seconds": wall,
+            "cpu_system_seconds": 0.0,
+            "pool_start_seconds": 0.01,
+            "probe_pure_seconds": 0.01 * phase,
+            "peak_rss_bytes": 50_000_000,
+            "peak_uss_bytes": 40_000_000,
+            "peak_pss_bytes": 45_000_000,
+            "status": "ok",
+            "host": "bench",
+            "cpu_model": "cpu",
+            "logical_cpus": 2,
+            "load_average": 0.5,
+            "python_version": "3.11.7",
+            "gil_enabled": True,
+        }
+    )
 
 
 def main() -> None:
@@ -67,12 +84,16 @@ def main() -> None:
     finished, finished_cpu = time.perf_counter(), time.process_time()
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     total = finished - started
-    print(f"{len(samples):,} samples, {len(cells):,} cells, {len(verdicts):,} comparison groups, "
-          f"{len(pairs):,} pairs, round-level t-intervals")
-    print(f"aggregation {aggregated - started:.1f} s (cpu {aggregated_cpu - started_cpu:.1f} s) + "
-          f"statistics {finished - aggregated:.1f} s (cpu {finished_cpu - aggregated_cpu:.1f} s) = "
-          f"{total:.1f} s (target {TARGET_SECONDS:.0f} s: {'meets' if total <= TARGET_SECONDS else 'MISSES'}); "
-          f"peak memory {peak_mib:,.0f} MiB ({table_mib:,.0f} MiB with just the table)")
+    print(
+        f"{len(samples):,} samples, {len(cells):,} cells, {len(verdicts):,} comparison groups, "
+        f"{len(pairs):,} pairs, round-level t-intervals"
+    )
+    print(
+        f"aggregation {aggregated - started:.1f} s (cpu {aggregated_cpu - started_cpu:.1f} s) + "
+        f"statistics {finished - aggregated:.1f} s (cpu {finished_cpu - aggregated_cpu:.1f} s) = "
+        f"{total:.1f} s (target {TARGET_SECONDS:.0f} s: {'meets' if total <= TARGET_SECONDS else 'MISSES'}); "
+        f"peak memory {peak_mib:,.0f} MiB ({table_mib:,.0f} MiB with just the table)"
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,11 @@ def sweep_of(cells: int) -> dict:
         "rounds": {"base": 1, "max": 1},
         "process_workers_cap": 10**6,
         "workloads": {
-            "cpu_pure": {"models": models, "workers": list(range(2, workers + 2)),
-                         "payloads": [f"{64 * (i + 1)}B" for i in range(payloads)]},
+            "cpu_pure": {
+                "models": models,
+                "workers": list(range(2, workers + 2)),
+                "payloads": [f"{64 * (i + 1)}B" for i in range(payloads)],
+            },
         },
     }
     return config
@@ -60,8 +63,7 @@ rule probe:
 def dry_run(arguments: list, workdir: str) -> tuple:
     """(seconds, run_cell jobs, all jobs) of one `snakemake -n` in ``workdir``."""
     started = time.perf_counter()
-    done = subprocess.run([SNAKEMAKE, "-n", "--cores", "2", *arguments], cwd=workdir,
-                          capture_output=True, text=True)
+    done = subprocess.run([SNAKEMAKE, "-n", "--cores", "2", *arguments], cwd=workdir, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode:
         sys.exit(done.stderr[-3000:])
@@ -83,11 +85,16 @@ def main() -> None:
         Path(workdir, "Snakefile").write_text(FLOOR_SNAKEFILE)
         floor, floor_jobs, _ = dry_run(["--config", f"cells={args.cells}"], workdir)
     verdict = "meets" if seconds <= TARGET_SECONDS else "MISSES"
-    print(f"snakemake -n: {jobs} cell jobs ({total} jobs in all) in {seconds:.1f} s "
-          f"({1000 * seconds / total:.2f} ms per job); target {TARGET_SECONDS:.0f} s: {verdict}")
+    print(
+        f"snakemake -n: {jobs} cell jobs ({total} jobs in all) in {seconds:.1f} s "
+        f"({1000 * seconds / total:.2f} ms per job); target {TARGET_SECONDS:.0f} s: {verdict}"
+    )
     print(f"snakemake -n -q (jobs not printed): {quiet:.1f} s")
-    print(f"floor, a one-rule workflow of {floor_jobs} cells with the same paths: {floor:.1f} s "
-          f"(this workflow costs {seconds / floor:.2f}x Snakemake's floor)")
+    print(
+        f"floor, a one-rule workflow of {floor_jobs} cells with the same paths: {floor:.1f} s "
+        f"(this workflow costs {seconds / floor:.2f}x Snakemake's floor)"
+    )
+
 
 if __name__ == "__main__":
     main()

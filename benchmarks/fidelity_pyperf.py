@@ -30,7 +30,7 @@ KERNELS = {
 }
 TARGET = 0.05
 
-PYPERF_SCRIPT = '''
+PYPERF_SCRIPT = """
 import json
 import pyperf
 from showdown.kernel.catalogue import WORKLOADS
@@ -42,13 +42,21 @@ for name, (kind, model, workers, payload, tasks, params) in kernels.items():
     scenario = PoolScenario(WORKLOADS[kind], model, workers, payload, tasks, params)
     scenario.start()
     runner.bench_func(name, scenario.run_batch)
-'''
+"""
 
 
 def harness_median(kernel) -> float:
     kind, model, workers, payload, tasks, params = kernel
-    spec = dict(workload=kind, model=model, workers=workers, payload_bytes=payload, tasks=tasks,
-                params=params, warmups=1, repetitions=3)
+    spec = dict(
+        workload=kind,
+        model=model,
+        workers=workers,
+        payload_bytes=payload,
+        tasks=tasks,
+        params=params,
+        warmups=1,
+        repetitions=3,
+    )
     outcome, answer = run_kernel(Interpreter("here", (sys.executable,)), "run", spec, timeout=300)
     if not answer or answer["status"] != "ok":
         raise RuntimeError(outcome.stderr_tail())
@@ -62,8 +70,7 @@ def pyperf_medians(workdir: Path) -> dict:
     script.write_text(f"KERNELS_JSON = {json.dumps(json.dumps(KERNELS))}\n" + PYPERF_SCRIPT)
     output = workdir / "pyperf.json"
     output.unlink(missing_ok=True)
-    subprocess.run([sys.executable, str(script), "--quiet", "-o", str(output)],
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, str(script), "--quiet", "-o", str(output)], check=True, capture_output=True)
     suite = pyperf.BenchmarkSuite.load(str(output))
     return {bench.get_name(): bench.median() for bench in suite.get_benchmarks()}
 

@@ -26,8 +26,16 @@ TARGET_SECONDS, TARGET_SHARE = 0.5, 0.05
 
 
 def run_sweep(config: Path, workdir: Path) -> float:
-    command = [SNAKEMAKE, "--cores", "all", "--snakefile", str(REPO / "Snakefile"),
-               "results/aggregate/samples.parquet", "--configfile", str(config.resolve())]
+    command = [
+        SNAKEMAKE,
+        "--cores",
+        "all",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "results/aggregate/samples.parquet",
+        "--configfile",
+        str(config.resolve()),
+    ]
     started = time.perf_counter()
     subprocess.run(command, cwd=workdir, check=True, capture_output=True)
     return time.perf_counter() - started
@@ -36,11 +44,15 @@ def run_sweep(config: Path, workdir: Path) -> float:
 def job_costs(samples: pd.DataFrame) -> pd.DataFrame:
     """One row per (cell, round) job: its span to the next job's start and its kernel's time."""
     key = ["interpreter", "workload", "model", "workers", "payload_bytes", "round"]
-    jobs = samples.groupby(key).agg(
-        started=("started_at", "first"),
-        measured_seconds=("wall_seconds", "sum"),
-        kernel_seconds=("kernel_seconds", "first"),
-    ).reset_index()
+    jobs = (
+        samples.groupby(key)
+        .agg(
+            started=("started_at", "first"),
+            measured_seconds=("wall_seconds", "sum"),
+            kernel_seconds=("kernel_seconds", "first"),
+        )
+        .reset_index()
+    )
     jobs["started"] = pd.to_datetime(jobs["started"])
     jobs = jobs.sort_values("started")
     jobs["span_seconds"] = jobs["started"].shift(-1).sub(jobs["started"]).dt.total_seconds()
@@ -69,15 +81,22 @@ def main() -> None:
     meets = (harness <= allowed).mean()
     if sweep_seconds:
         print(f"sweep of {len(jobs) + 1} cell jobs: {sweep_seconds:.1f} s in all")
-    print(f"per job (median of {len(jobs)}): span {jobs['span_seconds'].median():.2f} s, "
-          f"kernel process {jobs['kernel_seconds'].median():.2f} s, of which timed batches "
-          f"{jobs['measured_seconds'].median():.2f} s")
-    print(f"harness overhead (span minus kernel): median {harness.median():.2f} s, "
-          f"p90 {harness.quantile(0.9):.2f} s, {100 * (harness / jobs['span_seconds']).median():.0f}% of a job")
-    print(f"kernel outside its timed batches (start, warm-ups, probes, pools): median "
-          f"{jobs['kernel_unmeasured_seconds'].median():.2f} s")
+    print(
+        f"per job (median of {len(jobs)}): span {jobs['span_seconds'].median():.2f} s, "
+        f"kernel process {jobs['kernel_seconds'].median():.2f} s, of which timed batches "
+        f"{jobs['measured_seconds'].median():.2f} s"
+    )
+    print(
+        f"harness overhead (span minus kernel): median {harness.median():.2f} s, "
+        f"p90 {harness.quantile(0.9):.2f} s, {100 * (harness / jobs['span_seconds']).median():.0f}% of a job"
+    )
+    print(
+        f"kernel outside its timed batches (start, warm-ups, probes, pools): median "
+        f"{jobs['kernel_unmeasured_seconds'].median():.2f} s"
+    )
     verdict = "meets" if harness.median() <= allowed.median() else "MISSES"
     print(f"target max(0.5 s, 5% of the job): {verdict} (met by {100 * meets:.0f}% of jobs)")
+
 
 if __name__ == "__main__":
     main()

@@ -94,8 +94,11 @@ def outcome(verdicts: pd.DataFrame) -> pd.Series:
 
 def compare(old: Path, new: Path) -> None:
     read = lambda d, name: pd.read_csv(d / name, sep="\t", keep_default_na=False, na_values=[""])  # noqa: E731
-    verdicts = read(old, "verdicts.tsv").assign(outcome=lambda f: outcome(f)).merge(
-        read(new, "verdicts.tsv").assign(outcome=lambda f: outcome(f)), on=GROUP, suffixes=("_old", "_new"))
+    verdicts = (
+        read(old, "verdicts.tsv")
+        .assign(outcome=lambda f: outcome(f))
+        .merge(read(new, "verdicts.tsv").assign(outcome=lambda f: outcome(f)), on=GROUP, suffixes=("_old", "_new"))
+    )
     changed = verdicts[verdicts["outcome_old"] != verdicts["outcome_new"]]
     print(f"verdicts: {len(verdicts) - len(changed)} of {len(verdicts)} groups the same")
     for row in verdicts.itertuples():
@@ -105,8 +108,10 @@ def compare(old: Path, new: Path) -> None:
         print(f"  {mark} {row.workload} w{row.workers} p{row.payload_bytes}: {row.outcome_old} -> {row.outcome_new}"
               f"  (fastest/runner-up {ratio:.3f} [{low:.3f}, {high:.3f}])")  # fmt: skip
     cells_old, cells_new = read(old, "cells.tsv"), read(new, "cells.tsv")
-    print(f"cells.tsv: {len(cells_old)} and {len(cells_new)} cells; columns only before: "
-          f"{sorted(set(cells_old) - set(cells_new))}; only after: {sorted(set(cells_new) - set(cells_old))}")
+    print(
+        f"cells.tsv: {len(cells_old)} and {len(cells_new)} cells; columns only before: "
+        f"{sorted(set(cells_old) - set(cells_new))}; only after: {sorted(set(cells_new) - set(cells_old))}"
+    )
     both = cells_old.merge(cells_new, on=CELL, suffixes=("_old", "_new"))
     for column in sorted((set(cells_old) & set(cells_new)) - set(CELL)):
         a, b = both[f"{column}_old"], both[f"{column}_new"]

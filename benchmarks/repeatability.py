@@ -34,8 +34,12 @@ GROUP_KEY = ["machine", "interpreter", "workload", "workers", "payload_bytes"]
 def run(config: Path, workdir: Path) -> float:
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    subprocess.run([SNAKEMAKE, "--cores", "all", "--snakefile", str(REPO / "Snakefile"),
-                    "--configfile", str(config.resolve())], cwd=workdir, check=True, capture_output=True)
+    subprocess.run(
+        [SNAKEMAKE, "--cores", "all", "--snakefile", str(REPO / "Snakefile"), "--configfile", str(config.resolve())],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -63,12 +67,16 @@ def compare(first: Path, second: Path) -> None:
     # A win in one run and undecided in the other sits near the margin; one winner replaced
     # by another would be a contradiction.
     swapped = changed[(changed["label_1"] == "win") & (changed["label_2"] == "win")]
-    print(f"labels equal: {len(joined) - len(changed)} of {len(joined)} groups "
-          f"({100 * (1 - len(changed) / len(joined)):.1f}%; target >= 95%); of the {len(changed)} "
-          f"changed, {len(swapped)} named another winner")
+    print(
+        f"labels equal: {len(joined) - len(changed)} of {len(joined)} groups "
+        f"({100 * (1 - len(changed) / len(joined)):.1f}%; target >= 95%); of the {len(changed)} "
+        f"changed, {len(swapped)} named another winner"
+    )
     for row in changed.itertuples():
-        print(f"  changed: {row.workload} w{row.workers} p{row.payload_bytes}: "
-              f"{row.label_1} {row.winner_1} -> {row.label_2} {row.winner_2}")
+        print(
+            f"  changed: {row.workload} w{row.workers} p{row.payload_bytes}: "
+            f"{row.label_1} {row.winner_1} -> {row.label_2} {row.winner_2}"
+        )
     ledgers = [pd.read_csv(d / "results/claims/ledger.tsv", sep="\t", keep_default_na=False) for d in (first, second)]
     claims = ledgers[0].merge(ledgers[1], on=["claim", "machine", "interpreter"], suffixes=("_1", "_2"))
     same = (claims["verdict_1"] == claims["verdict_2"]).sum()
@@ -89,11 +97,15 @@ def compare(first: Path, second: Path) -> None:
         ("speedup", "speedup over serial", ""),
     ):
         difference = relative_differences(paired, column)
-        print(f"{what}: median absolute relative difference {100 * difference.median():.1f}% "
-              f"(p90 {100 * difference.quantile(0.9):.1f}%) over {len(difference)} cells{target}")
+        print(
+            f"{what}: median absolute relative difference {100 * difference.median():.1f}% "
+            f"(p90 {100 * difference.quantile(0.9):.1f}%) over {len(difference)} cells{target}"
+        )
     recalibrated = (paired["tasks_1"] != paired["tasks_2"]).sum()
-    print(f"cells whose calibrated work differs between the runs: {recalibrated} of {len(paired)} "
-          f"(each run calibrates anew, in whatever phase the machine is in)")
+    print(
+        f"cells whose calibrated work differs between the runs: {recalibrated} of {len(paired)} "
+        f"(each run calibrates anew, in whatever phase the machine is in)"
+    )
 
 
 def main() -> None:

@@ -42,7 +42,13 @@ MARGIN = 0.05
 ALPHA = 0.05
 SETTINGS = [  # (rounds, repetitions, between-job share of the variance)
     *((5, 2, share) for share in (0.0, 0.2, 0.42, 0.6, 0.8)),
-    (3, 3, 0.42), (3, 3, 0.5), (3, 2, 0.42), (4, 2, 0.42), (6, 2, 0.42), (8, 2, 0.42), (5, 3, 0.42),
+    (3, 3, 0.42),
+    (3, 3, 0.5),
+    (3, 2, 0.42),
+    (4, 2, 0.42),
+    (6, 2, 0.42),
+    (8, 2, 0.42),
+    (5, 3, 0.42),
 ]
 
 
@@ -189,7 +195,8 @@ def extra_rounds(pairs: int, rng, base: int = 5, most: int = 8) -> None:
             ok = called.mean() <= 0.05 and covered.mean() >= 0.93
             verdict &= ok
             line += f"{wilson(called.sum(), called.size)} {wilson(covered.sum(), covered.size)} " + (
-                "meets" if ok else "MISSES")
+                "meets" if ok else "MISSES"
+            )
         else:
             line += " " * 20
         print(line + f" | {decided[0]} / {decided[1]}")

@@ -61,8 +61,14 @@ def run_snakemake(workdir, *args, configfile=None, config=None, timeout=600, che
         configfile.write_text(yaml.safe_dump(config))
     if configfile is not None:
         command += ["--configfile", str(configfile)]
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout,
-                          env=None if env is None else {**os.environ, **env})
+    done = subprocess.run(
+        command,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=None if env is None else {**os.environ, **env},
+    )
     if check and done.returncode:
         raise AssertionError(f"snakemake failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
     return done

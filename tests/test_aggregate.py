@@ -62,10 +62,7 @@ def table(*row_lists):
 
 def model_rounds(model, workers, scale, rng, reps=3, noise=0.05):
     """Rows of a model over the drifting rounds, ``scale`` times the machine's speed."""
-    return [
-        rows(model, workers, r, scale * speed * rng.lognormal(0, noise, reps))
-        for r, speed in enumerate(DRIFT)
-    ]
+    return [rows(model, workers, r, scale * speed * rng.lognormal(0, noise, reps)) for r, speed in enumerate(DRIFT)]
 
 
 def walls_by_round(row_lists):
@@ -251,8 +248,12 @@ def test_many_cells_at_once_equal_each_cell_alone():
             ("serial", 1, 2.0, 3), ("threads", 2, 1.9, 3), ("threads", 4, 1.8, 6),
             ("processes-fork", 4, 0.7, 3), ("asyncio", 4, 2.1, 2),
         ):  # fmt: skip
-            work += [[{**row, "payload_bytes": payload} for row in r] for r in model_rounds(model, workers, scale, rng, reps)]
-    work += [[{**row, "workload": "sleep", "flagged": True} for row in r] for r in model_rounds("threads", 2, 1.0, rng, 12)]
+            work += [
+                [{**row, "payload_bytes": payload} for row in r] for r in model_rounds(model, workers, scale, rng, reps)
+            ]
+    work += [
+        [{**row, "workload": "sleep", "flagged": True} for row in r] for r in model_rounds("threads", 2, 1.0, rng, 12)
+    ]
     samples = table(*work)
     together = cell_summary(samples, **OPTIONS)
     assert len(together) == 11
@@ -334,10 +335,7 @@ def test_noisy_cells_say_why():
 def test_a_cell_spreading_more_than_the_aa_copies_is_noisy():
     rng = np.random.default_rng(7)
     calm = [[rows(m, 2, r, rng.lognormal(0, 0.01, 2)) for r in range(5)] for m in ("threads", "threads.aa")]
-    wild = [
-        rows("asyncio", 2, r, np.full(2, 1.0) * factor)
-        for r, factor in enumerate((0.5, 2.0, 0.7, 1.6, 1.0))
-    ]
+    wild = [rows("asyncio", 2, r, np.full(2, 1.0) * factor) for r, factor in enumerate((0.5, 2.0, 0.7, 1.6, 1.0))]
     cells = cell_summary(table(*calm[0], *calm[1], *wild), **OPTIONS).set_index("model")
     assert cells.loc["asyncio", "noisy"] and not cells.loc["threads", "noisy"]
     assert cells.loc["asyncio", "noise_reference"] == "the A/A copies and their models"
@@ -377,8 +375,12 @@ def test_a_round_that_shared_the_machine_is_flagged_and_nothing_else_changes():
     assert math.isnan(serial["other_cpu_share"]) and serial["disturbed_rounds"] == 0
     short = cells.loc[("cpu", "asyncio", 2)]
     assert short["other_cpu_share"] == pytest.approx(0.3) and short["disturbed_rounds"] == 0
-    assert by_model(cell_summary(samples, precision=0.05, disturbed_share=0.2)).loc[
-        ("cpu", "threads", 2), "disturbed_rounds"] == 0
+    assert (
+        by_model(cell_summary(samples, precision=0.05, disturbed_share=0.2)).loc[
+            ("cpu", "threads", 2), "disturbed_rounds"
+        ]
+        == 0
+    )
     # A flag: every other column is what it is without the reading.
     unread = by_model(cell_summary(samples.drop(columns="other_cpu_share"), precision=0.05))
     others = [c for c in SUMMARY_COLUMNS if c not in ("other_cpu_share", "disturbed_rounds")]

@@ -65,7 +65,9 @@ def verdict(claim, data):
 
 
 def pair(a_seconds, b_seconds, *, a_wobble=STEADY, b_wobble=(1.0,) * 5, workers=2, kind="cpu_pure"):
-    return frame(cell(kind, "a", workers, a_seconds, wobble=a_wobble), cell(kind, "b", workers, b_seconds, wobble=b_wobble))
+    return frame(
+        cell(kind, "a", workers, a_seconds, wobble=a_wobble), cell(kind, "b", workers, b_seconds, wobble=b_wobble)
+    )
 
 
 def claim(test, *, id="c", a=("a",), b=("b",), kind="cpu_pure", **options):
@@ -278,8 +280,15 @@ def test_holm_runs_across_ledger_rows():
 
 
 def test_one_row_per_machine_and_the_reading_states_factor_interval_and_verdict():
-    data = pd.concat([pair(1.0, 2.0), frame(cell("cpu_pure", "a", 2, 2.0, machine="n"),
-                                            cell("cpu_pure", "b", 2, 1.0, wobble=(1.0,) * 5, machine="n"))])
+    data = pd.concat(
+        [
+            pair(1.0, 2.0),
+            frame(
+                cell("cpu_pure", "a", 2, 2.0, machine="n"),
+                cell("cpu_pure", "b", 2, 1.0, wobble=(1.0,) * 5, machine="n"),
+            ),
+        ]
+    )
     table, _ = judge_all([claim("lower")], data)
     assert list(table.columns) == LEDGER_COLUMNS
     table = table.set_index("machine")
@@ -348,7 +357,10 @@ def test_load_claims_names_the_claim_key_and_allowed_values(tmp_path):
     with pytest.raises(ValueError) as error:
         load_claims(path)
     message = str(error.value)
-    assert "bad_test.test: 'fastest' is not allowed; allowed values: lower, not_faster, not_slower, equivalent, works" in message
+    assert (
+        "bad_test.test: 'fastest' is not allowed; allowed values: lower, not_faster, not_slower, equivalent, works"
+        in message
+    )
     assert ("bad_metric.metric: 'rss' is not allowed; allowed values: wall_seconds, peak_pss_bytes, cpu_per_wall, "
             "cpu_seconds_per_task") in message  # fmt: skip
     assert ("bad_where.where: unknown key(s) 'threads_min'; allowed keys: free_threaded, payload_bytes_max, "
@@ -390,7 +402,12 @@ def test_the_project_claims_file_loads_and_every_claim_is_judgeable():
     by_id = {c.id: c for c in claims}
     gil = by_id["one_thread_runs_python_at_a_time"]
     assert (gil.test, gil.a, gil.b, gil.b_workers, gil.where) == (
-        "not_faster", ("threads",), ("serial",), 1, {"workers_min": 2})
+        "not_faster",
+        ("threads",),
+        ("serial",),
+        1,
+        {"workers_min": 2},
+    )
     assert by_id["processes_can_communicate"].test == "works"
     assert all(c.b for c in claims if c.test != "works")
     # An empty sweep: every claim is "not measured", none crashes the ledger.

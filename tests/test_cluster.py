@@ -38,8 +38,15 @@ MACHINE = "slurmtest"
 CLUSTER_SH = REPO / "tests" / "slurm" / "cluster.sh"
 ARTIFACTS = REPO / "test-artifacts" / "slurm"
 MEASURING_RULES = {"probe_interpreter", "calibrate_work", "run_cell"}
-ANALYSIS_RULES = {"aggregate_cells", "compare_models", "list_not_applicable",
-                  "plot_speedup", "plot_winners", "plot_startup", "plot_drift"}
+ANALYSIS_RULES = {
+    "aggregate_cells",
+    "compare_models",
+    "list_not_applicable",
+    "plot_speedup",
+    "plot_winners",
+    "plot_startup",
+    "plot_drift",
+}
 SLURM_SWEEP_SECONDS = 1800  # ~7 min on a busy 2-core VM: ~20 jobs one after another
 LOCAL_SWEEP_SECONDS = 900
 SUBMITTED = re.compile(r"has been submitted with SLURM jobid (\d+) \(log: (.*?)\)")
@@ -48,12 +55,21 @@ COORDINATES = ["workload", "model", "workers", "payload_bytes", "round"]
 
 # ---- helpers ---------------------------------------------------------------------------------
 
+
 def snapshot_checkout(destination: Path) -> Path:
     """Copy the working tree (sources, workflow, profiles, .git) without results or the venv."""
-    heavy = {".venv", "results", ".snakemake", "test-artifacts", "logs", ".pytest_cache",
-             ".ruff_cache", "__pycache__", "index.lock"}
-    shutil.copytree(REPO, destination, symlinks=True,
-                    ignore=lambda directory, names: [n for n in names if n in heavy])
+    heavy = {
+        ".venv",
+        "results",
+        ".snakemake",
+        "test-artifacts",
+        "logs",
+        ".pytest_cache",
+        ".ruff_cache",
+        "__pycache__",
+        "index.lock",
+    }
+    shutil.copytree(REPO, destination, symlinks=True, ignore=lambda directory, names: [n for n in names if n in heavy])
     return destination
 
 
@@ -70,18 +86,29 @@ def sweep_env(checkout: Path) -> dict:
 def snakemake(checkout: Path, workdir: Path, *args, timeout: int, check: bool = True):
     """Snakemake on the snapshot's workflow in ``workdir``, bounded by `timeout --kill-after`:
     a misconfigured status check makes Snakemake wait forever and ignore SIGTERM."""
-    command = ["timeout", "--kill-after=10", str(timeout), SNAKEMAKE,
-               "--snakefile", str(checkout / "Snakefile"), *args,
-               "--configfile", str(checkout / "config" / "test.yaml")]
+    command = [
+        "timeout",
+        "--kill-after=10",
+        str(timeout),
+        SNAKEMAKE,
+        "--snakefile",
+        str(checkout / "Snakefile"),
+        *args,
+        "--configfile",
+        str(checkout / "config" / "test.yaml"),
+    ]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=workdir, env=sweep_env(checkout), capture_output=True,
-                          text=True, timeout=timeout + 30, check=False)
+    done = subprocess.run(
+        command, cwd=workdir, env=sweep_env(checkout), capture_output=True, text=True, timeout=timeout + 30, check=False
+    )
     seconds = time.perf_counter() - started
     (workdir / "snakemake.out").write_text(done.stdout + done.stderr)
     if check and done.returncode:
-        raise AssertionError(f"snakemake {' '.join(args)} failed ({done.returncode}"
-                             f"{', timed out' if done.returncode in (124, 137) else ''}):\n"
-                             f"{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed ({done.returncode}"
+            f"{', timed out' if done.returncode in (124, 137) else ''}):\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-6000:]}"
+        )
     return done, seconds
 
 
@@ -109,8 +136,10 @@ def rules_run(log: str, kind: str) -> set:
 def round_files(workdir: Path) -> dict:
     """Round file path (relative to results/cells) -> its rows."""
     base = workdir / "results" / "cells"
-    return {path.relative_to(base).as_posix(): read_round_file(str(path)).to_pandas()
-            for path in sorted(base.rglob("*.parquet"))}
+    return {
+        path.relative_to(base).as_posix(): read_round_file(str(path)).to_pandas()
+        for path in sorted(base.rglob("*.parquet"))
+    }
 
 
 def node_cpus() -> int:
@@ -136,17 +165,26 @@ class QueueWatch(threading.Thread):
 
     def run(self):
         while not self.stop.is_set():
-            done = subprocess.run(["squeue", "--noheader", "--states=all", "--format", self.FORMAT],
-                                  capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                ["squeue", "--noheader", "--states=all", "--format", self.FORMAT],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if done.returncode == 0:
                 queued = 0
                 for line in done.stdout.splitlines():
                     slurm_id, state, comment, limit, memory, cpus, oversubscribe = line.split("|")
                     if state in ("PENDING", "CONFIGURING", "RUNNING", "COMPLETING"):
                         queued += 1
-                    self.jobs[slurm_id] = {"state": state, "comment": comment, "time_limit": limit,
-                                           "min_memory": memory, "cpus": int(cpus),
-                                           "oversubscribe": oversubscribe}
+                    self.jobs[slurm_id] = {
+                        "state": state,
+                        "comment": comment,
+                        "time_limit": limit,
+                        "min_memory": memory,
+                        "cpus": int(cpus),
+                        "oversubscribe": oversubscribe,
+                    }
                 self.trace.append((round(time.time(), 2), queued))
                 if queued > self.max_queued:
                     self.max_queued, self.max_queued_at = queued, time.time()
@@ -179,19 +217,23 @@ def keep_artifacts(sweeps: Sweeps, state: Path):
     for daemon_log in ("slurmctld.log", "slurmd.log"):
         if (state / daemon_log).exists():
             shutil.copy2(state / daemon_log, ARTIFACTS / daemon_log)
-    (ARTIFACTS / "squeue.json").write_text(json.dumps(
-        {"max_queued": sweeps.watch.max_queued, "jobs": sweeps.watch.jobs,
-         "trace": sweeps.watch.trace}, indent=1))
+    (ARTIFACTS / "squeue.json").write_text(
+        json.dumps(
+            {"max_queued": sweeps.watch.max_queued, "jobs": sweeps.watch.jobs, "trace": sweeps.watch.trace}, indent=1
+        )
+    )
     (ARTIFACTS / "durations.json").write_text(json.dumps(sweeps.durations, indent=1))
 
 
 # ---- the two sweeps --------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def sweeps(tmp_path_factory):
     if os.geteuid() != 0:
-        skip_or_fail("the SLURM test needs root: tests/slurm/cluster.sh installs and starts "
-                     "munged, slurmctld and slurmd")
+        skip_or_fail(
+            "the SLURM test needs root: tests/slurm/cluster.sh installs and starts munged, slurmctld and slurmd"
+        )
     if shutil.which("timeout") is None:
         skip_or_fail("coreutils `timeout` is missing (it bounds every SLURM run)")
     base = tmp_path_factory.mktemp("cluster")
@@ -203,29 +245,38 @@ def sweeps(tmp_path_factory):
     durations = {}
 
     started = time.perf_counter()
-    up = subprocess.run([str(CLUSTER_SH), "up", str(state)], capture_output=True, text=True,
-                        timeout=900, check=False)
+    up = subprocess.run([str(CLUSTER_SH), "up", str(state)], capture_output=True, text=True, timeout=900, check=False)
     durations["cluster_start_seconds"] = round(time.perf_counter() - started, 2)
     watch = QueueWatch()
     sweeps = Sweeps(checkout, slurm_dir, local_dir, 0, durations, watch)
     try:
         if up.returncode:
-            skip_or_fail("SLURM/munge could not be installed or started (tests/slurm/cluster.sh up "
-                         f"exited {up.returncode}): {(up.stdout + up.stderr).strip()[-1500:]}")
+            skip_or_fail(
+                "SLURM/munge could not be installed or started (tests/slurm/cluster.sh up "
+                f"exited {up.returncode}): {(up.stdout + up.stderr).strip()[-1500:]}"
+            )
         sweeps.cpus = node_cpus()
         watch.start()
         started = time.perf_counter()
         try:
-            snakemake(checkout, slurm_dir, "--workflow-profile", str(checkout / "profiles" / "slurm"),
-                      "--config", f"machine={MACHINE}", timeout=SLURM_SWEEP_SECONDS)
+            snakemake(
+                checkout,
+                slurm_dir,
+                "--workflow-profile",
+                str(checkout / "profiles" / "slurm"),
+                "--config",
+                f"machine={MACHINE}",
+                timeout=SLURM_SWEEP_SECONDS,
+            )
         finally:
             durations["slurm_sweep_seconds"] = round(time.perf_counter() - started, 1)
             watch.stop.set()
             watch.join(timeout=10)
     finally:
         # Always, even after a skip or a failure: stops only the daemons cluster.sh started (by pid).
-        down = subprocess.run([str(CLUSTER_SH), "down", str(state)], capture_output=True, text=True,
-                              timeout=300, check=False)
+        down = subprocess.run(
+            [str(CLUSTER_SH), "down", str(state)], capture_output=True, text=True, timeout=300, check=False
+        )
         keep_artifacts(sweeps, state)
         assert down.returncode == 0, f"cluster.sh down failed: {down.stdout}{down.stderr}"
 
@@ -239,15 +290,18 @@ def sweeps(tmp_path_factory):
     durations["run_cell_slurm_jobs"] = sum(rule == "run_cell" for rule in sweeps.slurm_ids.values())
     durations["max_jobs_queued_at_once"] = watch.max_queued
     keep_artifacts(sweeps, state)
-    print(f"\nSLURM test durations: cluster start {durations['cluster_start_seconds']} s, "
-          f"SLURM sweep {durations['slurm_sweep_seconds']} s "
-          f"({durations['slurm_jobs']} SLURM jobs, {durations['run_cell_slurm_jobs']} of them cells, "
-          f"up to {watch.max_queued} queued at once), "
-          f"local sweep {durations['local_sweep_seconds']} s; artifacts in {ARTIFACTS}")
+    print(
+        f"\nSLURM test durations: cluster start {durations['cluster_start_seconds']} s, "
+        f"SLURM sweep {durations['slurm_sweep_seconds']} s "
+        f"({durations['slurm_jobs']} SLURM jobs, {durations['run_cell_slurm_jobs']} of them cells, "
+        f"up to {watch.max_queued} queued at once), "
+        f"local sweep {durations['local_sweep_seconds']} s; artifacts in {ARTIFACTS}"
+    )
     return sweeps
 
 
 # ---- what the data says ----------------------------------------------------------------------
+
 
 def test_every_row_names_the_slurm_job_snakemake_submitted_for_its_cell(sweeps):
     files = round_files(sweeps.slurm)
@@ -289,9 +343,15 @@ def test_cells_ask_for_their_workloads_runtime_and_memory(sweeps):
         if rule != "run_cell":
             continue
         job = sweeps.watch.jobs[slurm_id]
-        workload = max((w for i in sweep.interpreters for w in sweep.workloads
-                        if job["comment"].startswith(f"rule_run_cell_wildcards_{MACHINE}_{i}_{w}_")),
-                       key=len)
+        workload = max(
+            (
+                w
+                for i in sweep.interpreters
+                for w in sweep.workloads
+                if job["comment"].startswith(f"rule_run_cell_wildcards_{MACHINE}_{i}_{w}_")
+            ),
+            key=len,
+        )
         entry = sweep.workloads[workload]
         assert squeue_minutes(job["time_limit"]) == int(entry.timeout_seconds // 60) + 5, job
         assert job["min_memory"] == f"{entry.mem_mb}M", job
@@ -340,8 +400,14 @@ def test_only_the_measurements_went_through_slurm(sweeps):
     assert rules_run(sweeps.log, "rule") <= MEASURING_RULES
     assert ANALYSIS_RULES <= rules_run(sweeps.log, "localrule")
     results = sweeps.slurm / "results"
-    for output in ("aggregate/samples.parquet", "aggregate/cells.tsv", "stats/verdicts.tsv",
-                   "stats/aa_control.tsv", "matrix/not_applicable.tsv", "report/speedup.png"):
+    for output in (
+        "aggregate/samples.parquet",
+        "aggregate/cells.tsv",
+        "stats/verdicts.tsv",
+        "stats/aa_control.tsv",
+        "matrix/not_applicable.tsv",
+        "report/speedup.png",
+    ):
         assert (results / output).stat().st_size > 0, output
     verdicts = pd.read_csv(results / "stats/verdicts.tsv", sep="\t")
     assert set(verdicts["workload"]) == {"cpu_pure", "io_sleep", "startup"}
@@ -374,4 +440,7 @@ def test_copied_cluster_results_rebuild_the_report_without_measuring(sweeps, tmp
     assert (workstation / "results" / "report.html").stat().st_size > 0
     rebuilt = pd.read_csv(workstation / "results/stats/verdicts.tsv", sep="\t")
     original = pd.read_csv(sweeps.slurm / "results/stats/verdicts.tsv", sep="\t")
-    assert rebuilt[["label", "winner"]].astype(str).values.tolist() == original[["label", "winner"]].astype(str).values.tolist()
+    assert (
+        rebuilt[["label", "winner"]].astype(str).values.tolist()
+        == original[["label", "winner"]].astype(str).values.tolist()
+    )

@@ -23,7 +23,9 @@ def rows(workload, model, workers, levels, *, status="ok", flagged=()):
 def write(tmp_path, *parts, margin=0.05, aa_spread=None):
     samples = pd.DataFrame([row for part in parts for row in part])
     samples.to_parquet(tmp_path / "samples.parquet")
-    out = {name: str(tmp_path / f"{name}.tsv") for name in ("verdicts", "pairs", "aa", "false_win", "noise", "families")}
+    out = {
+        name: str(tmp_path / f"{name}.tsv") for name in ("verdicts", "pairs", "aa", "false_win", "noise", "families")
+    }
     verdicts = write_comparisons(
         str(tmp_path / "samples.parquet"), verdicts_tsv=out["verdicts"], verdicts_parquet=str(tmp_path / "v.parquet"),
         pairs_tsv=out["pairs"], aa_tsv=out["aa"], false_win_tsv=out["false_win"], noise_by_kind_tsv=out["noise"], families_tsv=out["families"],

@@ -35,79 +35,166 @@ DELETE = object()
 
 # (what is wrong, the config, text the message must contain: the key, then what is allowed)
 BAD_CONFIGS = [
-    ("unknown workload kind", with_change("workloads.matmul", {"models": ["threads"], "workers": [2], "payloads": [1]}),
-     ["workloads.matmul.kind", "cpu_pure", "io_sleep"]),
-    ("unknown model", with_change("workloads.cpu_pure.models", ["threads", "greenlets"]),
-     ["workloads.cpu_pure.models[1]", "'greenlets'", "processes-spawn"]),
-    ("unknown start method", with_change("workloads.cpu_pure.models", ["processes-vfork"]),
-     ["workloads.cpu_pure.models[0]", "processes-forkserver"]),
-    ("zero workers", with_change("workloads.cpu_pure.workers", [0, 2]),
-     ["workloads.cpu_pure.workers[0]", "0 is not a worker count", "integer >= 1", "cores/2"]),
-    ("negative workers", with_change("workloads.cpu_pure.workers", [-4]),
-     ["workloads.cpu_pure.workers[0]", "integer >= 1"]),
-    ("non-integer workers", with_change("workloads.cpu_pure.workers", [2.5]),
-     ["workloads.cpu_pure.workers[0]", "integer >= 1"]),
-    ("workers relative to something else", with_change("workloads.cpu_pure.workers", [2, "cores+1"]),
-     ["workloads.cpu_pure.workers[1]", "'cores+1' is not a worker count", "`cores`", "2*cores, cores*2, cores/2"]),
-    ("workers as a fraction of nothing", with_change("workloads.cpu_pure.workers", ["cores/0"]),
-     ["workloads.cpu_pure.workers[0]", "cores/2"]),
-    ("a size in parsecs", with_change("workloads.cpu_pure.payloads", ["12 parsecs"]),
-     ["workloads.cpu_pure.payloads[0]", "'12 parsecs'", "KiB"]),
-    ("negative payload", with_change("workloads.cpu_pure.payloads", [-1]),
-     ["workloads.cpu_pure.payloads[0]", "KiB"]),
+    (
+        "unknown workload kind",
+        with_change("workloads.matmul", {"models": ["threads"], "workers": [2], "payloads": [1]}),
+        ["workloads.matmul.kind", "cpu_pure", "io_sleep"],
+    ),
+    (
+        "unknown model",
+        with_change("workloads.cpu_pure.models", ["threads", "greenlets"]),
+        ["workloads.cpu_pure.models[1]", "'greenlets'", "processes-spawn"],
+    ),
+    (
+        "unknown start method",
+        with_change("workloads.cpu_pure.models", ["processes-vfork"]),
+        ["workloads.cpu_pure.models[0]", "processes-forkserver"],
+    ),
+    (
+        "zero workers",
+        with_change("workloads.cpu_pure.workers", [0, 2]),
+        ["workloads.cpu_pure.workers[0]", "0 is not a worker count", "integer >= 1", "cores/2"],
+    ),
+    (
+        "negative workers",
+        with_change("workloads.cpu_pure.workers", [-4]),
+        ["workloads.cpu_pure.workers[0]", "integer >= 1"],
+    ),
+    (
+        "non-integer workers",
+        with_change("workloads.cpu_pure.workers", [2.5]),
+        ["workloads.cpu_pure.workers[0]", "integer >= 1"],
+    ),
+    (
+        "workers relative to something else",
+        with_change("workloads.cpu_pure.workers", [2, "cores+1"]),
+        ["workloads.cpu_pure.workers[1]", "'cores+1' is not a worker count", "`cores`", "2*cores, cores*2, cores/2"],
+    ),
+    (
+        "workers as a fraction of nothing",
+        with_change("workloads.cpu_pure.workers", ["cores/0"]),
+        ["workloads.cpu_pure.workers[0]", "cores/2"],
+    ),
+    (
+        "a size in parsecs",
+        with_change("workloads.cpu_pure.payloads", ["12 parsecs"]),
+        ["workloads.cpu_pure.payloads[0]", "'12 parsecs'", "KiB"],
+    ),
+    ("negative payload", with_change("workloads.cpu_pure.payloads", [-1]), ["workloads.cpu_pure.payloads[0]", "KiB"]),
     ("zero repetitions", with_change("repetitions", 0), ["repetitions", "minimum of 1"]),
     ("margin of 1", with_change("margin", 1), ["margin", "maximum of 1"]),
     ("margin of 0", with_change("margin", 0), ["margin", "minimum of 0"]),
-    ("margin of an unknown metric", with_change("margin", {"wall": 0.05, "latency": 0.1}),
-     ["margin", "'latency'", "allowed keys: cpu, memory, wall, workloads"]),
-    ("a workload margin above 1", with_change("margin", {"workloads": {"cpu_pure": {"wall": 2}}}),
-     ["margin.workloads.cpu_pure.wall", "maximum of 1"]),
-    ("a margin for no such workload", with_change("margin", {"workloads": {"cpu_puer": {"wall": 0.1}}}),
-     ["margin.workloads.cpu_puer", "no such workload", "cpu_pure"]),
+    (
+        "margin of an unknown metric",
+        with_change("margin", {"wall": 0.05, "latency": 0.1}),
+        ["margin", "'latency'", "allowed keys: cpu, memory, wall, workloads"],
+    ),
+    (
+        "a workload margin above 1",
+        with_change("margin", {"workloads": {"cpu_pure": {"wall": 2}}}),
+        ["margin.workloads.cpu_pure.wall", "maximum of 1"],
+    ),
+    (
+        "a margin for no such workload",
+        with_change("margin", {"workloads": {"cpu_puer": {"wall": 0.1}}}),
+        ["margin.workloads.cpu_puer", "no such workload", "cpu_pure"],
+    ),
     ("alpha above 1", with_change("alpha", 1.5), ["alpha", "maximum of 1"]),
     ("unknown top-level key", with_change("sead", 3), ["(top level)", "'sead'", "allowed keys:", "seed"]),
-    ("unknown workload key", with_change("workloads.io_sleep.latency", 3),
-     ["workloads.io_sleep", "'latency'", "latency_ms"]),
+    (
+        "unknown workload key",
+        with_change("workloads.io_sleep.latency", 3),
+        ["workloads.io_sleep", "'latency'", "latency_ms"],
+    ),
     ("wrong type", with_change("seed", "abc"), ["seed", "integer"]),
     ("empty matrix", with_change("workloads", {}), ["workloads", "should be non-empty"]),
     ("no models", with_change("workloads.cpu_pure.models", []), ["workloads.cpu_pure.models", "non-empty"]),
-    ("missing payloads", with_change("workloads.cpu_pure.payloads", DELETE),
-     ["workloads.cpu_pure", "'payloads' is a required property"]),
+    (
+        "missing payloads",
+        with_change("workloads.cpu_pure.payloads", DELETE),
+        ["workloads.cpu_pure", "'payloads' is a required property"],
+    ),
     ("max rounds below base", with_change("rounds", {"base": 3, "max": 2}), ["rounds.max", "max >= base"]),
-    ("interpreter that does not exist", with_change("interpreters", {"ghost": {"command": ["/no/such/python"]}}),
-     ["interpreters.ghost.command", "does not exist"]),
-    ("interpreter that is not Python", with_change("interpreters", {"shell": {"command": ["/bin/echo"]}}),
-     ["interpreters.shell.command", "did not answer as a Python interpreter"]),
-    ("interpreter too old", with_change("interpreters", {"old": {"command": ["python2.7"]}}),
-     ["interpreters.old.command"]),
-    ("bad interpreter name", with_change("interpreters", {"Py 3": {"command": [sys.executable]}}),
-     ["interpreters", "'Py 3'", "must match"]),
-    ("twin without its model", with_change("workloads.startup.models", ["threads.aa"]),
-     ["workloads.startup.models", "needs its model 'threads'"]),
-    ("parameter of another kind", with_change("workloads.cpu_pure.latency_ms", 3),
-     ["workloads.cpu_pure.latency_ms", "allowed here: iterations"]),
-    ("zero-byte hash payload", with_change("workloads.gil", {"kind": "cpu_gil_released", "models": ["threads"],
-                                                             "workers": [2], "payloads": [0]}),
-     ["workloads.gil.payloads", "at least 1 byte"]),
+    (
+        "interpreter that does not exist",
+        with_change("interpreters", {"ghost": {"command": ["/no/such/python"]}}),
+        ["interpreters.ghost.command", "does not exist"],
+    ),
+    (
+        "interpreter that is not Python",
+        with_change("interpreters", {"shell": {"command": ["/bin/echo"]}}),
+        ["interpreters.shell.command", "did not answer as a Python interpreter"],
+    ),
+    (
+        "interpreter too old",
+        with_change("interpreters", {"old": {"command": ["python2.7"]}}),
+        ["interpreters.old.command"],
+    ),
+    (
+        "bad interpreter name",
+        with_change("interpreters", {"Py 3": {"command": [sys.executable]}}),
+        ["interpreters", "'Py 3'", "must match"],
+    ),
+    (
+        "twin without its model",
+        with_change("workloads.startup.models", ["threads.aa"]),
+        ["workloads.startup.models", "needs its model 'threads'"],
+    ),
+    (
+        "parameter of another kind",
+        with_change("workloads.cpu_pure.latency_ms", 3),
+        ["workloads.cpu_pure.latency_ms", "allowed here: iterations"],
+    ),
+    (
+        "zero-byte hash payload",
+        with_change(
+            "workloads.gil", {"kind": "cpu_gil_released", "models": ["threads"], "workers": [2], "payloads": [0]}
+        ),
+        ["workloads.gil.payloads", "at least 1 byte"],
+    ),
     ("bad machine label", with_change("machine", "my laptop"), ["machine", "does not match"]),
-    ("requests that fill no whole connection",
-     with_change("workloads.net", {"kind": "io_net", "models": ["threads"], "workers": [4], "payloads": [64],
-                                   "tasks": 10, "requests_per_connection": 4}),
-     ["workloads.net.tasks", "requests_per_connection (4)", "a multiple of it"]),
-    ("no server process", with_change("workloads.net", {"kind": "io_net", "models": ["threads"], "workers": [4],
-                                                        "payloads": [64], "server_processes": 0}),
-     ["workloads.net.server_processes", "minimum of 1"]),
-    ("keep-alive on another kind", with_change("workloads.cpu_pure.requests_per_connection", 2),
-     ["workloads.cpu_pure.requests_per_connection", "allowed here: iterations"]),
-    ("handoff and transfer in one comparison",
-     with_change("workloads.ipc", {"kind": "ipc_transfer", "models": ["queue_threads", "pipe-fork"], "workers": [2],
-                                   "payloads": [64]}),
-     ["workloads.ipc.models", "within one process", "between processes", "queue_threads", "pipe-fork"]),
-    ("disturbed share above the machine", with_change("disturbed_share", 1.5),
-     ["disturbed_share", "maximum of 1"]),
-    ("interpreter timeout of zero",
-     with_change("interpreters", {"py": {"command": [sys.executable], "cell_timeout_seconds": 0}}),
-     ["interpreters.py.cell_timeout_seconds", "less than or equal to the minimum of 0"]),
+    (
+        "requests that fill no whole connection",
+        with_change(
+            "workloads.net",
+            {
+                "kind": "io_net",
+                "models": ["threads"],
+                "workers": [4],
+                "payloads": [64],
+                "tasks": 10,
+                "requests_per_connection": 4,
+            },
+        ),
+        ["workloads.net.tasks", "requests_per_connection (4)", "a multiple of it"],
+    ),
+    (
+        "no server process",
+        with_change(
+            "workloads.net",
+            {"kind": "io_net", "models": ["threads"], "workers": [4], "payloads": [64], "server_processes": 0},
+        ),
+        ["workloads.net.server_processes", "minimum of 1"],
+    ),
+    (
+        "keep-alive on another kind",
+        with_change("workloads.cpu_pure.requests_per_connection", 2),
+        ["workloads.cpu_pure.requests_per_connection", "allowed here: iterations"],
+    ),
+    (
+        "handoff and transfer in one comparison",
+        with_change(
+            "workloads.ipc",
+            {"kind": "ipc_transfer", "models": ["queue_threads", "pipe-fork"], "workers": [2], "payloads": [64]},
+        ),
+        ["workloads.ipc.models", "within one process", "between processes", "queue_threads", "pipe-fork"],
+    ),
+    ("disturbed share above the machine", with_change("disturbed_share", 1.5), ["disturbed_share", "maximum of 1"]),
+    (
+        "interpreter timeout of zero",
+        with_change("interpreters", {"py": {"command": [sys.executable], "cell_timeout_seconds": 0}}),
+        ["interpreters.py.cell_timeout_seconds", "less than or equal to the minimum of 0"],
+    ),
 ]
 
 
@@ -182,7 +269,12 @@ def test_config_hash_ignores_neighbours_and_coordinates():
     grown = copy.deepcopy(config)
     grown["workloads"]["cpu_pure"]["workers"] = [2, 4]
     grown["workloads"]["cpu_pure"]["models"].append("asyncio")
-    grown["workloads"]["extra"] = {"kind": "cpu_gil_released", "models": ["threads"], "workers": [2], "payloads": [4096]}
+    grown["workloads"]["extra"] = {
+        "kind": "cpu_gil_released",
+        "models": ["threads"],
+        "workers": [2],
+        "payloads": [4096],
+    }
     after = load_sweep(grown)
     for workload in config["workloads"]:
         assert before.config_hash(workload) == after.config_hash(workload)
@@ -194,7 +286,14 @@ def test_config_hash_ignores_neighbours_and_coordinates():
 
 def test_sizes_have_one_canonical_label():
     assert [size_label(parse_size(v)) for v in (0, 64, "1KiB", "1 KiB", 1024, "16MiB", 1536)] == [
-        "0B", "64B", "1KiB", "1KiB", "1KiB", "16MiB", "1536B"]
+        "0B",
+        "64B",
+        "1KiB",
+        "1KiB",
+        "1KiB",
+        "16MiB",
+        "1536B",
+    ]
     with pytest.raises(ValueError):
         parse_size("12 parsecs")
 
@@ -206,9 +305,14 @@ def test_matrix_expands_serial_once_and_caps_processes():
     cells = expand_cells(sweep)
     cpu = [c for c in cells if c.workload == "cpu_pure"]
     assert sorted((c.model, c.workers) for c in cpu) == [
-        ("processes-fork", 2), ("serial", 1), ("threads", 2), ("threads", 4)]
+        ("processes-fork", 2),
+        ("serial", 1),
+        ("threads", 2),
+        ("threads", 4),
+    ]
     assert [(c.model, c.workers, r) for c, r in not_applicable_cells(sweep)] == [
-        ("processes-fork", 4, "4 processes exceed process_workers_cap (2)")]
+        ("processes-fork", 4, "4 processes exceed process_workers_cap (2)")
+    ]
 
 
 def test_schedule_visits_every_cell_once_per_round_in_a_chain():
@@ -306,7 +410,9 @@ def test_a_slurm_node_has_the_cpus_sinfo_lists_for_its_partition(tmp_path, monke
 def header_counts():
     """The default config header's (jobs, cell jobs) by core count, checked to be labelled."""
     text = (REPO / "config" / "config.yaml").read_text()
-    found = re.findall(r"^#\s+(\d+) cores: (\d+) jobs, (\d+) of them cell jobs.*(measured|an estimate)$", text, flags=re.M)
+    found = re.findall(
+        r"^#\s+(\d+) cores: (\d+) jobs, (\d+) of them cell jobs.*(measured|an estimate)$", text, flags=re.M
+    )
     return {int(cores): (int(jobs), int(cells)) for cores, jobs, cells, _ in found}
 
 
@@ -331,11 +437,15 @@ def test_readme_cluster_commands_run_as_written_and_plan_the_header_sweep(tmp_pa
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWDOWN_SLURM") and k != "SHOWDOWN_CORES"}
     env["PATH"] = f"{tmp_path / 'bin'}:{os.path.dirname(SNAKEMAKE)}:{env['PATH']}"
     readme = (REPO / "README.md").read_text()
-    cluster = readme[readme.index("## Running on a cluster"):]
+    cluster = readme[readme.index("## Running on a cluster") :]
     blocks = re.findall(r"```sh\n(.*?)```", cluster, flags=re.S)
     submit = blocks[0].splitlines()[0] + " -n"
-    home_block = re.findall(r"```sh\n(.*?)```", cluster[cluster.index("**Bringing the results home.**"):], flags=re.S)[0]
-    home = "\n".join(line.split("#")[0] for line in home_block.splitlines() if line.startswith(("export ", "snakemake -n")))
+    home_block = re.findall(r"```sh\n(.*?)```", cluster[cluster.index("**Bringing the results home.**") :], flags=re.S)[
+        0
+    ]
+    home = "\n".join(
+        line.split("#")[0] for line in home_block.splitlines() if line.startswith(("export ", "snakemake -n"))
+    )
     header = header_counts()
     for script in (submit, home):
         done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)

@@ -23,17 +23,27 @@ def kernel_processes():
 
     This test process's own children (multiprocessing's resource tracker) are not a cell's.
     """
-    return [p for p in tagged_processes()
-            if p.ppid() != os.getpid() and p.status() != psutil.STATUS_ZOMBIE]
+    return [p for p in tagged_processes() if p.ppid() != os.getpid() and p.status() != psutil.STATUS_ZOMBIE]
 
 
 def faulty_job(fault, timeout=60.0, model="processes-fork"):
     """A job whose limit a loaded machine cannot reach unless the fault hangs it."""
     env = (("SHOWDOWN_FAULT", fault),) if fault else ()
     return CellJob(
-        machine="m", interpreter=Interpreter("py", (sys.executable,), env), workload="cpu_pure",
-        kind="cpu_pure", model=model, base_model=model, workers=2, payload_bytes=1024, round=1,
-        tasks=8, params={"iterations": 1000}, warmups=1, repetitions=2, timeout_seconds=timeout,
+        machine="m",
+        interpreter=Interpreter("py", (sys.executable,), env),
+        workload="cpu_pure",
+        kind="cpu_pure",
+        model=model,
+        base_model=model,
+        workers=2,
+        payload_bytes=1024,
+        round=1,
+        tasks=8,
+        params={"iterations": 1000},
+        warmups=1,
+        repetitions=2,
+        timeout_seconds=timeout,
         provenance={"config_hash": "c0ffee", "seed": 1, "position": 0},
     )
 
@@ -99,8 +109,13 @@ def test_an_interrupted_sweep_leaves_no_partial_file_and_resumes(tmp_path):
     # Two rounds of one warm-up and three repetitions: 8 jobs of 4 rows, the numbers below.
     config = tiny_sweep(rounds={"base": 2, "max": 2}, repetitions=3)
     config["workloads"] = {
-        "io_sleep": {"models": ["serial", "threads", "asyncio", "processes-fork"], "workers": [2],
-                     "payloads": [64], "tasks": 8, "latency_ms": 20},
+        "io_sleep": {
+            "models": ["serial", "threads", "asyncio", "processes-fork"],
+            "workers": [2],
+            "payloads": [64],
+            "tasks": 8,
+            "latency_ms": 20,
+        },
     }
     config_path = tmp_path / "config.yaml"
     import yaml
@@ -109,8 +124,13 @@ def test_an_interrupted_sweep_leaves_no_partial_file_and_resumes(tmp_path):
     command = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--cores", "2", "--configfile", str(config_path)]
     # Ctrl-C at a terminal: a test run started in the background (`cmd &` in a script)
     # inherits SIGINT ignored, and Snakemake would then never see the interrupt.
-    sweep = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    sweep = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     cells = tmp_path / "results/cells"
     deadline = time.monotonic() + 120
     while len(list(cells.rglob("*.parquet"))) < 3 and time.monotonic() < deadline:
@@ -125,7 +145,9 @@ def test_an_interrupted_sweep_leaves_no_partial_file_and_resumes(tmp_path):
     assert kernel_processes() == []
 
     dry = subprocess.run(command + ["-n"], cwd=tmp_path, capture_output=True, text=True)
-    pending = int(next(line.split()[1] for line in (dry.stdout + dry.stderr).splitlines() if line.startswith("run_cell ")))
+    pending = int(
+        next(line.split()[1] for line in (dry.stdout + dry.stderr).splitlines() if line.startswith("run_cell "))
+    )
     # The missing cells, plus at most the one job the interrupt caught between renaming its
     # file into place and Snakemake recording it (Snakemake calls it incomplete).
     assert 8 - len(written) <= pending <= 8 - len(written) + 1

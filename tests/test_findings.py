@@ -128,9 +128,12 @@ def test_findings_give_the_factor_with_its_interval_and_where_it_holds():
     startup = next(line for line in lines if "start-up dominates" in line)
     assert "2 shared rounds: at least 3 decide" in startup
     # The map after the lines per kind of work, the claims after the map.
-    assert lines.index(pure) < lines.index(f".. image:: {MAP[:76]}") < next(
-        i for i, line in enumerate(lines) if "Multiprocessing beats" in line)
-    trust = rst[rst.index("How far to trust these numbers"):]
+    assert (
+        lines.index(pure)
+        < lines.index(f".. image:: {MAP[:76]}")
+        < next(i for i, line in enumerate(lines) if "Multiprocessing beats" in line)
+    )
+    trust = rst[rst.index("How far to trust these numbers") :]
     assert "1 of 20 pairs" in trust and "95% CI 0-25%" in trust and "beyond 7.5%" in trust
     # The margin is the declared one, and the A/A pairs never move it.
     assert "declared in the config before the run" in trust and "wall time ±5%, CPU ±5%, memory ±5%" in trust
@@ -151,7 +154,7 @@ def test_findings_for_two_interpreters_judge_each_and_say_where_a_claim_was_not_
     first, second = blocks[1], blocks[2]
     assert "processes-fork 2.00x faster than threads on cpu\\_pure" in first
     assert "not measured: this sweep has cells for it only under vm · py3135" in second
-    assert "GIL off" in rst[rst.index("How far to trust"):]  # the free-threaded twin, as measured
+    assert "GIL off" in rst[rst.index("How far to trust") :]  # the free-threaded twin, as measured
 
 
 def test_a_claim_with_no_cells_reads_not_measured_under_every_setting():
@@ -162,7 +165,9 @@ def test_a_claim_with_no_cells_reads_not_measured_under_every_setting():
     assert list(locks["does it hold?"]) == [DOES_IT_HOLD[NOT_MEASURED]] * 2
     assert list(locks["ratio A/B [CI as tested]"]) == ["", ""]
     held = readable[readable["does it hold?"] == "yes"].iloc[0]
-    assert held["ratio A/B [CI as tested]"] == "0.500 [0.400, 0.625] (90%)" and held["points"].startswith("2 points, 5 rounds")
+    assert held["ratio A/B [CI as tested]"] == "0.500 [0.400, 0.625] (90%)" and held["points"].startswith(
+        "2 points, 5 rounds"
+    )
     assert held["figure"] == "speedup"
 
 
@@ -223,4 +228,7 @@ def test_the_guide_names_the_winning_family_first_and_the_models_it_holds():
     rst = findings_rst(with_families(verdicts, families), ledger_of("py311"), guide(verdicts), FALSE_WIN,
                        described_of("py311"), cells_of("py311"), winner_map=MAP, figure_targets={})  # fmt: skip
     pure = next(line for line in rst.splitlines() if line.startswith("- *pure-Python CPU*"))
-    assert "processes (processes-fork, processes-spawn): 2.00x faster than threads [1.82, 2.22] (its weakest member)" in pure
+    assert (
+        "processes (processes-fork, processes-spawn): 2.00x faster than threads [1.82, 2.22] (its weakest member)"
+        in pure
+    )

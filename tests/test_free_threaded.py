@@ -45,7 +45,10 @@ def test_every_model_runs_under_the_free_threaded_build_with_the_gil_off(workloa
         assert answer["status"] == "ok", (model, answer)
         meta = answer["meta"]
         assert (meta["free_threaded_build"], meta["gil_enabled"], answer["gil_enabled_after_imports"]) == (
-            True, False, False), model
+            True,
+            False,
+            False,
+        ), model
         assert "--disable-gil" in meta["python_config_args"]
         checksums[model] = {s["checksum"] for s in answer["samples"]}
     # No uvloop and no interpreters-pep-734 backport in a bare build: those say why.
@@ -77,9 +80,10 @@ def test_tiny_sweep_under_both_twins(tmp_path):
     by_interpreter = ok.groupby("interpreter")
     assert by_interpreter["gil_enabled"].unique().map(list).to_dict() == {"py3135": [True], "py3135t": [False]}
     assert by_interpreter["gil_enabled_after_imports"].unique().map(list).to_dict() == {
-        "py3135": [True], "py3135t": [False]}
-    assert by_interpreter["free_threaded_build"].unique().map(list).to_dict() == {
-        "py3135": [False], "py3135t": [True]}
+        "py3135": [True],
+        "py3135t": [False],
+    }
+    assert by_interpreter["free_threaded_build"].unique().map(list).to_dict() == {"py3135": [False], "py3135t": [True]}
     assert ok["build_source_version"].notna().all() and ok["build_tarball_sha256"].nunique() == 1
     flags = by_interpreter["python_config_args"].first()
     assert "--disable-gil" in flags["py3135t"] and "--disable-gil" not in flags["py3135"]
@@ -88,8 +92,11 @@ def test_tiny_sweep_under_both_twins(tmp_path):
     # Whether 2 threads then used more than one CPU at once depends on what else the machine
     # runs (with every core busy they may not): benchmarks/real_runs.py prints it.
     # Processes get copies of the objects, not shared ones: not applicable, saying so.
-    na = pd.read_csv(tmp_path / "results" / "matrix" / "not_applicable.tsv", sep="\t") if (
-        tmp_path / "results" / "matrix" / "not_applicable.tsv").exists() else None
+    na = (
+        pd.read_csv(tmp_path / "results" / "matrix" / "not_applicable.tsv", sep="\t")
+        if (tmp_path / "results" / "matrix" / "not_applicable.tsv").exists()
+        else None
+    )
     cells = pd.read_csv(tmp_path / "results" / "aggregate" / "cells.tsv", sep="\t")
     assert not cells["gil_reenabled"].any()
     assert not ((cells["workload"] == "shared_objects") & (cells["model"] == "processes-fork")).any()

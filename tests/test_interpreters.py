@@ -128,9 +128,10 @@ def test_packages_are_read_and_checked(tiny_config):
     here = {"command": [sys.executable], "packages": ["uvloop", "interpreters-pep-734"]}
     sweep = load_sweep(dict(tiny_config, interpreters={"here": here}))
     assert sweep.interpreters["here"].packages == ("uvloop", "interpreters-pep-734")
-    assert load_sweep(dict(tiny_config, interpreters={"here": {"command": sys.executable}})).interpreters[
-        "here"
-    ].packages == ()
+    assert (
+        load_sweep(dict(tiny_config, interpreters={"here": {"command": sys.executable}})).interpreters["here"].packages
+        == ()
+    )
     with pytest.raises(ConfigError, match=r"interpreters.here.packages\[0\]"):
         load_sweep(dict(tiny_config, interpreters={"here": dict(here, packages=["--index-url=x"])}))
 
@@ -343,8 +344,9 @@ def test_a_sweep_with_a_failed_environment_goes_on(tmp_path, tiny_config):
         machine="m",
         rounds={"base": 1, "max": 1},
         interpreters={"py313": {"command": [python], "packages": ["not-a-requirement!!"]}},
-        workloads={"cpu_pure": {"models": ["serial", "threads", "subinterpreters"], "workers": [2],
-                                "payloads": ["64B"]}},  # fmt: skip
+        workloads={
+            "cpu_pure": {"models": ["serial", "threads", "subinterpreters"], "workers": [2], "payloads": ["64B"]}
+        },  # fmt: skip
     )
     run_snakemake(tmp_path, config=config, timeout=900)
     record = json.loads((tmp_path / "results/envs/m/py313.json").read_text())

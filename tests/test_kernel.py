@@ -24,8 +24,16 @@ HERE = Interpreter("here", (sys.executable,))
 
 
 def spec(workload, model, workers=2, payload_bytes=4096, tasks=8, **extra):
-    return dict(kind=workload, model=model, workers=workers, payload_bytes=payload_bytes,
-                tasks=tasks, params=extra, warmups=1, repetitions=2)
+    return dict(
+        kind=workload,
+        model=model,
+        workers=workers,
+        payload_bytes=payload_bytes,
+        tasks=tasks,
+        params=extra,
+        warmups=1,
+        repetitions=2,
+    )
 
 
 # The user's callable needs a function from the config: tests/test_user_workloads.py runs it.
@@ -146,8 +154,13 @@ def _spin(seconds, spun, release):
 
 def test_calibration_fills_the_target_in_whole_shares():
     answer = calibration.calibrate(
-        {"kind": "cpu_pure", "payload_bytes": 64, "params": {"iterations": 1000},
-         "target_seconds": 0.05, "workers": [2, 3, 4]}
+        {
+            "kind": "cpu_pure",
+            "payload_bytes": 64,
+            "params": {"iterations": 1000},
+            "target_seconds": 0.05,
+            "workers": [2, 3, 4],
+        }
     )
     assert answer["tasks"] % 12 == 0
     assert 0.04 <= answer["expected_serial_seconds"] <= 0.05 + 12 * answer["seconds_per_task"]
@@ -168,8 +181,9 @@ def test_kernel_is_standard_library_only():
             "import sys; sys.path.insert(0, sys.argv[1]);"
             "import showdown.kernel.__main__, showdown.kernel.capabilities, showdown.kernel.faults"
         )
-        done = subprocess.run([sys.executable, "-I", "-S", "-c", code, str(root / "path")],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", code, str(root / "path")], capture_output=True, text=True
+        )
     assert done.returncode == 0, done.stderr
 
 
@@ -177,7 +191,9 @@ def test_kernel_compiles_and_runs_under_python_3_9():
     python = pyenv_python("3.9")
     if python is None:
         skip_or_fail("no CPython 3.9 found under pyenv")
-    outcome, answer = run_kernel(Interpreter("py39", (python,)), "run", spec("cpu_pure", "threads", iterations=100), 120)
+    outcome, answer = run_kernel(
+        Interpreter("py39", (python,)), "run", spec("cpu_pure", "threads", iterations=100), 120
+    )
     assert answer and answer["status"] == "ok", outcome.stderr
     assert answer["meta"]["python_version"].startswith("3.9")
 

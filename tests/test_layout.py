@@ -81,7 +81,7 @@ def find_circle(graph: dict) -> list[str]:
         state[node] = 1
         for target in edges[node]:
             if state.get(target) == 1:
-                return path[path.index(target):] + [target]
+                return path[path.index(target) :] + [target]
             if target not in state:
                 found = visit(target, path + [target])
                 if found:

@@ -49,7 +49,9 @@ def test_the_interpreters_env_reaches_the_kernel_and_snakemakes_values_do_not(mo
     # A library_threads limit sets every variable; the interpreter's env still wins.
     limited = kernel_environment(mine, library_threads=3)
     assert limited["OPENBLAS_NUM_THREADS"] == "1"
-    assert all(limited[name] == "3" for name in set(LIBRARY_THREAD_VARIABLES) - {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"})
+    assert all(
+        limited[name] == "3" for name in set(LIBRARY_THREAD_VARIABLES) - {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}
+    )
 
 
 def test_the_kernel_reads_the_pools_only_where_threadpoolctl_imports(monkeypatch):
@@ -63,7 +65,13 @@ def test_the_kernel_reads_the_pools_only_where_threadpoolctl_imports(monkeypatch
 
 @pytest.mark.parametrize(
     ("setting", "workers", "cores", "expected"),
-    [("default", 2, 4, None), ("per_worker", 2, 4, 2), ("per_worker", 1, 4, 4), ("per_worker", 8, 2, 1), ("3", 2, 4, 3)],
+    [
+        ("default", 2, 4, None),
+        ("per_worker", 2, 4, 2),
+        ("per_worker", 1, 4, 4),
+        ("per_worker", 8, 2, 1),
+        ("3", 2, 4, 3),
+    ],
 )
 def test_threads_per_worker(setting, workers, cores, expected):
     assert library_thread_count(setting, workers, cores) == expected

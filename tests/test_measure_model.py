@@ -107,8 +107,12 @@ def test_a_group_whose_best_model_is_under_the_bound_while_the_server_is_busy_is
                              pool_start_seconds=0.0, peak_rss_bytes=0, peak_uss_bytes=0, load_average=0.0,
                              host="h", python_version="3", gil_enabled=True)  # fmt: skip
     cells = cell_summary(samples, precision=0.05).set_index(["workload", "model"])
-    assert cells["harness_bound"].to_dict() == {("net_bound", "asyncio"): True, ("net_bound", "threads"): True,
-                                                ("net_free", "asyncio"): False, ("net_free", "threads"): False}
+    assert cells["harness_bound"].to_dict() == {
+        ("net_bound", "asyncio"): True,
+        ("net_bound", "threads"): True,
+        ("net_free", "asyncio"): False,
+        ("net_free", "threads"): False,
+    }
     assert cells.loc[("net_bound", "asyncio"), "efficiency"] == pytest.approx(0.1, rel=0.05)
     assert cells.loc[("net_bound", "asyncio"), "server_share"] == pytest.approx(0.75)
     assert cells.loc[("net_free", "asyncio"), "efficiency"] == pytest.approx(0.9, rel=0.05)

@@ -49,9 +49,16 @@ def models_of(kind):
 
 
 def spec(kind, model, workers, payload_bytes, tasks, params, warmups=1, repetitions=1):
-    return {"kind": kind, "model": model, "workers": 1 if model == "serial" else workers,
-            "payload_bytes": payload_bytes, "tasks": tasks, "params": params,
-            "warmups": warmups, "repetitions": repetitions}
+    return {
+        "kind": kind,
+        "model": model,
+        "workers": 1 if model == "serial" else workers,
+        "payload_bytes": payload_bytes,
+        "tasks": tasks,
+        "params": params,
+        "warmups": warmups,
+        "repetitions": repetitions,
+    }
 
 
 @functools.cache
@@ -104,9 +111,11 @@ def test_every_model_does_all_the_work(kind, model):
 # the resource tracker), which may outlive the kernel by a moment whatever the scenario does;
 # the processes a scenario starts itself are Process objects, which active_children lists.
 @pytest.mark.skipif("fork" not in OFFERED, reason="needs the fork start method")
-@pytest.mark.parametrize("kind,model", [(k, m) for k in NEW_WORKLOADS for m in models_of(k)
-                                        if m.endswith("-fork") and WORKLOADS[k].accepts]
-                         + [("io_net", "threads")])
+@pytest.mark.parametrize(
+    "kind,model",
+    [(k, m) for k in NEW_WORKLOADS for m in models_of(k) if m.endswith("-fork") and WORKLOADS[k].accepts]
+    + [("io_net", "threads")],
+)
 def test_stop_ends_every_process_the_scenario_started(kind, model):
     workers, payload_bytes, tasks, params = SIZES[kind]
     answer = measure(spec(kind, model, workers, payload_bytes, tasks, params, 0, 1))
@@ -117,9 +126,7 @@ def test_stop_ends_every_process_the_scenario_started(kind, model):
 @pytest.mark.parametrize("kind", NEW_WORKLOADS)
 def test_models_of_a_workload_agree(kind):
     checksums = {
-        model: answer["checksum"]
-        for model, (_, answer) in answers(kind).items()
-        if answer and answer["status"] == "ok"
+        model: answer["checksum"] for model, (_, answer) in answers(kind).items() if answer and answer["status"] == "ok"
     }
     assert len(checksums) >= 2 and len(set(checksums.values())) == 1, checksums
 
@@ -221,9 +228,15 @@ def test_new_workloads_run_under_python_3_9():
     if python is None:
         skip_or_fail("no CPython 3.9 found under pyenv")
     py39 = Interpreter("py39", (python,))
-    for kind, model in [("ipc_transfer", "shared_memory-fork"), ("ipc_transfer", "asyncio_queue"),
-                        ("lock_contention", "asyncio_lock"), ("lock_contention", "manager_value-fork"),
-                        ("switch_latency", "asyncio_event"), ("io_net", "asyncio"), ("io_disk", "threads")]:
+    for kind, model in [
+        ("ipc_transfer", "shared_memory-fork"),
+        ("ipc_transfer", "asyncio_queue"),
+        ("lock_contention", "asyncio_lock"),
+        ("lock_contention", "manager_value-fork"),
+        ("switch_latency", "asyncio_event"),
+        ("io_net", "asyncio"),
+        ("io_disk", "threads"),
+    ]:
         outcome, answer = run_kernel(py39, "run", spec(kind, model, *SIZES[kind], 0, 1), timeout=120)
         assert answer and answer["status"] == "ok", (kind, model, answer, outcome.stderr)
         assert answer["meta"]["python_version"].startswith("3.9")

@@ -57,7 +57,10 @@ def test_the_command_writes_copies_elsewhere_and_never_overwrites(tmp_path):
     assert done.returncode == 0, done.stderr
     copy = into / "vm/py311/cpu_pure/threads/w2_p1KiB/r1.parquet"
     assert read_round_file(str(copy)).to_pylist()[0]["wall_seconds"] == 0.5
-    assert pq.read_table(source / "vm/py311/cpu_pure/threads/w2_p1KiB/r1.parquet").column("schema_version")[0].as_py() == SCHEMA_VERSION - 1
+    assert (
+        pq.read_table(source / "vm/py311/cpu_pure/threads/w2_p1KiB/r1.parquet").column("schema_version")[0].as_py()
+        == SCHEMA_VERSION - 1
+    )
     again = subprocess.run(command, capture_output=True, text=True)
     assert again.returncode != 0 and "nothing is overwritten" in again.stderr
     inside = subprocess.run([sys.executable, "-m", "showdown.cell.migrate", str(source), str(source / "x")],

@@ -28,9 +28,7 @@ pytestmark = pytest.mark.real_run  # timing a busy machine moves: `make test-loa
 HERE = Interpreter("here", (sys.executable,))
 IN_THIS_PROCESS = ("thread_workers", "asyncio_to_thread")
 IN_PROCESSES = tuple(
-    f"{stem}-{method}"
-    for stem in ("process_workers", "mp_pool", "asyncio_processes")
-    for method in START_METHODS
+    f"{stem}-{method}" for stem in ("process_workers", "mp_pool", "asyncio_processes") for method in START_METHODS
 )
 
 # Small enough to be quick, big enough that the hash releases the GIL (payload > 2 KiB).
@@ -44,8 +42,16 @@ PYPY_BUG = "PyPy ProcessPoolExecutor bug with"
 
 
 def spec(workload, model, workers=2, tasks=6, repetitions=1, **params):
-    return {"kind": workload, "model": model, "workers": workers, "payload_bytes": PAYLOAD,
-            "tasks": tasks, "params": params, "warmups": 0, "repetitions": repetitions}
+    return {
+        "kind": workload,
+        "model": model,
+        "workers": workers,
+        "payload_bytes": PAYLOAD,
+        "tasks": tasks,
+        "params": params,
+        "warmups": 0,
+        "repetitions": repetitions,
+    }
 
 
 def whole_life(model, workload, tasks=6, **params):
@@ -59,8 +65,7 @@ def whole_life(model, workload, tasks=6, **params):
 
 @pytest.fixture(scope="module")
 def serial_checksums():
-    return {kind: measure(spec(kind, "serial", workers=1, **params))["checksum"]
-            for kind, params in SMALL.items()}
+    return {kind: measure(spec(kind, "serial", workers=1, **params))["checksum"] for kind, params in SMALL.items()}
 
 
 def run(job):
@@ -89,8 +94,7 @@ def _last_first(arg):
     return index.to_bytes(2, "little")
 
 
-@pytest.mark.parametrize("model", IN_THIS_PROCESS + ("process_workers-fork", "mp_pool-fork",
-                                                     "asyncio_processes-fork"))
+@pytest.mark.parametrize("model", IN_THIS_PROCESS + ("process_workers-fork", "mp_pool-fork", "asyncio_processes-fork"))
 def test_results_come_back_in_task_order(model):
     backwards = replace(WORKLOADS["startup"], task=_last_first)
     results = whole_life(make_model(model, 4), backwards, tasks=8)

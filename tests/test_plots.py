@@ -222,9 +222,7 @@ def test_a_model_has_the_same_colour_in_every_figure(speedup_figure, startup_fig
     speedup_colours = line_colours(speedup_figure)
     startup_colours = line_colours(startup_figure)
     (legend,) = [lg for lg in winners_figure.legends if lg.get_title().get_text() == "winner"]
-    winner_colours = {
-        t.get_text(): to_rgba(h.get_facecolor()) for t, h in zip(legend.texts, legend.legend_handles)
-    }
+    winner_colours = {t.get_text(): to_rgba(h.get_facecolor()) for t, h in zip(legend.texts, legend.legend_handles)}
 
     for model in ("threads", "processes-fork"):
         assert speedup_colours[model] == startup_colours[model] == winner_colours[model]
@@ -233,10 +231,7 @@ def test_a_model_has_the_same_colour_in_every_figure(speedup_figure, startup_fig
 
 def test_a_models_colour_does_not_depend_on_the_other_models_shown(speedup_figure):
     threads_only = cells_table(models=("threads",))
-    assert (
-        line_colours(draw_speedup(threads_only))["threads"]
-        == line_colours(speedup_figure)["threads"]
-    )
+    assert line_colours(draw_speedup(threads_only))["threads"] == line_colours(speedup_figure)["threads"]
 
 
 def test_an_aa_copy_is_dashed_in_its_models_colour(startup_figure):
@@ -521,9 +516,7 @@ def assert_png(path):
 
 def test_winners_file_keeps_n_a_as_a_verdict(tmp_path):
     verdicts_tsv = tmp_path / "verdicts.tsv"
-    pd.DataFrame([verdict_row("cpu_pure", 2, "n/a", fastest="threads")]).to_csv(
-        verdicts_tsv, sep="\t", index=False
-    )
+    pd.DataFrame([verdict_row("cpu_pure", 2, "n/a", fastest="threads")]).to_csv(verdicts_tsv, sep="\t", index=False)
     plot("winners", {"verdicts": str(verdicts_tsv)}, str(tmp_path / "winners.png"))
     assert_png(tmp_path / "winners.png")
     # "n/a" is a verdict, not a missing value.
@@ -893,7 +886,10 @@ def test_io_marks_harness_bound_work_and_lists_memory_per_connection(io_figure):
 
 
 def test_a_memory_interval_reaching_below_zero_is_not_printed_negative():
-    assert kib_interval(12.3 / 1024, -17.5 / 1024, 42.1 / 1024) == "12.3 KiB [not resolved: interval reaches 0, up to 42.1]"
+    assert (
+        kib_interval(12.3 / 1024, -17.5 / 1024, 42.1 / 1024)
+        == "12.3 KiB [not resolved: interval reaches 0, up to 42.1]"
+    )
 
 
 # Every point sits inside its own error bars

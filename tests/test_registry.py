@@ -36,7 +36,10 @@ def test_every_model_is_described_and_shown():
 def test_what_runs_and_its_family(model, family, pickles, start_method):
     description = describe(model)
     assert (description.pickles, description.own_interpreter, description.start_method) == (
-        pickles, pickles, start_method)
+        pickles,
+        pickles,
+        start_method,
+    )
     assert shown(model).family == family
 
 
@@ -73,16 +76,28 @@ print(json.dumps({"cells": sorted(c.model for c in cells), "shown": list(vars(sh
 
 
 def test_a_model_registered_outside_src_runs_in_a_cell():
-    config = tiny_sweep(workloads={"cpu_pure": {"models": ["serial", "spawned_processes", "spawned_processes.aa"],
-                                                "workers": [2], "payloads": ["64B"]}})
+    config = tiny_sweep(
+        workloads={
+            "cpu_pure": {
+                "models": ["serial", "spawned_processes", "spawned_processes.aa"],
+                "workers": [2],
+                "payloads": ["64B"],
+            }
+        }
+    )
     env = {**os.environ, MODULES_VARIABLE: "showdown_testmodels", "PYTHONPATH": str(REPO / "tests" / "user_code")}
-    done = subprocess.run([sys.executable, "-c", OWN_MODEL, json.dumps(config)], env=env, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", OWN_MODEL, json.dumps(config)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout.splitlines()[-1])
     assert found["cells"] == ["spawned_processes", "spawned_processes.aa"]
-    assert found["shown"] == ["spawned_processes", "processes", "registered by showdown_testmodels",
-                              "spawned_processes (spawn)"]
+    assert found["shown"] == [
+        "spawned_processes",
+        "processes",
+        "registered by showdown_testmodels",
+        "spawned_processes (spawn)",
+    ]
     assert found["answer"]["status"] == "ok", found
     assert found["answer"]["start_method"] == "spawn"
     assert len(found["answer"]["samples"]) == 1

@@ -13,9 +13,16 @@ from conftest import REPO, run_snakemake, skip_or_fail
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--virtual-time-budget=15000", "--window-size=1400,1000",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=15000",
+    "--window-size=1400,1000",
 ]
 
 
@@ -40,18 +47,24 @@ def test_report_renders_in_chromium_without_errors(report, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "report.png"
     common = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
-    dom = subprocess.run([*common, "--enable-logging=stderr", "--v=0", "--dump-dom", report.as_uri()],
-                         capture_output=True, text=True, timeout=180)
+    dom = subprocess.run(
+        [*common, "--enable-logging=stderr", "--v=0", "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
-    errors = [line for line in dom.stderr.splitlines()
-              if "CONSOLE" in line and re.search(r"error|uncaught", line, re.I)]
+    errors = [
+        line for line in dom.stderr.splitlines() if "CONSOLE" in line and re.search(r"error|uncaught", line, re.I)
+    ]
     assert errors == [], errors
     # The report is a script-built page: its rendered DOM names the figures and tables.
     for item in ("speedup.png", "forest.png", "startup.png", "drift.png", "ledger.tsv", "verdicts.tsv", "tables.html"):
         assert item in dom.stdout, item
     assert "Where do Python threading" in dom.stdout
-    shot = subprocess.run([*common, f"--screenshot={screenshot}", report.as_uri()],
-                          capture_output=True, text=True, timeout=180)
+    shot = subprocess.run(
+        [*common, f"--screenshot={screenshot}", report.as_uri()], capture_output=True, text=True, timeout=180
+    )
     assert shot.returncode == 0 and screenshot.stat().st_size > 10_000, shot.stderr[-2000:]
 
 

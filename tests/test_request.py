@@ -39,12 +39,20 @@ def test_the_sweep_builds_it_with_each_default_applied_once():
     sleep = cell_request(sweep, schedule, cells[("io_sleep", "threads.aa")], 1, interpreter={}, preparations=prepared,
                          kernel_hash="k")  # fmt: skip
     tasks = config["workloads"]["io_sleep"]["tasks"]
-    assert (sleep.tasks, sleep.workers, sleep.model, sleep.base_model, sleep.kind) == (tasks, 4, "threads.aa", "threads", "io_sleep")
+    assert (sleep.tasks, sleep.workers, sleep.model, sleep.base_model, sleep.kind) == (
+        tasks,
+        4,
+        "threads.aa",
+        "threads",
+        "io_sleep",
+    )
     # Start-up sets no tasks: one no-op per worker.
     startup = cell_request(sweep, schedule, cells[("startup", "threads")], 1, interpreter={}, preparations=prepared,
                            kernel_hash="k")  # fmt: skip
     assert startup.tasks == startup.workers == 2
-    assert sleep.repetitions == config["repetitions"] and sleep.position == schedule.position(cells[("io_sleep", "threads.aa")], 1)
+    assert sleep.repetitions == config["repetitions"] and sleep.position == schedule.position(
+        cells[("io_sleep", "threads.aa")], 1
+    )
     cpu = cell_request(sweep, schedule, cells[("cpu_pure", "threads")], 1, interpreter={},
                        preparations={**prepared, "calibration": "c.json"}, kernel_hash="k")  # fmt: skip
     assert cpu.tasks is None and cpu.calibration == "c.json"

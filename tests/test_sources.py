@@ -39,8 +39,12 @@ def test_comments_docstrings_blank_lines_and_indent_widths_are_not_code():
 
 @pytest.mark.parametrize(
     "old, new",
-    [("n + 1", "n + 2"), ('f"{total}:', 'f"{total};'), ("return", "yield"),
-     ("        return", "        pass\n    return")],
+    [
+        ("n + 1", "n + 2"),
+        ('f"{total}:', 'f"{total};'),
+        ("return", "yield"),
+        ("        return", "        pass\n    return"),
+    ],
 )
 def test_an_edit_of_code_changes_the_tokens(old, new):
     assert code_tokens(MODULE.replace(old, new)) != code_tokens(MODULE)
@@ -79,11 +83,16 @@ def test_the_hash_ignores_code_a_cell_job_does_not_run(package_copy):
 
 def test_the_hashed_sources_are_all_that_a_cell_job_imports():
     imported = subprocess.run(
-        [sys.executable, "-c",
-         "import sys; sys.modules['numpy'] = None\n"
-         "import showdown.cell.run, showdown.kernel.__main__\n"
-         "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.startswith('showdown')))"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.modules['numpy'] = None\n"
+            "import showdown.cell.run, showdown.kernel.__main__\n"
+            "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.startswith('showdown')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     hashed = {path.resolve() for path in hashed_sources()}
     assert {p for p in map(lambda f: REPO.joinpath(f).resolve(), imported) if p not in hashed} == set()
@@ -94,8 +103,9 @@ def test_every_python_computes_the_same_hash(version):
     python = pyenv_python(version)
     if python is None:
         pytest.skip(f"no CPython {version} here")
-    done = subprocess.run([python, str(PACKAGE_DIR / "cell" / "sources.py"), str(PACKAGE_DIR)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [python, str(PACKAGE_DIR / "cell" / "sources.py"), str(PACKAGE_DIR)], capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == kernel_hash()
 
 
@@ -108,9 +118,19 @@ def planned_rules(done):
 
 def test_a_comment_edit_plans_no_measuring_job_and_a_code_edit_plans_them_all(tmp_path):
     repo = copy_repo(tmp_path / "repo")
-    config = tiny_sweep(rounds={"base": 1, "max": 1}, workloads={"mine": {
-        "kind": "callable", "function": "showdown_testwork.work:crunch", "path": str(REPO / "tests" / "user_code"),
-        "models": ["serial"], "workers": [1], "payloads": ["64B"]}})
+    config = tiny_sweep(
+        rounds={"base": 1, "max": 1},
+        workloads={
+            "mine": {
+                "kind": "callable",
+                "function": "showdown_testwork.work:crunch",
+                "path": str(REPO / "tests" / "user_code"),
+                "models": ["serial"],
+                "workers": [1],
+                "payloads": ["64B"],
+            }
+        },
+    )
     env = {"PYTHONPATH": str(repo / "src")}
     workdir = tmp_path / "work"
     workdir.mkdir()
@@ -122,4 +142,6 @@ def test_a_comment_edit_plans_no_measuring_job_and_a_code_edit_plans_them_all(tm
     kernel_file.write_text(text.replace('"""', '"""An edited docstring. ', 1) + "\n# an edited comment\n")
     assert planned_rules(run_snakemake(workdir, target, "--dry-run", config=config, repo=repo, env=env)) == set()
     kernel_file.write_text(text + "\nEDITED = 1\n")
-    assert set(MEASURING) <= planned_rules(run_snakemake(workdir, target, "--dry-run", config=config, repo=repo, env=env))
+    assert set(MEASURING) <= planned_rules(
+        run_snakemake(workdir, target, "--dry-run", config=config, repo=repo, env=env)
+    )

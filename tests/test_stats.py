@@ -435,14 +435,20 @@ def test_cell_estimates_level_and_speedup_are_round_level_t_intervals():
     row = cells.loc["threads"]
     assert row["rounds"] == 4
     assert row["level_seconds"] == pytest.approx(math.exp(level))
-    assert (row["ci_low_seconds"], row["ci_high_seconds"]) == pytest.approx((math.exp(level - half), math.exp(level + half)))
-    assert row["relative_half_width"] == pytest.approx((math.exp(level + half) - math.exp(level - half)) / 2 / math.exp(level))
+    assert (row["ci_low_seconds"], row["ci_high_seconds"]) == pytest.approx(
+        (math.exp(level - half), math.exp(level + half))
+    )
+    assert row["relative_half_width"] == pytest.approx(
+        (math.exp(level + half) - math.exp(level - half)) / 2 / math.exp(level)
+    )
     assert row["round_spread"] == pytest.approx(t.std(ddof=1))
 
     d = s - t  # log(serial / threads) per round
     half = q * d.std(ddof=1) / 2
     assert row["speedup"] == pytest.approx(math.exp(d.mean()))
-    assert (row["speedup_ci_low"], row["speedup_ci_high"]) == pytest.approx((math.exp(d.mean() - half), math.exp(d.mean() + half)))
+    assert (row["speedup_ci_low"], row["speedup_ci_high"]) == pytest.approx(
+        (math.exp(d.mean() - half), math.exp(d.mean() + half))
+    )
     assert cells.loc["serial", "speedup"] == pytest.approx(1.0)
 
 
@@ -450,7 +456,8 @@ def test_cell_estimates_without_serial_have_no_speedup():
     cells = cell_estimates(frame(steady("threads", 1.0), steady("processes-fork", 0.5)))
     assert len(cells) == 2 and cells["speedup"].isna().all()
     assert cells.set_index("model").loc["processes-fork", "level_seconds"] == pytest.approx(
-        0.5 * math.exp(np.mean(np.log(DRIFT[:5]))))
+        0.5 * math.exp(np.mean(np.log(DRIFT[:5])))
+    )
 
 
 def test_relative_half_width_shrinks_with_steadier_rounds():

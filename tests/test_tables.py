@@ -51,13 +51,17 @@ def test_a_click_on_a_header_sorts_the_table_offline(tmp_path):
     browser = Browser(chromium(), [*flags, *OFFLINE, f"--user-data-dir={tmp_path / 'profile'}"], width=1280, height=800)
     rows = "[...document.querySelectorAll('#table_cells_wrapper tbody tr')].map(r => r.cells[0].innerText)"
     try:
-        browser.open(page_file.as_uri(), ready="document.querySelectorAll('#table_cells_wrapper tbody tr').length === 4")
+        browser.open(
+            page_file.as_uri(), ready="document.querySelectorAll('#table_cells_wrapper tbody tr').length === 4"
+        )
         before = browser.evaluate(rows)
         header = "[...document.querySelectorAll('#table_cells_wrapper thead th')].find(th => th.innerText.trim() === 'model')"
         browser.evaluate(f"{header}.scrollIntoView({{block: 'center'}})")
         # Where the header is once the page has settled (DataTables sizes its columns after drawing).
         time.sleep(0.5)
-        box = browser.evaluate(f"(() => {{ const b = {header}.getBoundingClientRect(); return [b.x, b.y, b.width, b.height]; }})()")
+        box = browser.evaluate(
+            f"(() => {{ const b = {header}.getBoundingClientRect(); return [b.x, b.y, b.width, b.height]; }})()"
+        )
         browser.click(box[0] + box[2] / 2, box[1] + box[3] / 2)
         deadline = time.monotonic() + 10
         while (after := browser.evaluate(rows)) == before and time.monotonic() < deadline:

@@ -118,4 +118,7 @@ def test_the_guide_names_versions_of_one_function_side_by_side():
     table = guide(with_kind_of_work(verdicts, kinds, {"fetch": "fetch", "fetch_sync": "fetch"}))
     (row,) = table.itertuples(index=False)
     assert row[0] == "fetch: fetch vs fetch_sync"
-    assert row[1] == "asyncio 2.00x faster than serial (fetch, 16 workers); threads 2.00x faster than serial (fetch_sync, 16 workers)"
+    assert (
+        row[1]
+        == "asyncio 2.00x faster than serial (fetch, 16 workers); threads 2.00x faster than serial (fetch_sync, 16 workers)"
+    )

@@ -22,8 +22,14 @@ MODULE = "showdown_testwork.work"
 
 
 def callable_entry(**keys):
-    entry = {"kind": "callable", "function": f"{MODULE}:crunch", "path": USER_CODE,
-             "models": ["serial"], "workers": [1], "payloads": ["64B"]}
+    entry = {
+        "kind": "callable",
+        "function": f"{MODULE}:crunch",
+        "path": USER_CODE,
+        "models": ["serial"],
+        "workers": [1],
+        "payloads": ["64B"],
+    }
     entry.update(keys)
     return entry
 
@@ -54,13 +60,20 @@ def test_code_keys_do_not_apply_to_built_in_kinds():
 @pytest.mark.parametrize(
     ("keys", "expected"),
     [
-        ({"function": "no_such_package.work:crunch"},
-         r"workloads\.mine\.function: 'no_such_package\.work' does not import \(ModuleNotFoundError"),
-        ({"function": f"{MODULE}:NOT_CALLABLE"}, r"workloads\.mine\.function: '.*:NOT_CALLABLE' is a int, not callable"),
+        (
+            {"function": "no_such_package.work:crunch"},
+            r"workloads\.mine\.function: 'no_such_package\.work' does not import \(ModuleNotFoundError",
+        ),
+        (
+            {"function": f"{MODULE}:NOT_CALLABLE"},
+            r"workloads\.mine\.function: '.*:NOT_CALLABLE' is a int, not callable",
+        ),
         ({"function": f"{MODULE}:missing"}, r"workloads\.mine\.function: '.*' has no attribute 'missing'"),
-        ({"input": f"{MODULE}:make_input_wrong"},
-         r"workloads\.mine\.input: signature make_input_wrong\(payload_bytes\) cannot be called with "
-         r"\(payload_bytes, index\)"),
+        (
+            {"input": f"{MODULE}:make_input_wrong"},
+            r"workloads\.mine\.input: signature make_input_wrong\(payload_bytes\) cannot be called with "
+            r"\(payload_bytes, index\)",
+        ),
         ({"path": str(REPO / "tests")}, r"workloads\.mine\.function: 'showdown_testwork\.work' does not import"),
     ],
 )
@@ -100,16 +113,25 @@ def test_check_reads_import_gil_hash_and_pickling(tmp_path):
 USER_SWEEP = {
     "rounds": {"base": 2, "max": 2},
     "workloads": {
-        "mine": callable_entry(input=f"{MODULE}:make_input", check=f"{MODULE}:check",
-                               models=["serial", "threads", "processes-fork"], workers=[2], payloads=["1KiB"]),
-        "unpicklable": callable_entry(function=f"{MODULE}:by_lambda", models=["serial", "processes-fork"],
-                                      workers=[2]),
+        "mine": callable_entry(
+            input=f"{MODULE}:make_input",
+            check=f"{MODULE}:check",
+            models=["serial", "threads", "processes-fork"],
+            workers=[2],
+            payloads=["1KiB"],
+        ),
+        "unpicklable": callable_entry(function=f"{MODULE}:by_lambda", models=["serial", "processes-fork"], workers=[2]),
         "raises": callable_entry(function=f"{MODULE}:fails"),
         # The issue-27 pair (PAIR, written into the sweep's folder) and a missing await.
-        "fetch": callable_entry(function="mine:fetch", models=["serial", "asyncio", "threads", "processes-fork"],
-                                workers=[4], versions_of="fetch"),
-        "fetch_sync": callable_entry(function="mine:fetch_sync", models=["serial", "threads", "asyncio"],
-                                     workers=[4], versions_of="fetch"),
+        "fetch": callable_entry(
+            function="mine:fetch",
+            models=["serial", "asyncio", "threads", "processes-fork"],
+            workers=[4],
+            versions_of="fetch",
+        ),
+        "fetch_sync": callable_entry(
+            function="mine:fetch_sync", models=["serial", "threads", "asyncio"], workers=[4], versions_of="fetch"
+        ),
         "unawaited": callable_entry(function="mine:unawaited"),
         "cpu_pure": {"models": ["serial"], "workers": [1], "payloads": ["64B"]},
     },
@@ -117,7 +139,7 @@ USER_SWEEP = {
 
 
 # The issue's pair: each task waits 10 ms, with an async client or a blocking one.
-PAIR = '''
+PAIR = """
 import asyncio
 import time
 
@@ -134,7 +156,7 @@ def fetch_sync(data):           # the same call made with a blocking client
 
 def unawaited(data):            # a plain function that forgot to await
     return fetch(data)
-'''
+"""
 
 
 # The fixture runs from a copy of the package, at a path relative to the sweep's folder.

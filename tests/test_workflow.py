@@ -15,9 +15,15 @@ from showdown.cell.record import COLUMNS, read_round_file
 pytestmark = pytest.mark.real_run  # timing a busy machine moves: `make test-loaded` reruns these
 
 CELLS = {  # (workload, model, workers) of the tiny sweep
-    ("cpu_pure", "serial", 1), ("cpu_pure", "threads", 2), ("cpu_pure", "processes-fork", 2),
-    ("io_sleep", "serial", 1), ("io_sleep", "threads", 4), ("io_sleep", "threads.aa", 4),
-    ("io_sleep", "asyncio", 4), ("startup", "threads", 2), ("startup", "processes-fork", 2),
+    ("cpu_pure", "serial", 1),
+    ("cpu_pure", "threads", 2),
+    ("cpu_pure", "processes-fork", 2),
+    ("io_sleep", "serial", 1),
+    ("io_sleep", "threads", 4),
+    ("io_sleep", "threads.aa", 4),
+    ("io_sleep", "asyncio", 4),
+    ("startup", "threads", 2),
+    ("startup", "processes-fork", 2),
 }
 TEST_SWEEP = yaml.safe_load((REPO / "config/test.yaml").read_text())
 ROUNDS, REPETITIONS, WARMUPS = TEST_SWEEP["rounds"]["base"], TEST_SWEEP["repetitions"], TEST_SWEEP["warmups"]
@@ -154,9 +160,12 @@ def test_no_process_of_the_sweep_survives_it(sweep):
 
 
 def test_lint_passes():
-    done = subprocess.run([SNAKEMAKE, "--lint", "--snakefile", str(REPO / "Snakefile"),
-                           "--configfile", str(REPO / "config/test.yaml")],
-                          cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(
+        [SNAKEMAKE, "--lint", "--snakefile", str(REPO / "Snakefile"), "--configfile", str(REPO / "config/test.yaml")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -43,6 +43,7 @@ LABELS = (WIN, EQUIVALENT, UNDECIDED, NO_CONTEST, ALL_FAILED)
 SUPPORTED, REFUTED, DEPENDS, NOT_MEASURED = "supported", "refuted", "depends", "not measured"
 CLAIM_VERDICTS = (SUPPORTED, REFUTED, DEPENDS, UNDECIDED, NOT_MEASURED)
 
+
 def shares_one_interpreter(model: str) -> bool:
     """True for serial, threads and asyncio models; False for processes and subinterpreters."""
     return not describe(model).own_interpreter

@@ -60,6 +60,7 @@ def gil_reenabled(samples: pd.DataFrame) -> pd.Series:
     """True where a free-threaded build ran with the GIL on, after its imports or at the end
     (an extension module switched it back on, or PYTHON_GIL=1): such a cell says nothing
     about free threading and stays out of its claims."""
+
     def flag(name: str) -> pd.Series:
         return samples[name].fillna(False).astype(bool) if name in samples else pd.Series(False, index=samples.index)
 
@@ -273,9 +274,11 @@ def cell_summary(samples: pd.DataFrame, *, precision: float, disturbed_share: fl
     if measured.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     key = list(CELL_KEY)
-    grouped = derived_samples(measured).assign(
-        cpu=(measured["cpu_user_seconds"] + measured["cpu_system_seconds"]) / measured["wall_seconds"]
-    ).groupby(key, sort=True, observed=True)
+    grouped = (
+        derived_samples(measured)
+        .assign(cpu=(measured["cpu_user_seconds"] + measured["cpu_system_seconds"]) / measured["wall_seconds"])
+        .groupby(key, sort=True, observed=True)
+    )
     wall = grouped["wall_seconds"]
     probe = measured.groupby([*key, "round"], sort=True, observed=True)["probe_pure_seconds"].median()
     probe = probe.groupby(level=list(range(len(key))))
@@ -290,8 +293,10 @@ def cell_summary(samples: pd.DataFrame, *, precision: float, disturbed_share: fl
             "q3_seconds": wall.quantile(0.75),
             "cpu_per_wall": grouped["cpu"].median(),
             "pool_start_seconds": grouped["pool_start_seconds"].median(),
-            **{name: grouped[name].max() for name in ("peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes",
-                                                       "load_average")},
+            **{
+                name: grouped[name].max()
+                for name in ("peak_rss_bytes", "peak_uss_bytes", "peak_pss_bytes", "load_average")
+            },
             **{name: grouped[name].median() for name in MEDIAN_COLUMNS},
             # Pinned once per cell: every repetition ran in the same placement.
             "shared_cpu": grouped["shared_cpu"].first() if "shared_cpu" in measured else np.nan,
@@ -302,8 +307,7 @@ def cell_summary(samples: pd.DataFrame, *, precision: float, disturbed_share: fl
             "host": grouped["host"].agg(lambda hosts: ",".join(sorted(set(hosts.dropna())))),
             "python_version": first["python_version"],
             "gil_enabled": first["gil_enabled"].astype(bool),
-            "free_threaded_build": grouped["free_threaded_build"].any() if "free_threaded_build" in measured
-            else False,
+            "free_threaded_build": grouped["free_threaded_build"].any() if "free_threaded_build" in measured else False,
             # Any repetition of any round with the GIL back on flags the cell.
             "gil_reenabled": grouped["gil_reenabled"].any(),
         }

@@ -125,7 +125,7 @@ def _named(problem: str, entries: Any) -> str:
     if found:
         entry = entries[int(found.group(1))]
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            return entry["id"] + problem[found.end():]
+            return entry["id"] + problem[found.end() :]
     return problem
 
 

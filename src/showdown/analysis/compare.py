@@ -47,7 +47,9 @@ def write_comparisons(
         [verdicts.assign(n_flagged=_flagged_per_group(measured, verdicts)),
          _without_flagged(measured, verdicts, alpha=alpha, margin=used)], axis=1,
     )  # fmt: skip
-    failed = failed_groups(samples).drop(columns="verdict").assign(label=ALL_FAILED, note="every cell of the group failed")
+    failed = (
+        failed_groups(samples).drop(columns="verdict").assign(label=ALL_FAILED, note="every cell of the group failed")
+    )
     verdicts = pd.concat([verdicts, failed], ignore_index=True)
     verdicts["flags"] = _flags(measured, verdicts)
     verdicts.to_csv(verdicts_tsv, sep="\t", index=False)

@@ -152,9 +152,13 @@ def noise_line(noise: pd.DataFrame) -> str:
     checked = int(noise["calibrated_spread"].notna().sum())
     if noisier.empty:
         return f"Round spread within the A/A calibration for all {checked} kinds checked (noise_by_kind.tsv)."
-    listed = ", ".join(f"{r.kind} ({r.round_spread:.3f} against {r.calibrated_spread:.3f})" for r in noisier.itertuples())
-    return (f"Noisier than the A/A calibration (round spread against it, noise_by_kind.tsv): {listed}; "
-            f"{len(noisier)} of {checked} kinds checked. Their verdicts stand, on wider intervals.")
+    listed = ", ".join(
+        f"{r.kind} ({r.round_spread:.3f} against {r.calibrated_spread:.3f})" for r in noisier.itertuples()
+    )
+    return (
+        f"Noisier than the A/A calibration (round spread against it, noise_by_kind.tsv): {listed}; "
+        f"{len(noisier)} of {checked} kinds checked. Their verdicts stand, on wider intervals."
+    )
 
 
 def readable_ledger(ledger: pd.DataFrame, settings: list[tuple[str, str]]) -> pd.DataFrame:

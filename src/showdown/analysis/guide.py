@@ -72,10 +72,14 @@ def version_rows(versions: dict[str, str]) -> dict[str, str]:
     members: dict[str, list[str]] = {}
     for workload, name in versions.items():
         members.setdefault(name, []).append(workload)
-    return {workload: f"{versions[workload]}: {' vs '.join(sorted(members[versions[workload]]))}" for workload in versions}
+    return {
+        workload: f"{versions[workload]}: {' vs '.join(sorted(members[versions[workload]]))}" for workload in versions
+    }
 
 
-def with_kind_of_work(verdicts: pd.DataFrame, kinds: pd.DataFrame, versions: dict[str, str] | None = None) -> pd.DataFrame:
+def with_kind_of_work(
+    verdicts: pd.DataFrame, kinds: pd.DataFrame, versions: dict[str, str] | None = None
+) -> pd.DataFrame:
     """The verdicts with their workload kind (from ``kinds``: workload, kind) and kind of work.
 
     Verdicts are per workload; a workload's kind is in the cells table. A workload with no
@@ -199,7 +203,9 @@ def outcomes(groups: pd.DataFrame, *, with_interval: bool) -> str:
     groups = groups.sort_values(["workload", "payload_bytes", "workers"])
     varies = {column for column in ("workload", "payload_bytes") if groups[column].nunique() > 1}
     if with_interval:
-        return "; ".join(f"{outcome(v, with_interval=True)}{_flags(v)} at {_where(v, varies)}" for v in groups.itertuples())
+        return "; ".join(
+            f"{outcome(v, with_interval=True)}{_flags(v)} at {_where(v, varies)}" for v in groups.itertuples()
+        )
     phrases: dict[tuple, list] = {}
     for verdict in groups.itertuples():
         answer = (verdict.label, verdict.winner if verdict.label == WIN else _candidates(verdict))

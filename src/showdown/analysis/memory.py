@@ -72,9 +72,11 @@ def memory_slopes(measured: pd.DataFrame, confidence: float = 0.95) -> pd.DataFr
             continue
         slope = stats.estimate_pairs(fits.assign(d=fits["slope"]), WORK_KEY, confidence)
         fixed = stats.estimate_pairs(fits.assign(d=fits["fixed"]), WORK_KEY, confidence)
-        spans = fits.groupby(WORK_KEY, sort=True, observed=True).agg(
-            workers_min=("workers_min", "min"), workers_max=("workers_max", "max")
-        ).reset_index()
+        spans = (
+            fits.groupby(WORK_KEY, sort=True, observed=True)
+            .agg(workers_min=("workers_min", "min"), workers_max=("workers_max", "max"))
+            .reset_index()
+        )
         table = slope[WORK_KEY].assign(
             memory=reading, per=per, rounds=slope["rounds"], slope_mib=slope["mean"],
             slope_ci_low_mib=slope["low"], slope_ci_high_mib=slope["high"], fixed_mib=fixed["mean"].to_numpy(),

@@ -131,8 +131,7 @@ def provenance_rst(
             f"- {commit}{dirty}; config hash ``{config_hash}`` (the whole config; its "
             f"workloads' own hashes, {len(str(row.config_hash).split(', '))}, are cells.tsv's config_hash).",
             f"- Measured {rst_text(when)}.",
-            f"- Machine: {rst_text(row.cpu_model)}, {cpus}; {rst_text(system)}. "
-            f"Interpreter: {rst_text(row.python)}.",
+            f"- Machine: {rst_text(row.cpu_model)}, {cpus}; {rst_text(system)}. Interpreter: {rst_text(row.python)}.",
             f"- Precision: {trust['missed_precision']} of {trust['cells']} cells missed the target "
             f"(95% interval within ±{100 * precision:.0f}% of the level); median half-width "
             f"{100 * trust['median_half_width']:.1f}%.",

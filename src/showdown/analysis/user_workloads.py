@@ -94,8 +94,7 @@ def user_workload_table(
     labels = verdicts[[*KEY, "workers", "label", "winner"]]
     mine = mine.merge(labels, on=[*KEY, "workers"], how="left")
     mine["gil_reading"] = [
-        gil_reading(row.model, row.workers, row.cpu_per_wall, row.serial_cpu_per_wall)
-        for row in mine.itertuples()
+        gil_reading(row.model, row.workers, row.cpu_per_wall, row.serial_cpu_per_wall) for row in mine.itertuples()
     ]
     mine["own_threads"] = mine["serial_cpu_per_wall"].map(own_threads)
     return mine[COLUMNS].sort_values([*KEY, "workers", "model"]).reset_index(drop=True)
@@ -164,7 +163,9 @@ def library_thread_comparison(table: pd.DataFrame) -> pd.DataFrame:
             continue
         baseline = float(serial["median_seconds"].iloc[0])
         limited = (mine["workers"] > 1) & (mine["library_threads"] != DEFAULT_LIBRARY_THREADS)
-        for setting, workers in mine.loc[limited, ["library_threads", "workers"]].drop_duplicates().itertuples(index=False):
+        for setting, workers in (
+            mine.loc[limited, ["library_threads", "workers"]].drop_duplicates().itertuples(index=False)
+        ):
             at_default = default[default["workers"].isin([1, workers])]
             at_limited = mine[(mine["library_threads"] == setting) & mine["workers"].isin([1, workers])]
             best_default, default_speedup = _best(at_default, baseline)

@@ -168,7 +168,9 @@ def identify(command: Sequence[str], env: Optional[Mapping[str, str]] = None) ->
     executable = command[0]
     resolved = shutil.which(executable)
     if resolved is None:
-        raise ValueError(f"{executable!r} does not exist or is not executable (not an absolute path, nor a name on PATH)")
+        raise ValueError(
+            f"{executable!r} does not exist or is not executable (not an absolute path, nor a name on PATH)"
+        )
     try:
         done = subprocess.run(
             [*command, "-c", _IDENTIFY],
@@ -316,16 +318,18 @@ def _table(found: Iterable[Found]) -> str:
     rows = [("name", "implementation", "version", "GIL", "free-threaded", "source", "command", "note")]
     for entry in found:
         identity = entry.identity
-        rows.append((
-            entry.name,
-            identity.implementation if identity else "?",
-            ".".join(map(str, identity.version)) if identity else "?",
-            ("on" if identity.gil_enabled else "off") if identity else "?",
-            ("yes" if identity.free_threaded else "no") if identity else "?",
-            entry.source,
-            entry.command,
-            f"skipped: {entry.refusal}" if entry.refusal else "",
-        ))
+        rows.append(
+            (
+                entry.name,
+                identity.implementation if identity else "?",
+                ".".join(map(str, identity.version)) if identity else "?",
+                ("on" if identity.gil_enabled else "off") if identity else "?",
+                ("yes" if identity.free_threaded else "no") if identity else "?",
+                entry.source,
+                entry.command,
+                f"skipped: {entry.refusal}" if entry.refusal else "",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
 
@@ -345,13 +349,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         json.dump(
             [
                 {
-                    "name": f.name, "command": f.command, "source": f.source, "refusal": f.refusal,
-                    **({
-                        "implementation": f.identity.implementation,
-                        "version": ".".join(map(str, f.identity.version)),
-                        "gil_enabled": f.identity.gil_enabled,
-                        "free_threaded": f.identity.free_threaded,
-                    } if f.identity else {}),
+                    "name": f.name,
+                    "command": f.command,
+                    "source": f.source,
+                    "refusal": f.refusal,
+                    **(
+                        {
+                            "implementation": f.identity.implementation,
+                            "version": ".".join(map(str, f.identity.version)),
+                            "gil_enabled": f.identity.gil_enabled,
+                            "free_threaded": f.identity.free_threaded,
+                        }
+                        if f.identity
+                        else {}
+                    ),
                 }
                 for f in found
             ],
@@ -405,8 +416,11 @@ def build_env(interpreter: Interpreter, venv_dir: str, record_path: str) -> Dict
     python = venv / "bin" / "python"
     steps = [
         ("venv", [*interpreter.command, "-m", "venv", "--clear", str(venv)], VENV_SECONDS),
-        ("pip", [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-                 *interpreter.packages], PIP_SECONDS),
+        (
+            "pip",
+            [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", *interpreter.packages],
+            PIP_SECONDS,
+        ),
     ]
     if venv.exists():
         shutil.rmtree(venv)
@@ -424,8 +438,13 @@ def build_env(interpreter: Interpreter, venv_dir: str, record_path: str) -> Dict
             record.update(status="failed", failed_step=step, message=_last_line(output))
             break
     if record["status"] == "ok":
-        frozen = subprocess.run([str(python), "-m", "pip", "freeze", "--disable-pip-version-check"],
-                                env=env, capture_output=True, text=True, timeout=120)
+        frozen = subprocess.run(
+            [str(python), "-m", "pip", "freeze", "--disable-pip-version-check"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         record["installed"] = frozen.stdout.split()
     venv.mkdir(parents=True, exist_ok=True)  # the rule's output, even when it holds nothing
     record["seconds"] = round(time.monotonic() - started, 3)

@@ -111,7 +111,9 @@ def git_state(directory: str) -> Tuple[Optional[str], Optional[bool]]:
         )
         status = subprocess.run(
             ["git", "-C", directory, "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=10,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None, None
@@ -175,11 +177,25 @@ def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict
         "workers": job.workers,
         "payload_bytes": job.payload_bytes,
         "round": job.round,
-        **{key: meta.get(key) for key in (
-            "host", "cpu_model", "logical_cpus", "affinity_cpus", "os", "os_release", "python_implementation",
-            "python_version", "python_executable", "gil_enabled", "free_threaded_build", "python_config_args",
-            "slurm_job_id", "load_average",
-        )},
+        **{
+            key: meta.get(key)
+            for key in (
+                "host",
+                "cpu_model",
+                "logical_cpus",
+                "affinity_cpus",
+                "os",
+                "os_release",
+                "python_implementation",
+                "python_version",
+                "python_executable",
+                "gil_enabled",
+                "free_threaded_build",
+                "python_config_args",
+                "slurm_job_id",
+                "load_average",
+            )
+        },
         **build_provenance(job.interpreter),
         "package_version": showdown.__version__,
         # The sweep's, taken when it planned this job: hashing by tokens takes a quarter of a
@@ -194,8 +210,9 @@ def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict
     }
 
 
-def cell_rows(job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]],
-              fallback_meta: Dict[str, Any], started_at: str) -> List[Dict[str, Any]]:
+def cell_rows(
+    job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]], fallback_meta: Dict[str, Any], started_at: str
+) -> List[Dict[str, Any]]:
     """The rows of a round file: one per repetition, or one saying why there are none."""
     meta = (answer or {}).get("meta") or fallback_meta
     base = _provenance_row(job, meta, started_at)
@@ -219,17 +236,19 @@ def cell_rows(job: CellJob, outcome: Outcome, answer: Optional[Dict[str, Any]],
         return [dict(base, status=status, message=message, repetition=-1, warmup=False, tasks=job.tasks)]
     rows = []
     for sample in answer["samples"]:
-        rows.append(dict(
-            base,
-            **sample,
-            status="ok",
-            message=None,
-            start_method=answer.get("start_method"),
-            pool_start_seconds=answer.get("pool_start_seconds"),
-            import_seconds=answer.get("import_seconds"),
-            gil_enabled_after_imports=answer.get("gil_enabled_after_imports"),
-            threadpools=answer.get("threadpools"),
-        ))
+        rows.append(
+            dict(
+                base,
+                **sample,
+                status="ok",
+                message=None,
+                start_method=answer.get("start_method"),
+                pool_start_seconds=answer.get("pool_start_seconds"),
+                import_seconds=answer.get("import_seconds"),
+                gil_enabled_after_imports=answer.get("gil_enabled_after_imports"),
+                threadpools=answer.get("threadpools"),
+            )
+        )
     return rows
 
 
@@ -311,8 +330,9 @@ def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
 PREPARE_TIMEOUT_SECONDS = 600
 
 
-def _kernel_answer(interpreter: Interpreter, command: str, spec: Dict[str, Any],
-                   accept: Tuple[str, ...] = ("ok",)) -> Dict[str, Any]:
+def _kernel_answer(
+    interpreter: Interpreter, command: str, spec: Dict[str, Any], accept: Tuple[str, ...] = ("ok",)
+) -> Dict[str, Any]:
     """The kernel's answer to a preparation command; RuntimeError (and a failed job) if
     none, or if its status is not one of ``accept``."""
     outcome, answer = run_kernel(interpreter, command, spec, PREPARE_TIMEOUT_SECONDS)
@@ -383,4 +403,3 @@ def calibrate_work(interpreter: Dict[str, Any], spec: Dict[str, Any], output: st
     answer["spec"] = spec
     write_json_atomic(answer, output)
     return answer
-

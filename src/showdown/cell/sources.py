@@ -62,7 +62,7 @@ def _span(lines: List[str], start: Tuple[int, int], end: Tuple[int, int]) -> str
     (first, column), (last, end_column) = start, end
     if first == last:
         return lines[first - 1][column:end_column]
-    return lines[first - 1][column:] + "".join(lines[first:last - 1]) + lines[last - 1][:end_column]
+    return lines[first - 1][column:] + "".join(lines[first : last - 1]) + lines[last - 1][:end_column]
 
 
 def _is_docstring_prefix(string: str) -> bool:

@@ -130,9 +130,7 @@ def _survivors(group: int, seen: Dict[int, float], exclude: Set[int]) -> List[ps
     return list(found.values())
 
 
-def run_supervised(
-    command: Sequence[str], env: Dict[str, str], cwd: str, timeout: float
-) -> Outcome:
+def run_supervised(command: Sequence[str], env: Dict[str, str], cwd: str, timeout: float) -> Outcome:
     """Run ``command`` (an argument list: no shell ever sees a config value) under watch.
 
     Output goes to files, not pipes: a leaked child holding a pipe open would keep a
@@ -140,9 +138,7 @@ def run_supervised(
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(
-            list(command), env=env, cwd=cwd, stdout=out, stderr=err, start_new_session=True
-        )
+        process = subprocess.Popen(list(command), env=env, cwd=cwd, stdout=out, stderr=err, start_new_session=True)
         sampler = _TreeSampler(psutil.Process(process.pid))
         sampler.start()
         timed_out = False

@@ -30,9 +30,7 @@ from .theme import model_colour, model_order, themed
 
 
 @themed
-def draw_interpreters(
-    cells: pd.DataFrame, gaps: pd.DataFrame, verdicts: pd.DataFrame | None = None
-) -> Figure:
+def draw_interpreters(cells: pd.DataFrame, gaps: pd.DataFrame, verdicts: pd.DataFrame | None = None) -> Figure:
     """Interpreters side by side: a row per work (workload, payload, workers).
 
     Left: every model's speedup over serial under each interpreter (a group of bars per

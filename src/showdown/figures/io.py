@@ -83,9 +83,7 @@ def draw_io(cells: pd.DataFrame, memory: pd.DataFrame | None = None) -> Figure:
         facet = rates[rates["panel"] == panel]
         ideal = ideal_line(facet)
         if ideal is not None:
-            (references[label],) = ax.plot(
-                ideal.index, ideal.to_numpy(), label=label, **IDEAL_STYLE["latency"]
-            )
+            (references[label],) = ax.plot(ideal.index, ideal.to_numpy(), label=label, **IDEAL_STYLE["latency"])
         else:
             ax.text(0.97, 0.04, "no latency recorded:\nno ideal line", transform=ax.transAxes, ha="right",
                     va="bottom", fontsize="small", color="0.4")  # fmt: skip

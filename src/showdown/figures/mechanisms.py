@@ -76,9 +76,7 @@ def draw_ipc(cells: pd.DataFrame) -> Figure:
     # A 0-byte message has no place on a log axis (and moves no bytes).
     placed = transfer[transfer["payload_bytes"] > 0]
     if placed.empty:
-        return no_data(
-            title, "every ipc_transfer cell has a 0-byte payload: nothing to place on a size axis", cells
-        )
+        return no_data(title, "every ipc_transfer cell has a 0-byte payload: nothing to place on a size axis", cells)
     rates = ipc_rates(placed)
     # A row per machine and interpreter, and per workload label, where there are several;
     # each named with where its channels' two sides live (the kernel's scopes).
@@ -142,8 +140,10 @@ def draw_switch(cells: pd.DataFrame) -> Figure:
         placement = {
             (True,): "the two workers shared one CPU",
             (False,): "the two workers were pinned to two CPUs (coroutines share their one thread)",
-        }.get(tuple(sorted(set(shared))), "workers pinned to two CPUs where they are threads or processes; "
-                                          "coroutines share their one thread")
+        }.get(
+            tuple(sorted(set(shared))),
+            "workers pinned to two CPUs where they are threads or processes; coroutines share their one thread",
+        )
         return [
             (
                 f"{listed(times, 'workers')} workers pass a token back and forth ({listed(times, 'tasks')} "
@@ -158,7 +158,11 @@ def draw_switch(cells: pd.DataFrame) -> Figure:
         ]
 
     return _time_per_unit_figure(
-        cells, "switch_latency", "Switch latency: one round trip of a token", "µs per round trip", notes,
+        cells,
+        "switch_latency",
+        "Switch latency: one round trip of a token",
+        "µs per round trip",
+        notes,
         percentiles=PERCENTILES,
     )
 

@@ -119,9 +119,7 @@ def draw_memory(cells: pd.DataFrame) -> Figure:
         ),
     ]
     if (peaks["works"] > 1).any():
-        notes.append(
-            "Where a kind has several works (payloads, workload labels): the largest of their peaks."
-        )
+        notes.append("Where a kind has several works (payloads, workload labels): the largest of their peaks.")
     if (peaks["measure"] == RSS).any() and (peaks["measure"] == PSS).any():
         fallbacks = ", ".join(sorted(set(peaks.loc[peaks["measure"] == RSS, "model"])))
         notes.append(f"RSS (no PSS read) for: {fallbacks}.")
@@ -141,7 +139,12 @@ def draw_memory_per_worker(memory: pd.DataFrame) -> Figure:
         return no_data(title, "no work was measured at two or more worker counts", memory)
     workers = workers.assign(row=panel_labels(workers, name_the_work=True))
     rows = sorted(workers["row"].unique())
-    figure, axes = plt.subplots(len(rows), 2, squeeze=False, figsize=(11, 0.6 + 0.45 * workers.groupby("row").size().max() * len(rows) + 1.2 * len(rows)))
+    figure, axes = plt.subplots(
+        len(rows),
+        2,
+        squeeze=False,
+        figsize=(11, 0.6 + 0.45 * workers.groupby("row").size().max() * len(rows) + 1.2 * len(rows)),
+    )
     panels = (("slope_mib", "slope_ci_low_mib", "slope_ci_high_mib", "MiB per added worker"),
               ("fixed_mib", "fixed_ci_low_mib", "fixed_ci_high_mib", "MiB at one worker (fixed cost)"))  # fmt: skip
     for (left, right), row in zip(axes, rows):

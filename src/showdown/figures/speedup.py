@@ -49,9 +49,7 @@ def draw_speedup(cells: pd.DataFrame) -> Figure:
     # payload grid would leave empty panels wherever a workload skips a payload.
     speedups = shown.assign(panel=panel_labels(shown, name_the_work=True))
     grid = model_facets(speedups, height=2.8, aspect=1.25)
-    grid.map_dataframe(
-        facet_line_with_ci, x="workers", y="speedup", low="speedup_ci_low", high="speedup_ci_high"
-    )
+    grid.map_dataframe(facet_line_with_ci, x="workers", y="speedup", low="speedup_ci_low", high="speedup_ci_high")
 
     references: dict[str, Line2D] = {}
     for panel, ax in grid.axes_dict.items():

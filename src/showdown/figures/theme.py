@@ -42,9 +42,7 @@ _FIRST_MODELS = (
     "asyncio", "processes-fork", "processes-forkserver", "processes-spawn", "serial", "threads",
     "subinterpreters",
 )  # fmt: skip
-_COLOUR_ORDER = [m for m in _FIRST_MODELS if m in KNOWN_MODELS] + [
-    m for m in KNOWN_MODELS if m not in _FIRST_MODELS
-]
+_COLOUR_ORDER = [m for m in _FIRST_MODELS if m in KNOWN_MODELS] + [m for m in KNOWN_MODELS if m not in _FIRST_MODELS]
 # Seaborn's colour-blind-safe palette, reordered so that the first models get hues far
 # apart (orange, too close to vermillion, is left for later models: subinterpreters,
 # drawn beside threads, get pink), and without its grey, which stands for models shown

@@ -76,9 +76,7 @@ def draw_winners(verdicts: pd.DataFrame) -> Figure:
     if EQUIVALENT in labels:
         notes.append("any of: the fastest model and the models listed with it were shown equivalent.")
     if UNDECIDED in labels:
-        notes.append(
-            "undecided: the fastest model was neither shown to win nor shown equivalent to those listed."
-        )
+        notes.append("undecided: the fastest model was neither shown to win nor shown equivalent to those listed.")
     if NO_CONTEST in labels:
         notes.append("n/a: only one model ran (named in the tile).")
     if changed_without_flagged(verdicts).any():
@@ -91,9 +89,7 @@ def _verdict_map(ax: Axes, verdicts: pd.DataFrame, workers: list[int]) -> None:
     rows = verdicts[["workload", "payload_bytes", "work"]].drop_duplicates()
     work = [
         row.work
-        for row in sorted(
-            rows.itertuples(), key=lambda r: (workload_rank(r.workload), r.workload, r.payload_bytes)
-        )
+        for row in sorted(rows.itertuples(), key=lambda r: (workload_rank(r.workload), r.workload, r.payload_bytes))
     ]
     column_of = {w: i for i, w in enumerate(workers)}
     row_of = {w: i for i, w in enumerate(work)}

@@ -23,7 +23,6 @@ class NotApplicable(Exception):
     """This model cannot run here (platform, interpreter or workload): a reason, not a failure."""
 
 
-
 class Model:
     """Base class: ``start``, ``map``, ``stop``; subclasses say how."""
 

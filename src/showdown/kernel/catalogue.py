@@ -160,8 +160,6 @@ WORKLOADS: Dict[str, Workload] = {
 }
 
 
-
-
 # The mechanisms are models of their own workloads only.
 for _scenario in (TransferScenario, LockScenario, SwitchScenario):
     for _description in _scenario.descriptions():
@@ -179,9 +177,7 @@ TRANSFER_SCOPES: Dict[str, str] = TransferScenario.scopes()
 # Every model name a config may use: the pool models, each workload's own mechanisms, and
 # the models of the user's modules (which import this catalogue's models first).
 load_models()
-MODEL_NAMES: Tuple[str, ...] = tuple(
-    sorted(set(MODELS).union(*(w.accepts or () for w in WORKLOADS.values())))
-)
+MODEL_NAMES: Tuple[str, ...] = tuple(sorted(set(MODELS).union(*(w.accepts or () for w in WORKLOADS.values()))))
 
 # (kind, model) pairs that cannot run although the workload accepts models of their kind,
 # with the reason the report shows.

@@ -41,8 +41,7 @@ def _proc_stats() -> Iterator[Tuple[int, int, float, float, int]]:
             continue  # exited while we looked
         # The command name may hold spaces and parentheses: split after the last ')'.
         fields = raw[raw.rindex(b")") + 2 :].split()
-        yield (int(entry), int(fields[1]), int(fields[11]) / _TICK, int(fields[12]) / _TICK,
-               int(fields[21]) * _PAGE)
+        yield (int(entry), int(fields[1]), int(fields[11]) / _TICK, int(fields[12]) / _TICK, int(fields[21]) * _PAGE)
 
 
 def _descendants(stats) -> Dict[int, list]:

@@ -38,9 +38,7 @@ def start_context(method: str):
     """The multiprocessing context of a start method, or NotApplicable where it is missing."""
     offered = multiprocessing.get_all_start_methods()
     if method not in offered:
-        raise NotApplicable(
-            f"start method {method!r} is not offered on this platform (offered: {', '.join(offered)})"
-        )
+        raise NotApplicable(f"start method {method!r} is not offered on this platform (offered: {', '.join(offered)})")
     return multiprocessing.get_context(method)
 
 
@@ -155,8 +153,7 @@ class Crew:
             if not ready:
                 names = [w.name for i, w in enumerate(self.workers) if i not in answers]
                 raise BatchFailed(
-                    f"{', '.join(names)} gave no answer within {WAIT_TIMEOUT_SECONDS:.0f} s "
-                    f"while {what}: deadlock?"
+                    f"{', '.join(names)} gave no answer within {WAIT_TIMEOUT_SECONDS:.0f} s while {what}: deadlock?"
                 )
             for control in ready:
                 index = self.controls.index(control)
@@ -234,9 +231,7 @@ class CoroutineCrew:
 
     def run(self) -> List[Any]:
         try:
-            return self.loop.run_until_complete(
-                asyncio.wait_for(_gather_roles(self.roles), WAIT_TIMEOUT_SECONDS)
-            )
+            return self.loop.run_until_complete(asyncio.wait_for(_gather_roles(self.roles), WAIT_TIMEOUT_SECONDS))
         except asyncio.TimeoutError as error:  # not yet the builtin TimeoutError before Python 3.11
             raise BatchFailed(
                 f"the coroutines did not finish within {WAIT_TIMEOUT_SECONDS:.0f} s: deadlock?"

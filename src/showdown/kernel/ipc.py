@@ -163,9 +163,7 @@ class TransferScenario(MechanismScenario):
     def scopes(cls) -> Dict[str, str]:
         """Every model name -> where its two sides live (:data:`WITHIN_PROCESS` or
         :data:`BETWEEN_PROCESSES`), from who runs the mechanism."""
-        return {
-            d.name: BETWEEN_PROCESSES if d.workers == PROCESSES else WITHIN_PROCESS for d in cls.descriptions()
-        }
+        return {d.name: BETWEEN_PROCESSES if d.workers == PROCESSES else WITHIN_PROCESS for d in cls.descriptions()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -200,8 +198,11 @@ class TransferScenario(MechanismScenario):
             raise NotApplicable(f"multiprocessing.shared_memory does not work here: {error!r}") from error
         self.resources.callback(_release_block, block)
         return _SharedMemoryChannel(
-            block, self.capacity, self.payload_bytes,
-            free=self.context.Semaphore(self.capacity), filled=self.context.Semaphore(0),
+            block,
+            self.capacity,
+            self.payload_bytes,
+            free=self.context.Semaphore(self.capacity),
+            filled=self.context.Semaphore(0),
         )
 
     def _asyncio_queue(self):

@@ -55,8 +55,10 @@ class MechanismScenario(Scenario):
         found: List[ModelDescription] = []
         for mechanism, (runner, _) in cls.MECHANISMS.items():
             if runner == PROCESSES:
-                found += [ModelDescription(f"{mechanism}-{method}", runner, method, runs_tasks=False)
-                          for method in START_METHODS]
+                found += [
+                    ModelDescription(f"{mechanism}-{method}", runner, method, runs_tasks=False)
+                    for method in START_METHODS
+                ]
             else:
                 found.append(ModelDescription(mechanism, runner, runs_tasks=False))
         return tuple(found)
@@ -70,9 +72,7 @@ class MechanismScenario(Scenario):
         kind = self.workload.kind
         require_model(kind, self.model_name, self.model_names())
         if self.fixed_workers is not None and self.workers != self.fixed_workers:
-            raise NotApplicable(
-                f"{kind} runs exactly {self.fixed_workers} workers, one per side; not {self.workers}"
-            )
+            raise NotApplicable(f"{kind} runs exactly {self.fixed_workers} workers, one per side; not {self.workers}")
         mechanism, _, method = self.model_name.partition("-")
         self.runner, maker = self.MECHANISMS[mechanism]
         self.make_objects = getattr(self, maker)

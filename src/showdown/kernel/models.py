@@ -126,9 +126,7 @@ class Threads(_ExecutorModel):
     name = "threads"
 
     def _make_executor(self, barrier):
-        return ThreadPoolExecutor(
-            max_workers=self.workers, initializer=_set_barrier, initargs=(barrier,)
-        )
+        return ThreadPoolExecutor(max_workers=self.workers, initializer=_set_barrier, initargs=(barrier,))
 
 
 class Processes(_ProcessModel, _ExecutorModel):
@@ -152,9 +150,7 @@ class Processes(_ProcessModel, _ExecutorModel):
             # interpreter bug, not a result; the executor made no worker, stop is safe.
             if "_adjust_process_count" not in str(error):
                 raise
-            raise NotApplicable(
-                f"PyPy ProcessPoolExecutor bug with {self.start_method} ({error})"
-            ) from error
+            raise NotApplicable(f"PyPy ProcessPoolExecutor bug with {self.start_method} ({error})") from error
 
 
 class MpPool(_ProcessModel, _ExecutorModel):
@@ -397,7 +393,9 @@ def _subinterpreters(workers: int) -> Model:
 MODELS: Dict[str, Callable[[int], Model]] = {}
 
 
-def register_model(name: str, factory: Callable[[int], Model], workers: str, start_method: Optional[str] = None) -> None:
+def register_model(
+    name: str, factory: Callable[[int], Model], workers: str, start_method: Optional[str] = None
+) -> None:
     """Make a model known: ``factory(workers)`` builds it; ``workers`` says what its workers
     are (a ``registry`` worker kind), from which pickling and interpreters follow."""
     register(ModelDescription(name, workers, start_method))

@@ -144,7 +144,10 @@ async def _run_server(control, latency_seconds: float, backlog: int, port: int, 
             control.send(time.process_time())
 
     server = await asyncio.start_server(
-        functools.partial(_answer, latency_seconds=latency_seconds), LOOPBACK, port, backlog=backlog,
+        functools.partial(_answer, latency_seconds=latency_seconds),
+        LOOPBACK,
+        port,
+        backlog=backlog,
         reuse_port=shared or None,
     )
     async with server:
@@ -172,9 +175,7 @@ class LoopbackServer:
         if processes < 1:
             raise NotApplicable(f"server_processes must be at least 1, not {processes}")
         if processes > 1 and not hasattr(socket, "SO_REUSEPORT"):
-            raise NotApplicable(
-                f"server_processes {processes} needs SO_REUSEPORT, which this platform lacks; use 1"
-            )
+            raise NotApplicable(f"server_processes {processes} needs SO_REUSEPORT, which this platform lacks; use 1")
         self.latency_seconds = latency_seconds
         self.backlog = backlog
         self.processes: List[Any] = []
@@ -193,7 +194,9 @@ class LoopbackServer:
         for number in range(self.wanted):
             control, theirs = context.Pipe()
             process = context.Process(
-                target=_serve, args=(theirs, self.latency_seconds, self.backlog, port, shared), daemon=True,
+                target=_serve,
+                args=(theirs, self.latency_seconds, self.backlog, port, shared),
+                daemon=True,
                 name=f"io_net-server-{number}",
             )
             process.start()
@@ -209,9 +212,7 @@ class LoopbackServer:
     @staticmethod
     def _answer(control, what: str):
         if not control.poll(WAIT_TIMEOUT_SECONDS):
-            raise TimeoutError(
-                f"the io_net server gave no answer within {WAIT_TIMEOUT_SECONDS:.0f} s while {what}"
-            )
+            raise TimeoutError(f"the io_net server gave no answer within {WAIT_TIMEOUT_SECONDS:.0f} s while {what}")
         return control.recv()
 
     def cpu_seconds(self) -> float:
@@ -254,9 +255,14 @@ def raise_open_file_limit(needed: int) -> None:
 # those not offered in this kernel are left out (uvloop is imported by its model, not here).
 NET_MODELS: Tuple[str, ...] = tuple(
     name
-    for name in ("serial", "threads", "thread_workers",
-                 *(f"processes-{method}" for method in START_METHODS),
-                 "asyncio", "asyncio_uvloop")
+    for name in (
+        "serial",
+        "threads",
+        "thread_workers",
+        *(f"processes-{method}" for method in START_METHODS),
+        "asyncio",
+        "asyncio_uvloop",
+    )
     if name in MODELS
 )
 

@@ -22,8 +22,9 @@ class Scenario:
     start_method: Optional[str] = None
     times_start = True  # False when the batch itself is the start (the startup workload)
 
-    def __init__(self, workload: Workload, model: str, workers: int, payload_bytes: int,
-                 tasks: int, params: Dict[str, Any]):
+    def __init__(
+        self, workload: Workload, model: str, workers: int, payload_bytes: int, tasks: int, params: Dict[str, Any]
+    ):
         self.workload = workload
         self.model_name = model
         self.workers = workers

@@ -81,8 +81,12 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
     workload = WORKLOADS[spec["kind"]]
     warmups = int(spec["warmups"])
     scenario = workload.scenario(
-        workload, spec["model"], int(spec["workers"]), int(spec["payload_bytes"]),
-        int(spec["tasks"]), spec.get("params", {}),
+        workload,
+        spec["model"],
+        int(spec["workers"]),
+        int(spec["payload_bytes"]),
+        int(spec["tasks"]),
+        spec.get("params", {}),
     )
     samples: List[Dict[str, Any]] = []
     pool_start_seconds = gil_after_imports = threadpools = None

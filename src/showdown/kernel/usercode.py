@@ -224,10 +224,7 @@ def _source_files(module: Any) -> List[str]:
         return [path]
     root = os.path.dirname(path)
     return sorted(
-        os.path.join(folder, name)
-        for folder, _, names in os.walk(root)
-        for name in names
-        if name.endswith(".py")
+        os.path.join(folder, name) for folder, _, names in os.walk(root) for name in names if name.endswith(".py")
     )
 
 

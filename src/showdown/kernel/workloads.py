@@ -189,8 +189,6 @@ def batch_checksum(results: List[bytes], tasks: int, payload_bytes: int) -> str:
     digest = hashlib.sha256()
     for index, result in enumerate(results):
         if len(result) != payload_bytes:
-            raise CheckFailed(
-                f"task {index} returned {len(result)} bytes, expected {payload_bytes}"
-            )
+            raise CheckFailed(f"task {index} returned {len(result)} bytes, expected {payload_bytes}")
         digest.update(result)
     return digest.hexdigest()[:16]

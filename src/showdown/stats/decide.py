@@ -201,8 +201,7 @@ def _group_row(gid, fastest, n_models, pairs, unbeaten, among, p_equivalent, *, 
         return {**row, "label": NO_CONTEST, "unbeaten": fastest[gid], "rounds": np.nan}
     mine = pairs[pairs["gid"] == gid]
     if len(mine) < n - 1:
-        return {**row, "label": UNDECIDED, "unbeaten": fastest[gid],
-                "note": "a model shares no round with the fastest"}
+        return {**row, "label": UNDECIDED, "unbeaten": fastest[gid], "note": "a model shares no round with the fastest"}
     runner = mine.iloc[0]
     names = sorted(unbeaten.loc[unbeaten["gid"] == gid, "model"])
     rounds = int(mine["rounds"].min())

@@ -44,9 +44,7 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: List[str], source: str = "config"):
         self.problems = problems
-        super().__init__(
-            f"invalid {source}:\n" + "\n".join(f"  - {problem}" for problem in problems)
-        )
+        super().__init__(f"invalid {source}:\n" + "\n".join(f"  - {problem}" for problem in problems))
 
 
 def load_schema() -> Dict[str, Any]:
@@ -145,9 +143,7 @@ def schema_problems(schema: Dict[str, Any], instance: Any) -> List[str]:
 
 
 def _interpreters(config) -> Tuple[Dict[str, Interpreter], List[str]]:
-    given = config["interpreters"] or {
-        default_interpreter_name(): {"command": [sys.executable], "env": {}}
-    }
+    given = config["interpreters"] or {default_interpreter_name(): {"command": [sys.executable], "env": {}}}
     interpreters, problems = {}, []
     for name, entry in given.items():
         env, packages = tuple(sorted(entry.get("env", {}).items())), tuple(entry.get("packages", ()))
@@ -395,16 +391,14 @@ def _workloads(config, cores: int) -> Tuple[Dict[str, WorkloadEntry], List[str]]
         for model in models:
             if model.endswith(AA_SUFFIX) and base_model(model) not in models:
                 problems.append(
-                    f"{key}.models: the A/A copy {model!r} needs its model "
-                    f"{base_model(model)!r} in the same list"
+                    f"{key}.models: the A/A copy {model!r} needs its model {base_model(model)!r} in the same list"
                 )
         work = {name: entry[name] for name in (*WORK_KEYS, *CODE_KEYS) if entry.get(name) is not None}
         problems += _code_problems(key, kind, work)
         known = set(WORKLOADS[kind].defaults)
         for name in sorted(set(work) - known):
             problems.append(
-                f"{key}.{name}: does not apply to kind {kind!r}; "
-                f"allowed here: {', '.join(sorted(known)) or 'none'}"
+                f"{key}.{name}: does not apply to kind {kind!r}; allowed here: {', '.join(sorted(known)) or 'none'}"
             )
         problems += _kind_problems(key, kind, models, dict(WORKLOADS[kind].defaults, **work))
         payloads = tuple(parse_size(p) for p in entry["payloads"])

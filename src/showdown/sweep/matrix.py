@@ -31,7 +31,6 @@ ROUND_PLAN = "results/rounds/{machine}/after_r{round}.json"
 # kernel and recorded in the cell as status "not_applicable", in the same report table.
 
 
-
 @dataclass(frozen=True, order=True)
 class Cell:
     machine: str
@@ -88,17 +87,14 @@ def _candidates(sweep: Sweep):
                 for model in entry.models:
                     counts = (1,) if model.split(".")[0] == "serial" else entry.workers
                     for workers in counts:
-                        yield Cell(
-                            sweep.machine, interpreter, entry.label, model, workers, kernel.size_label(payload)
-                        ), entry.kind
+                        yield (
+                            Cell(sweep.machine, interpreter, entry.label, model, workers, kernel.size_label(payload)),
+                            entry.kind,
+                        )
 
 
 def expand_cells(sweep: Sweep) -> List[Cell]:
-    return sorted(
-        cell
-        for cell, kind in _candidates(sweep)
-        if not_applicable_reason(sweep, cell, kind) is None
-    )
+    return sorted(cell for cell, kind in _candidates(sweep) if not_applicable_reason(sweep, cell, kind) is None)
 
 
 def not_applicable_cells(sweep: Sweep) -> List[Tuple[Cell, str]]:

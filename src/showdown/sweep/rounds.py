@@ -71,13 +71,15 @@ def plan_round(
         if rows["round"].max() < round:
             continue  # stopped at an earlier round
         row = doubts.loc[key] if key in doubts.index else None
-        groups.append({
-            **dict(zip(WORK_GROUP, (k.item() if hasattr(k, "item") else k for k in key))),
-            "doubt": float(row["doubt"]) if row is not None else None,
-            "widest": row["widest"] if row is not None else "",
-            "cost_seconds": float(cost.get(key, 0.0)),
-            "cells": cell_precisions(rows).to_dict(orient="records"),
-        })
+        groups.append(
+            {
+                **dict(zip(WORK_GROUP, (k.item() if hasattr(k, "item") else k for k in key))),
+                "doubt": float(row["doubt"]) if row is not None else None,
+                "widest": row["widest"] if row is not None else "",
+                "cost_seconds": float(cost.get(key, 0.0)),
+                "cells": cell_precisions(rows).to_dict(orient="records"),
+            }
+        )
     # The groups in most doubt first, while the budget lasts; width alone decides the order.
     wanting = sorted((g for g in groups if g["doubt"] is not None and g["doubt"] > 1),
                      key=lambda g: -g["doubt"])  # fmt: skip
