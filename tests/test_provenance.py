@@ -40,7 +40,7 @@ def test_rounds_without_os_columns_say_unknown():
 
 def test_the_section_names_commit_config_precision_flags_and_margin():
     verdicts = pd.DataFrame({"margin": [0.08, 0.08]})
-    false_win = pd.Series({"margin": 0.08, "configured_margin": 0.05, "aa_spread": 0.08})
+    false_win = pd.Series({"margin": 0.08, "margins": "wall time ±8%, CPU ±5%, memory ±5%", "aa_spread": 0.02})
     text = provenance_rst(provenance(samples()), cells(), verdicts, false_win, precision=0.03,
                           config_hash=run_config_hash({"precision": 0.03}))  # fmt: skip
     assert "``abc123`` (with uncommitted changes)" in text
@@ -49,23 +49,24 @@ def test_the_section_names_commit_config_precision_flags_and_margin():
     assert "AMD EPYC, 4 logical CPUs, 2 usable; Linux 6.1.0" in text
     assert "2 of 3 cells missed the target" in text and "median half-width 10.0%" in text
     assert "1 noisy" in text and "1 bound by the load generator" in text
-    assert "8.0%, from the A/A spread of this run (8.0%), larger than the configured margin" in text
+    assert "8.0%, from the margins declared in the config (wall time ±8%, CPU ±5%, memory ±5%)" in text
+    assert "never move them" in text
 
 
 def test_the_margin_declared_per_metric_is_named_with_its_source():
     false_win = pd.Series({"margin": 0.05, "margins": "wall time ±5%, CPU ±5%", "aa_spread": 0.01})
     text = provenance_rst(provenance(samples()), cells(), pd.DataFrame({"margin": [0.05]}), false_win,
                           precision=0.03, config_hash="x")  # fmt: skip
-    assert "5.0%, from the margins declared per metric in the config (wall time ±5%, CPU ±5%)" in text
+    assert "5.0%, from the margins declared in the config (wall time ±5%, CPU ±5%)" in text
 
 
 def test_a_report_of_two_machines_names_each_ones_commit_and_machine():
     other = samples().assign(machine="laptop", git_commit="def456", cpu_model="Apple M2", git_dirty=False)
     table = provenance(pd.concat([samples(), other]))
     both = pd.concat([cells(), cells().assign(machine="laptop")])
-    false_win = pd.Series({"margin": 0.05, "configured_margin": 0.05, "aa_spread": 0.01})
+    false_win = pd.Series({"margin": 0.05, "margins": "wall time ±5%", "aa_spread": 0.01})
     text = provenance_rst(table, both, pd.DataFrame({"margin": [0.05]}), false_win, precision=0.03, config_hash="x")
     laptop, vm = text.split("**laptop · py311**")[1].split("**vm · py311**")
     assert "``def456``" in laptop and "Apple M2" in laptop and "uncommitted" not in laptop
     assert "``abc123`` (with uncommitted changes)" in vm and "AMD EPYC" in vm
-    assert "from the configured margin." in text
+    assert "from the margins declared in the config (wall time ±5%)" in text

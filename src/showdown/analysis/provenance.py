@@ -91,16 +91,10 @@ def cell_trust(cells: pd.DataFrame, machine: str, interpreter: str) -> dict:
 
 def margin_source(verdicts: pd.DataFrame, false_win: pd.Series) -> str:
     """The margin the verdicts used and where it came from, read from the tables: the
-    margins declared per metric (false_win_rate.tsv's ``margins``), or, from a run of the
-    earlier rule, the configured margin or this run's A/A spread where larger."""
+    margins declared per metric (false_win_rate.tsv's ``margins``)."""
     used = sorted(set(verdicts["margin"].dropna().round(4))) if "margin" in verdicts else []
     shown = ", ".join(f"{100 * value:.1f}%" for value in used) or f"{100 * float(false_win['margin']):.1f}%"
-    if isinstance(false_win.get("margins"), str):
-        why = f"the margins declared per metric in the config ({false_win['margins']}); the A/A pairs check them"
-    elif pd.notna(false_win.get("aa_spread")) and false_win["aa_spread"] > false_win.get("configured_margin", 1):
-        why = f"the A/A spread of this run ({100 * false_win['aa_spread']:.1f}%), larger than the configured margin"
-    else:
-        why = "the configured margin"
+    why = f"the margins declared in the config ({false_win['margins']}); the A/A pairs check them, never move them"
     return f"Margin a winner had to clear: {shown}, from {why}."
 
 
