@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import pyenv_python, run_snakemake, skip_or_fail
+from conftest import REPO, pyenv_python, run_snakemake, skip_or_fail
 from showdown.analysis.interpreter_gaps import interpreter_gaps
 from showdown.cell import interpreters
 from showdown.cell.interpreters import (
@@ -473,3 +473,18 @@ def test_the_figure_draws_the_gaps_table_and_computes_none():
                    for y in c.lines[0].get_ydata())  # fmt: skip
     assert drawn == [0.25, 0.5, 4.0]
     plt.close(figure)
+
+
+@pytest.mark.slow
+def test_subinterpreters_on_313_await_an_async_function(py313_with_backport):
+    """Issue 27 under the one model 3.11 cannot run: a loop per subinterpreter, every task awaited."""
+    spec = {
+        "kind": "callable", "model": "subinterpreters", "workers": 2, "payload_bytes": 64, "tasks": 8,
+        "params": {"function": "showdown_testwork.work:wait_then_count", "path": str(REPO / "tests" / "user_code"),
+                   "input": "showdown_testwork.work:make_input_async", "check": "showdown_testwork.work:check_async"},
+        "warmups": 0, "repetitions": 1,
+    }  # fmt: skip
+    outcome, answer = run_kernel(py313_with_backport, "run", spec, 120)
+    assert answer is not None, outcome.failure()
+    assert answer["status"] == "ok", answer
+    assert [sample["tasks"] for sample in answer["samples"]] == [8]
