@@ -232,3 +232,17 @@ def test_the_guide_names_the_winning_family_first_and_the_models_it_holds():
         "processes (processes-fork, processes-spawn): 2.00x faster than threads [1.82, 2.22] (its weakest member)"
         in pure
     )
+
+
+def test_the_front_page_says_which_python_api_each_model_is():
+    from showdown.analysis.findings import glossary
+
+    cells = pd.DataFrame({"model": ["serial", "threads", "threads.aa", "processes-fork", "asyncio_to_thread"]})
+    text = "\n".join(glossary(cells))
+    assert "``threads`` = concurrent.futures.ThreadPoolExecutor" in text
+    assert "``processes-fork`` = concurrent.futures.ProcessPoolExecutor" in text
+    # asyncio.to_thread's workers are threads: it sits with them; the A/A copy is not listed again.
+    threads = next(line for line in text.splitlines() if line.startswith("- **threads**"))
+    assert "``asyncio_to_thread``" in threads and "threads.aa" not in text
+    body = html(text)
+    assert "<strong>processes</strong>" in body

@@ -26,6 +26,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from ..display import FAMILIES, shown
+from ..kernel import is_aa_copy
 from ..vocabulary import DEPENDS, NOT_MEASURED, REFUTED, SUPPORTED, UNDECIDED
 from .guide import SETTING_KEY, guide, notes_for, outcomes, setting_name, with_families, with_kind_of_work, work_order
 from .user_workloads import own_thread_notes
@@ -161,6 +163,21 @@ def noise_line(noise: pd.DataFrame) -> str:
     )
 
 
+def glossary(cells: pd.DataFrame) -> list[str]:
+    """The models this run measured, in words: the Python API each one is, by family."""
+    models = sorted(set(cells["model"])) if "model" in cells else []
+    if not models:
+        return []
+    lines = ["The models", "~~~~~~~~~~", ""]
+    for name in sorted(FAMILIES):
+        mine = [shown(m) for m in models if shown(m).family == name and not is_aa_copy(m)]
+        if not mine:
+            continue
+        lines.append(f"- **{rst_text(name)}** ({rst_text(FAMILIES[name])}): "
+                     + "; ".join(f"``{m.model}`` = {rst_text(m.api)}" for m in mine))  # fmt: skip
+    return [*lines, ""]
+
+
 def readable_ledger(ledger: pd.DataFrame, settings: list[tuple[str, str]]) -> pd.DataFrame:
     """The ledger for readers: one row per claim and setting, in words and intervals."""
     rows = []
@@ -244,6 +261,7 @@ def findings_rst(
     lines += ["The answer per kind of work (rows) and machine · interpreter (columns), also in ``guide.tsv``:", ""]
     # A list-table needs a body row: a run without verdicts says so instead.
     lines += [*_list_table(guide_table), ""] if len(guide_table) else ["No comparison groups yet.", ""]
+    lines += glossary(cells)
     lines += ["How far to trust these numbers", "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", ""]
     lines += [f"- {machine_line(described, cells, machine, interpreter)}" for machine, interpreter in settings]
     lines += [
