@@ -147,6 +147,17 @@ def _best(cells: pd.DataFrame, baseline: float):
     return best, baseline / best["median_seconds"]
 
 
+def _helped(at_default: pd.DataFrame, at_limited: pd.DataFrame, baseline: float, exclude: str):
+    """(model, speedup with the default, speedup limited) of each pool model, ``exclude`` aside,
+    that ran at least LIMIT_HELPED times faster with the library's pools limited."""
+    found = []
+    for row in at_limited[(at_limited["workers"] > 1) & (at_limited["model"] != exclude)].itertuples():
+        same = at_default[(at_default["model"] == row.model) & (at_default["workers"] == row.workers)]
+        if len(same) and float(same["median_seconds"].iloc[0]) >= LIMIT_HELPED * row.median_seconds:
+            found.append((row.model, baseline / float(same["median_seconds"].iloc[0]), baseline / row.median_seconds))
+    return sorted(found)
+
+
 def library_thread_comparison(table: pd.DataFrame) -> pd.DataFrame:
     """Per config entry, payload and worker count, each library_threads setting against the
     library's default: the best model of each, as speedups over serial with the default
@@ -178,8 +189,15 @@ def library_thread_comparison(table: pd.DataFrame) -> pd.DataFrame:
             if len(same) and best_limited["model"] not in (best_default["model"], "serial"):
                 text += f" ({best_limited['model']} {same_speedup:.2f}x)"
             pool, cores = _pool_size(default), default["logical_cpus"].max()
-            # The reason, where the limit is what made the difference for that model.
-            slowed = limited_speedup >= LIMIT_HELPED * same_speedup
+            # Every other model the limit made at least LIMIT_HELPED faster than itself: the
+            # default's pools, not the model, slowed it (processes 0.18x -> 0.32x, say).
+            helped = _helped(at_default, at_limited, baseline, exclude=best_limited["model"])
+            if helped:
+                text += "; with the limit also " + ", ".join(
+                    f"{model} {before:.2f}x -> {after:.2f}x" for model, before, after in helped
+                )
+            # The reason, where the limit is what made the difference for some model.
+            slowed = limited_speedup >= LIMIT_HELPED * same_speedup or bool(helped)
             if slowed and not pd.isna(pool) and not pd.isna(cores) and workers * pool > cores:
                 text += (f". Why: with the library's default each of the {workers} workers runs a pool of {pool:.0f} "
                          f"threads, {workers * pool:.0f} threads on {cores:.0f} cores: oversubscribed, they wait "
