@@ -65,7 +65,9 @@ def main() -> None:
 
     ledgers = [pd.read_csv(run / "results/claims/ledger.tsv", sep="\t").set_index(["claim", "machine", "interpreter"])
                for run in args.runs]  # fmt: skip
-    both = ledgers[0][["verdict"]].join(ledgers[1][["verdict"]], how="outer", lsuffix="_1", rsuffix="_2")
+    both = ledgers[0][["verdict"]].merge(
+        ledgers[1][["verdict"]], how="outer", left_index=True, right_index=True, suffixes=("_1", "_2")
+    )
     measured = both[(both["verdict_1"] != "not measured") | (both["verdict_2"] != "not measured")]
     equal = (measured["verdict_1"] == measured["verdict_2"]) & (measured["verdict_1"] != "undecided")
     print(f"claim verdicts equal and decided in both runs: {int(equal.sum())} of {len(measured)} (target: all)")
