@@ -19,6 +19,7 @@ from .decide import (
     family_verdicts,
     holm,
     holm_thresholds,
+    round_pairs,
     verdicts,
     wall_margins,
 )  # fmt: skip
@@ -37,5 +38,5 @@ from .margins import MARGIN_METRICS, METRIC_MARGIN, Margins, margin_text
 __all__ = [
     "MARGIN_METRICS", "METRIC_MARGIN", "MIN_ROUNDS", "Margins", "PAIR_FIELDS", "TESTS", "VERDICT_FIELDS", "aa_control", "aa_spread", "band", "cell_estimates",
     "claim_p", "claim_p_against", "competitors", "estimate_pairs", "false_win_rate", "family_verdicts", "holm", "holm_thresholds", "interval_at",
-    "margin_text", "noise_by_kind", "paired_log_ratios", "ratio_ci", "round_medians", "spread_test", "t_estimates", "verdicts", "wall_margins",
+    "margin_text", "noise_by_kind", "paired_log_ratios", "ratio_ci", "round_pairs", "round_medians", "spread_test", "t_estimates", "verdicts", "wall_margins",
 ]  # fmt: skip

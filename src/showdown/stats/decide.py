@@ -183,12 +183,17 @@ def _unbeaten(pairs: pd.DataFrame, fastest: pd.Series) -> pd.DataFrame:
     return pd.concat([fastest.rename("model").reset_index(), others], ignore_index=True)
 
 
-def _pairs_among(table: pd.DataFrame, unbeaten: pd.DataFrame) -> pd.DataFrame:
-    """Per-round log ratios of every pair of unbeaten models of a group."""
-    rows = table.merge(unbeaten, on=["gid", "model"])[["gid", "model", "round", "log"]]
+def round_pairs(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per shared round, ``d = log A - log B`` of every pair of models of a group (A < B by name)."""
+    rows = rows[["gid", "model", "round", "log"]]
     merged = rows.merge(rows, on=["gid", "round"], suffixes=("_a", "_b"))
     merged = merged[merged["model_a"] < merged["model_b"]]
     return merged.assign(d=merged["log_a"] - merged["log_b"])
+
+
+def _pairs_among(table: pd.DataFrame, unbeaten: pd.DataFrame) -> pd.DataFrame:
+    """Per-round log ratios of every pair of unbeaten models of a group."""
+    return round_pairs(table.merge(unbeaten, on=["gid", "model"]))
 
 
 def _group_row(gid, fastest, n_models, pairs, unbeaten, among, p_equivalent, *, margin) -> dict:

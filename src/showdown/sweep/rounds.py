@@ -43,8 +43,7 @@ def doubt(samples: pd.DataFrame, *, alpha: float, margin) -> pd.DataFrame:
     table, keys = stats.competitors(measured)
     if not len(keys):
         return pd.DataFrame(columns=[*WORK_GROUP, "doubt", "widest"])
-    pairs = table.merge(table, on=["gid", "round"], suffixes=("_a", "_b"))
-    pairs = pairs[pairs["model_a"] < pairs["model_b"]].assign(d=lambda f: f["log_a"] - f["log_b"])
+    pairs = stats.round_pairs(table)
     if not len(pairs):
         return keys[WORK_GROUP].drop_duplicates().assign(doubt=np.inf, widest="")
     found = stats.estimate_pairs(pairs, ["gid", "model_a", "model_b"], confidence=1 - alpha)
