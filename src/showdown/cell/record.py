@@ -39,6 +39,11 @@ SCHEMA = pa.schema(
         ("warmup", pa.bool_()),
         # Measurements.
         ("tasks", pa.int64()),
+        # Start-up and mechanism work: the runs its batch repeated to last repeat_seconds,
+        # and that whole batch's seconds (the starts only, for start-up). The time and CPU
+        # columns are one run's, batch / repeats, so that wall / tasks keeps its unit.
+        ("repeats", pa.int64()),
+        ("batch_seconds", pa.float64()),
         ("wall_seconds", pa.float64()),
         ("cpu_user_seconds", pa.float64()),
         ("cpu_system_seconds", pa.float64()),

@@ -8,7 +8,7 @@ cell of the group. Standard library only (see ``showdown/__init__.py``).
 import math
 import statistics
 import time
-from typing import Any, Dict, Iterable
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from .catalogue import WORKLOADS
 
@@ -37,19 +37,29 @@ def round_up_to_share(tasks: int, workers: Iterable[int]) -> int:
     return max(unit, math.ceil(tasks / unit) * unit)
 
 
+def until_timed(timed: Callable[[int], float], enough: float = MIN_TIMED_SECONDS) -> List[Tuple[int, float]]:
+    """Double a count from 1 until ``timed(count)`` (seconds) lasts ``enough``: every
+    (count, seconds) tried, the last one long enough."""
+    trials = [(1, timed(1))]
+    while trials[-1][1] < enough:
+        count = 2 * trials[-1][0]
+        trials.append((count, timed(count)))
+    return trials
+
+
 def seconds_per_task(kind: str, payload_bytes: int, params: Dict[str, Any]) -> float:
     """Median time of one serial task, from batches long enough to time well."""
     workload = WORKLOADS[kind]
-    count = 1
-    while True:
+
+    def serial(count: int) -> float:
         args = workload.args(count, payload_bytes, params)
         t0 = time.perf_counter()
         for arg in args:
             workload.task(arg)
-        elapsed = time.perf_counter() - t0
-        if elapsed >= MIN_TIMED_SECONDS:
-            break
-        count *= 2
+        return time.perf_counter() - t0
+
+    count, _ = until_timed(serial)[-1]
+    args = workload.args(count, payload_bytes, params)
     timings = []
     for _ in range(TIMINGS):
         t0 = time.perf_counter()
@@ -57,6 +67,25 @@ def seconds_per_task(kind: str, payload_bytes: int, params: Dict[str, Any]) -> f
             workload.task(arg)
         timings.append((time.perf_counter() - t0) / count)
     return statistics.median(timings)
+
+
+def repeats_for(timed: Callable[[int], float], target_seconds: float, first: Optional[float] = None) -> int:
+    """How many runs a batch repeats to last at least ``target_seconds``.
+
+    ``timed(count)``: the seconds of a batch of ``count`` runs; ``first``: the seconds of a
+    first batch of one run, if one was timed already (a warm-up). A first run that lasts the
+    target settles it at 1. A shorter one counts for nothing more: a cell's first run pays
+    for what every later one reuses (a forkserver's server, the modules a worker imports)
+    and would shrink the count. Then the count doubles until a batch is long enough to time
+    (as a serial calibration does), and the median time of a run over those batches sets
+    the count: on a busy machine one batch of the few can be stretched by a preemption, and a
+    count from it alone would give batches well short of the target.
+    """
+    if (timed(1) if first is None else first) >= target_seconds:
+        return 1
+    trials = until_timed(timed, min(MIN_TIMED_SECONDS, target_seconds))
+    per_run = statistics.median(seconds / count for count, seconds in trials)
+    return max(1, math.ceil(target_seconds / max(per_run, 1e-9)))
 
 
 def calibrate(spec: Dict[str, Any]) -> Dict[str, Any]:

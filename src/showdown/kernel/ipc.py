@@ -139,10 +139,11 @@ class TransferScenario(MechanismScenario):
 
     Every queue holds at most ``capacity`` messages (a Pipe holds what the OS buffer
     holds), so a fast producer waits as it would in real code instead of filling memory.
-    Per-message cost = wall / tasks; it includes building each message (one rotation of
+    Per-message cost = wall / tasks (the row's wall is one run's, the batch's over its
+    repeats); it includes building each message (one rotation of
     the payload), the same for every channel. The consumer keeps what it received until
     the clock stops, then folds it into a CRC (:func:`_fold`): every byte checked, none of
-    the checking timed. Keeping costs memory: tasks x payload bytes in the consumer.
+    the checking timed. Keeping costs memory: tasks x repeats x payload bytes in the consumer.
 
     Two kinds of channel, never one comparison (:meth:`scopes`): a handoff within one
     process (queue.Queue between threads, asyncio.Queue between coroutines) passes object
@@ -172,6 +173,7 @@ class TransferScenario(MechanismScenario):
             raise NotApplicable(f"capacity must be at least 1 message, not {self.capacity}")
         self.payload = make_payload(self.payload_bytes)
         self._expected: Optional[Tuple[int, int, int]] = None
+        self._one_run: Optional[int] = None  # the CRC of one run's messages
         self.folded: Optional[int] = None
 
     def _thread_queue(self):
@@ -216,27 +218,32 @@ class TransferScenario(MechanismScenario):
         ]
 
     def run_batch(self):
-        return self.crew.run()[1:]  # what the consumer counted
+        counts = [answers[1] for answers in self.run_crew()]  # what the consumer counted, per run
+        return [sum(count for count, _ in counts), sum(size for _, size in counts)]
 
     def after_batch(self):
         self.folded = self.crew.after()[1]  # the consumer's CRC of what it kept
 
     def expected(self) -> Tuple[int, int, int]:
-        """What the consumer must report: computed once, outside the clock."""
-        if self._expected is None:
+        """What the consumer must report after ``repeats`` runs, each the same ``tasks``
+        messages: computed outside the clock, once per repeat count."""
+        if self._expected is None or self._expected[0] != self.operations:
             crc = 0
-            for index in range(self.tasks):
-                crc = zlib.crc32(_rotate(self.payload, index), crc)
-            self._expected = (self.tasks, self.tasks * self.payload_bytes, crc)
+            for _ in range(self.repeats):
+                for index in range(self.tasks):
+                    crc = zlib.crc32(_rotate(self.payload, index), crc)
+                if self._one_run is None:
+                    self._one_run = crc
+            self._expected = (self.operations, self.operations * self.payload_bytes, crc)
         return self._expected
 
     def check(self, results):
-        (counted,) = results
-        received = (*counted, self.folded)
+        received = (*results, self.folded)
         count, total, crc = self.expected()
         if tuple(received) != (count, total, crc):
             raise CheckFailed(
                 f"{self.model_name}: consumer got {received[0]} messages, {received[1]} bytes, "
                 f"CRC {received[2]:08x}; expected {count}, {total}, {crc:08x}"
             )
-        return digest("ipc_transfer", count, total, crc)
+        # One run's: every model reproduces it, whatever its repeats.
+        return digest("ipc_transfer", self.tasks, self.tasks * self.payload_bytes, self._one_run)

@@ -40,8 +40,9 @@ async def _increment_async(lock: asyncio.Lock, counter: IntValue, increments: in
 class LockScenario(MechanismScenario):
     """lock_contention: ``workers`` workers each add 1 to one counter ``increments`` times.
 
-    ``tasks`` is the number of increments, workers x increments: the count the counter must
-    reach, so a lost update fails the cell. The counter is reset outside the clock.
+    ``tasks`` is the number of increments, workers x increments, per run of the crew: the
+    counter must reach it times ``repeats``, so a lost update fails the cell. The counter
+    is reset outside the clock.
     """
 
     MECHANISMS: ClassVar[Dict[str, Tuple[str, str]]] = {
@@ -77,7 +78,7 @@ class LockScenario(MechanismScenario):
         return [(increment, (lock, self.counter, self.increments))] * self.workers
 
     def run_batch(self):
-        self.crew.run()
+        self.run_crew()
         return [self.counter.value]
 
     def after_batch(self):
@@ -85,9 +86,9 @@ class LockScenario(MechanismScenario):
 
     def check(self, results):
         (count,) = results
-        if count != self.tasks:
+        if count != self.operations:
             raise CheckFailed(
                 f"lost updates under {self.model_name}: {self.workers} workers x {self.increments} "
-                f"increments left the counter at {count}, not {self.tasks}"
+                f"increments x {self.repeats} repeats left the counter at {count}, not {self.operations}"
             )
-        return digest("lock_contention", count)
+        return digest("lock_contention", self.tasks)  # one run's: every model, any repeats

@@ -44,6 +44,7 @@ class MechanismScenario(Scenario):
     """
 
     MECHANISMS: ClassVar[Dict[str, Tuple[str, str]]] = {}
+    repeatable = True
     # Workers the workload needs (producer and consumer, ping and pong); None: any count.
     fixed_workers: Optional[int] = None
     crew: Any = None
@@ -82,6 +83,17 @@ class MechanismScenario(Scenario):
 
     def roles(self, objects: Any) -> List[Role]:
         raise NotImplementedError
+
+    @property
+    def operations(self) -> int:
+        """The operations of a batch: ``tasks`` per run of the crew, ``repeats`` runs."""
+        return self.tasks * self.repeats
+
+    def run_crew(self) -> List[List[Any]]:
+        """Every role's answer to each of ``repeats`` runs of the crew, in the clock: the
+        same batch as one run, repeated (each run's go and answer cost microseconds, as
+        one run's always did)."""
+        return [self.crew.run() for _ in range(self.repeats)]
 
     def by_runner(self, blocking: Callable[..., Any], coroutine: Callable[..., Any]) -> Callable[..., Any]:
         """The role function that suits the runner: the coroutine function on the event loop."""

@@ -8,6 +8,7 @@ The timing loop sees only this interface.
 Standard library only (see ``showdown/__init__.py``).
 """
 
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 from .models import make_model
@@ -17,10 +18,23 @@ from .workloads import Workload, batch_checksum, make_payload
 class Scenario:
     """Base class. ``start`` is timed as the pool start; ``run_batch`` is the measurement;
     ``after_batch`` runs outside the clock; ``batch_columns`` adds the scenario's own
-    columns to the repetition's row (after ``after_batch``); ``stop`` tears everything down."""
+    columns to the repetition's row (after ``after_batch``); ``stop`` tears everything down.
+
+    A ``repeatable`` scenario's operation (a start, a batch of round trips, of messages, of
+    lock increments) lasts well under a millisecond: timer and scheduler noise would be most
+    of it. Its ``run_batch`` runs the operation ``repeats`` times, a count the timing loop
+    chooses per cell and round so that the batch lasts the ``repeat_seconds`` parameter
+    (``timing.choose_repeats``); the row gives the time of one operation (``repeats``: 1
+    unless the parameter is set).
+    """
 
     start_method: Optional[str] = None
     times_start = True  # False when the batch itself is the start (the startup workload)
+    repeatable = False
+    repeats = 1
+    # The seconds the scenario timed itself, where the batch's own clock would hold more
+    # than its operations (the start-up batch stops each pool before the next starts).
+    timed_seconds: Optional[float] = None
 
     def __init__(
         self, workload: Workload, model: str, workers: int, payload_bytes: int, tasks: int, params: Dict[str, Any]
@@ -88,28 +102,43 @@ class PoolScenario(Scenario):
 
 
 class StartupScenario(Scenario):
-    """Each batch is a whole life: start every worker and run one no-op on each.
+    """Each operation is a whole life: start every worker and run one no-op on each.
 
-    The clock stops when every worker has answered; the stop (joining the workers) runs
-    after it, but the CPU columns include it, as children count once they are reaped.
+    Every repeat starts a fresh pool, so every start is a first start (a forkserver's own
+    server, started once per process, is shared as it is by every pool of a program). The
+    clock times the starts only: each pool is stopped (its workers joined) before the next
+    starts, off the clock, and the last one after the batch, in ``after_batch``, so that at
+    most one pool's workers are ever alive. The CPU columns include the stops, as children
+    count once they are reaped.
     """
 
     times_start = False
+    repeatable = True
     model = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.tasks = self.workers
         self.start_method = make_model(self.model_name, self.workers).start_method
+        self.start_args = self.workload.args(self.workers, self.payload_bytes, self.params)
 
     def run_batch(self):
-        self.model = make_model(self.model_name, self.workers)
-        return self.model.start(self.workload.args(self.workers, self.payload_bytes, self.params))
+        clock = time.perf_counter_ns
+        elapsed = 0
+        results: List[Any] = []
+        for _ in range(self.repeats):
+            self.after_batch()
+            t0 = clock()
+            self.model = make_model(self.model_name, self.workers)
+            results = self.model.start(self.start_args)
+            elapsed += clock() - t0
+        self.timed_seconds = elapsed / 1e9
+        return results
 
     def after_batch(self):
-        self.model.stop()
-        self.model = None
-
-    def stop(self):
         if self.model is not None:
             self.model.stop()
+            self.model = None
+
+    def stop(self):
+        self.after_batch()

@@ -152,7 +152,7 @@ class SwitchScenario(MechanismScenario):
     """switch_latency: two workers pass a token back and forth ``tasks`` times.
 
     Each round trip is two hand-offs, each waking the other side: round-trip time =
-    wall / tasks. The result is the count of round trips the ping side completed. The
+    wall / tasks (the row's wall is one run's, the batch's over its repeats). The result is the count of round trips the ping side completed. The
     ping side also times every round trip, so each repetition keeps its distribution
     (percentiles: where the two workers ran shows as two modes, not one average).
 
@@ -205,7 +205,7 @@ class SwitchScenario(MechanismScenario):
         ]
 
     def run_batch(self):
-        return self.crew.run()[:1]  # the ping side's count
+        return [sum(answers[0] for answers in self.run_crew())]  # the ping side's count
 
     def after_batch(self):
         self.round_trips = sorted(self.crew.after()[0])
@@ -216,6 +216,6 @@ class SwitchScenario(MechanismScenario):
 
     def check(self, results):
         (rounds,) = results
-        if rounds != self.tasks:
-            raise CheckFailed(f"{self.model_name}: {rounds} round trips completed, expected {self.tasks}")
-        return digest("switch_latency", rounds)
+        if rounds != self.operations:
+            raise CheckFailed(f"{self.model_name}: {rounds} round trips completed, expected {self.operations}")
+        return digest("switch_latency", self.tasks)  # one run's: every model, any repeats

@@ -9,9 +9,9 @@ Standard library only (see ``showdown/__init__.py``).
 
 import time
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
-from . import cputime, environment, speedprobe
+from . import calibration, cputime, environment, speedprobe
 from .catalogue import WORKLOADS
 from .models import NotApplicable
 from .workloads import BatchFailed, CheckFailed
@@ -54,14 +54,19 @@ def _timed_batch(scenario) -> Dict[str, Any]:
     memory = memory_snapshot("batch")
     scenario.after_batch()
     columns = scenario.batch_columns()
-    wall = (t1 - t0) / 1e9
+    batch = (t1 - t0) / 1e9 if scenario.timed_seconds is None else scenario.timed_seconds
     descendants = user1 - user0 + system1 - system0 - (own1 - own0)
     measured = descendants + (columns.get("server_cpu_seconds") or 0.0)
+    # A batch that repeats its operation reports one operation's time and CPU, as a batch of
+    # one always did, so every column keeps its meaning (and wall / tasks its unit).
+    repeats = scenario.repeats
     return {
         "tasks": scenario.tasks,
-        "wall_seconds": wall,
-        "cpu_user_seconds": user1 - user0,
-        "cpu_system_seconds": system1 - system0,
+        "repeats": repeats,
+        "batch_seconds": batch,
+        "wall_seconds": batch / repeats,
+        "cpu_user_seconds": (user1 - user0) / repeats,
+        "cpu_system_seconds": (system1 - system0) / repeats,
         "other_cpu_share": cputime.other_cpu_share(machine0, machine1, measured),
         "tree_rss_bytes": rss,
         **memory,
@@ -70,6 +75,31 @@ def _timed_batch(scenario) -> Dict[str, Any]:
         **columns,
         "checksum": scenario.check(results),
     }
+
+
+def _trial(scenario, repeats: int) -> float:
+    """Seconds of one checked batch of ``repeats`` operations, off the record."""
+    scenario.repeats = repeats
+    t0 = time.perf_counter_ns()
+    results = scenario.run_batch()
+    t1 = time.perf_counter_ns()
+    scenario.after_batch()
+    scenario.check(results)
+    return (t1 - t0) / 1e9 if scenario.timed_seconds is None else scenario.timed_seconds
+
+
+def choose_repeats(scenario, first: Optional[float] = None) -> int:
+    """The runs that make a repeatable scenario's batch last its ``repeat_seconds``; 1 for
+    the others or without the parameter. ``first``: a first batch's seconds, at one run.
+
+    Chosen per cell and round from batches of this very scenario, so that every model's
+    batch lasts the target; its rows give one run's time, so models compare per run (and
+    per task) as before, whatever their repeats.
+    """
+    target = scenario.params.get("repeat_seconds")
+    if not (scenario.repeatable and target):
+        return 1
+    return calibration.repeats_for(lambda repeats: _trial(scenario, repeats), float(target), first)
 
 
 def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
@@ -99,10 +129,16 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
         # every module the batch needs imported (models, pools, the user's code).
         started = memory_snapshot("started")
         gil_after_imports = environment.gil_enabled()
+        if not warmups:
+            scenario.repeats = choose_repeats(scenario)
         for repetition in range(warmups + int(spec["repetitions"])):
             sample = _timed_batch(scenario)
             sample.update(started, repetition=repetition, warmup=repetition < warmups)
             samples.append(sample)
+            if repetition == 0 and warmups:
+                # The first warm-up, at one run, is the first trial: a run that lasts the
+                # target costs no trial batch beside it.
+                scenario.repeats = choose_repeats(scenario, sample["batch_seconds"])
         # After the batches, outside the clock: what the libraries' pools really used.
         threadpools = environment.library_threadpools()
     except BrokenProcessPool as error:

@@ -269,6 +269,11 @@ class WorkloadEntry:
     def calibrated(self) -> bool:
         return WORKLOADS[self.kind].calibrated
 
+    @property
+    def repeated(self) -> bool:
+        """Start-up and mechanism work: each batch repeats its run for repeat_seconds."""
+        return WORKLOADS[self.kind].scenario.repeatable
+
     def params_dict(self) -> Dict[str, Any]:
         return dict(self.params)
 
@@ -357,6 +362,8 @@ class Sweep:
             "warmups": self.settings["warmups"],
             "calibration_seconds": self.settings["calibration_seconds"] if entry.calibrated else None,
         }
+        if entry.repeated:  # absent elsewhere: the other workloads' hashes hold
+            shaping["repeat_seconds"] = self.settings["repeat_seconds"]
         if entry.library_threads != DEFAULT_LIBRARY_THREADS:  # absent by default: old hashes hold
             shaping["library_threads"] = entry.library_threads
         text = json.dumps(shaping, sort_keys=True)

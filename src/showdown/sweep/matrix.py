@@ -167,9 +167,12 @@ def cell_request(
     ``interpreter`` is the interpreter as plain values, ``preparations`` the paths the job
     reads (probe, calibration, the check of the user's code). Work that is not calibrated is
     the entry's ``tasks``, or one task per worker: the one place that default is written.
+    Start-up and mechanism work also gets ``repeat_seconds``, how long its batch lasts.
     """
     entry = sweep.workloads[cell.workload]
     params = entry.params_dict()
+    if entry.repeated:  # the kernel reads it with the workload's own parameters
+        params["repeat_seconds"] = sweep["repeat_seconds"]
     return CellRequest(
         machine=cell.machine,
         interpreter=interpreter,
