@@ -5,7 +5,8 @@ task bodies, arguments and result sizes and the same executors, and nothing else
 probe, no /proc reads, no round file. One process is one round: a pool started outside the
 clock, ``--warmups`` batches, then ``--batches`` timed ones; for startup every batch is a
 whole start (a pool started, one no-op on each worker behind a barrier, as the kernel
-proves its workers run), the stop outside the clock. Prints one JSON document.
+proves its workers run), the stop outside the clock, repeated with fresh pools until the
+batch lasts ``--repeat-seconds`` as the kernel's start-up cells do. Prints one JSON document.
 
 Never import showdown here: what the cells add over this script is the harness's share.
 benchmarks/harness_noise.py runs it interleaved with the cells.
@@ -125,16 +126,52 @@ def pool_round(kind, model, workers, args, batches):
     return seconds, results
 
 
-def startup_round(model, workers, args, batches):
-    seconds, results = [], []
-    for _ in range(batches):
+def timed_starts(model, workers, args, repeats):
+    """(seconds, results) of ``repeats`` starts, each a fresh pool stopped off the clock."""
+    elapsed, results = 0, []
+    for _ in range(repeats):
         t0 = time.perf_counter_ns()
         executor, _ = make_pool(model, workers)
         results = run_batch(executor, barrier_task if executor else startup_task, args)
-        seconds.append((time.perf_counter_ns() - t0) / 1e9)
+        elapsed += time.perf_counter_ns() - t0
         if executor is not None:
             executor.shutdown(wait=True)
-    return seconds, results
+    return elapsed / 1e9, results
+
+
+def repeats_for(timed, target_seconds, first=None):
+    """The kernel's rule (kernel/calibration.py, repeats_for), copied: runs per batch so that
+    the batch lasts ``target_seconds``."""
+    import math  # here, not at the top: a spawn worker re-imports this script
+    import statistics
+
+    if (timed(1) if first is None else first) >= target_seconds:
+        return 1
+    trials = [(1, timed(1))]
+    while trials[-1][1] < min(0.02, target_seconds) or (
+        len(trials) < 3 and sum(seconds for _, seconds in trials) < target_seconds
+    ):
+        trials.append((2 * trials[-1][0], timed(2 * trials[-1][0])))
+    per_run = statistics.median(seconds / count for count, seconds in trials)
+    return max(1, math.ceil(target_seconds / max(per_run, 1e-9)))
+
+
+def startup_round(model, workers, args, warmups, batches, repeat_seconds):
+    """Every batch ``repeats`` whole starts, chosen as the kernel does (from the first
+    warm-up) when ``repeat_seconds`` is set: (seconds per start per batch, results, repeats)."""
+    seconds, results, repeats = [], [], 1
+
+    def timed(count):
+        return timed_starts(model, workers, args, count)[0]
+
+    if repeat_seconds and not warmups:
+        repeats = repeats_for(timed, repeat_seconds)
+    for batch in range(warmups + batches):
+        elapsed, results = timed_starts(model, workers, args, repeats)
+        seconds.append(elapsed / repeats)
+        if repeat_seconds and warmups and batch == 0:
+            repeats = repeats_for(timed, repeat_seconds, elapsed)
+    return seconds, results, repeats
 
 
 def main():
@@ -152,14 +189,20 @@ def main():
     parser.add_argument("--unit", type=int, default=0, help="cpu_pure: iterations; cpu_gil_released: updates")
     parser.add_argument("--warmups", type=int, default=1)
     parser.add_argument("--batches", type=int, default=2)
+    parser.add_argument(
+        "--repeat-seconds", type=float, default=0.0, help="startup: repeat starts until a batch lasts this long"
+    )
     options = parser.parse_args()
     tasks = options.workers if options.kind == "startup" else options.tasks
     payload = make_payload(options.payload_bytes)
     unit = None if options.kind == "startup" else options.unit
     args = [(index, payload, unit) for index in range(tasks)]
     total = options.warmups + options.batches
+    repeats = 1
     if options.kind == "startup":
-        seconds, results = startup_round(options.model, options.workers, args, total)
+        seconds, results, repeats = startup_round(
+            options.model, options.workers, args, options.warmups, options.batches, options.repeat_seconds
+        )
     else:
         seconds, results = pool_round(options.kind, options.model, options.workers, args, total)
     print(
@@ -171,6 +214,7 @@ def main():
                 "tasks": tasks,
                 "payload_bytes": options.payload_bytes,
                 "warmups": options.warmups,
+                "repeats": repeats,
                 "wall_seconds": seconds[options.warmups :],
                 "checksum": checksum(results),
             }

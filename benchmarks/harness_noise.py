@@ -82,12 +82,14 @@ def work_of(sweep, entry, cell: Cell, results_root: Path):
     return tasks, int(WORKLOADS[entry.kind].make_unit(cell.payload_bytes, params))
 
 
-def run_bare(interpreter, entry, cell, tasks, unit, warmups, repetitions):
+def run_bare(interpreter, entry, cell, tasks, unit, warmups, repetitions, repeat_seconds):
     argv = [
         *interpreter.command, str(BARE), entry.kind, cell.model, "--workers", str(cell.workers),
         "--tasks", str(tasks), "--payload-bytes", str(cell.payload_bytes), "--unit", str(unit),
         "--warmups", str(warmups), "--batches", str(repetitions),
     ]  # fmt: skip
+    if entry.repeated:  # the cell's batch repeats its starts: the same rule on both sides
+        argv += ["--repeat-seconds", str(repeat_seconds)]
     env = {**os.environ, **interpreter.environment()}
     done = subprocess.run(argv, capture_output=True, text=True, check=True, env=env)
     answer = json.loads(done.stdout)
@@ -136,6 +138,7 @@ def measure(sweep, schedule, groups, rounds, results_root, seed):
                         unit,
                         sweep["warmups"],
                         sweep["repetitions"],
+                        sweep["repeat_seconds"],
                     )
                 else:
                     seconds, checksum = run_cell(sweep, schedule, cell, round, results_root, Path(folder))

@@ -77,13 +77,16 @@ def repeats_for(timed: Callable[[int], float], target_seconds: float, first: Opt
     target settles it at 1. A shorter one counts for nothing more: a cell's first run pays
     for what every later one reuses (a forkserver's server, the modules a worker imports)
     and would shrink the count. Then the count doubles until a batch is long enough to time
-    (as a serial calibration does), and the median time of a run over those batches sets
-    the count: on a busy machine one batch of the few can be stretched by a preemption, and a
-    count from it alone would give batches well short of the target.
+    (as a serial calibration does), and on to 3 trials unless they have lasted the target
+    already; the median time of a run over those trials sets the count. On a busy machine
+    one trial can be stretched by a preemption: a count from it alone gave batches of a
+    third of the target.
     """
     if (timed(1) if first is None else first) >= target_seconds:
         return 1
     trials = until_timed(timed, min(MIN_TIMED_SECONDS, target_seconds))
+    while len(trials) < 3 and sum(seconds for _, seconds in trials) < target_seconds:
+        trials.append((2 * trials[-1][0], timed(2 * trials[-1][0])))
     per_run = statistics.median(seconds / count for count, seconds in trials)
     return max(1, math.ceil(target_seconds / max(per_run, 1e-9)))
 
