@@ -227,14 +227,14 @@ class TransferScenario(MechanismScenario):
     def expected(self) -> Tuple[int, int, int]:
         """What the consumer must report after ``repeats`` runs, each the same ``tasks``
         messages: computed outside the clock, once per repeat count."""
-        if self._expected is None or self._expected[0] != self.operations:
+        if self._expected is None or self._expected[0] != self.batch_tasks:
             crc = 0
             for _ in range(self.repeats):
                 for index in range(self.tasks):
                     crc = zlib.crc32(_rotate(self.payload, index), crc)
                 if self._one_run is None:
                     self._one_run = crc
-            self._expected = (self.operations, self.operations * self.payload_bytes, crc)
+            self._expected = (self.batch_tasks, self.batch_tasks * self.payload_bytes, crc)
         return self._expected
 
     def check(self, results):

@@ -86,9 +86,9 @@ class LockScenario(MechanismScenario):
 
     def check(self, results):
         (count,) = results
-        if count != self.operations:
+        if count != self.batch_tasks:
             raise CheckFailed(
                 f"lost updates under {self.model_name}: {self.workers} workers x {self.increments} "
-                f"increments x {self.repeats} repeats left the counter at {count}, not {self.operations}"
+                f"increments x {self.repeats} repeats left the counter at {count}, not {self.batch_tasks}"
             )
         return digest("lock_contention", self.tasks)  # one run's: every model, any repeats

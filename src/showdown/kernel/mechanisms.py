@@ -85,8 +85,8 @@ class MechanismScenario(Scenario):
         raise NotImplementedError
 
     @property
-    def operations(self) -> int:
-        """The operations of a batch: ``tasks`` per run of the crew, ``repeats`` runs."""
+    def batch_tasks(self) -> int:
+        """The tasks of a whole batch: ``tasks`` per run of the crew, ``repeats`` runs."""
         return self.tasks * self.repeats
 
     def run_crew(self) -> List[List[Any]]:

@@ -20,12 +20,12 @@ class Scenario:
     ``after_batch`` runs outside the clock; ``batch_columns`` adds the scenario's own
     columns to the repetition's row (after ``after_batch``); ``stop`` tears everything down.
 
-    A ``repeatable`` scenario's operation (a start, a batch of round trips, of messages, of
-    lock increments) lasts well under a millisecond: timer and scheduler noise would be most
-    of it. Its ``run_batch`` runs the operation ``repeats`` times, a count the timing loop
-    chooses per cell and round so that the batch lasts the ``repeat_seconds`` parameter
-    (``timing.choose_repeats``); the row gives the time of one operation (``repeats``: 1
-    unless the parameter is set).
+    A ``repeatable`` scenario's run (a start of every worker; ``tasks`` round trips,
+    messages or lock increments) can last well under a millisecond: timer and scheduler
+    noise would be most of it. Its ``run_batch`` repeats the run ``repeats`` times, a count
+    the timing loop chooses per cell and round so that the batch lasts the
+    ``repeat_seconds`` parameter (``timing.choose_repeats``); the row gives one run's time
+    (``repeats``: 1 unless the parameter is set).
     """
 
     start_method: Optional[str] = None
@@ -33,7 +33,7 @@ class Scenario:
     repeatable = False
     repeats = 1
     # The seconds the scenario timed itself, where the batch's own clock would hold more
-    # than its operations (the start-up batch stops each pool before the next starts).
+    # than its runs (the start-up batch stops each pool before the next starts).
     timed_seconds: Optional[float] = None
 
     def __init__(
@@ -102,7 +102,7 @@ class PoolScenario(Scenario):
 
 
 class StartupScenario(Scenario):
-    """Each operation is a whole life: start every worker and run one no-op on each.
+    """Each run is a whole life: start every worker and run one no-op on each.
 
     Every repeat starts a fresh pool, so every start is a first start (a forkserver's own
     server, started once per process, is shared as it is by every pool of a program). The

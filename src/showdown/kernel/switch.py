@@ -216,6 +216,6 @@ class SwitchScenario(MechanismScenario):
 
     def check(self, results):
         (rounds,) = results
-        if rounds != self.operations:
-            raise CheckFailed(f"{self.model_name}: {rounds} round trips completed, expected {self.operations}")
+        if rounds != self.batch_tasks:
+            raise CheckFailed(f"{self.model_name}: {rounds} round trips completed, expected {self.batch_tasks}")
         return digest("switch_latency", self.tasks)  # one run's: every model, any repeats

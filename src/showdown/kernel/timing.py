@@ -57,7 +57,7 @@ def _timed_batch(scenario) -> Dict[str, Any]:
     batch = (t1 - t0) / 1e9 if scenario.timed_seconds is None else scenario.timed_seconds
     descendants = user1 - user0 + system1 - system0 - (own1 - own0)
     measured = descendants + (columns.get("server_cpu_seconds") or 0.0)
-    # A batch that repeats its operation reports one operation's time and CPU, as a batch of
+    # A batch that repeats its run reports one run's time and CPU, as a batch of
     # one always did, so every column keeps its meaning (and wall / tasks its unit).
     repeats = scenario.repeats
     return {
@@ -78,7 +78,7 @@ def _timed_batch(scenario) -> Dict[str, Any]:
 
 
 def _trial(scenario, repeats: int) -> float:
-    """Seconds of one checked batch of ``repeats`` operations, off the record."""
+    """Seconds of one checked batch of ``repeats`` runs, off the record."""
     scenario.repeats = repeats
     t0 = time.perf_counter_ns()
     results = scenario.run_batch()
