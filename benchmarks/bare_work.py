@@ -171,6 +171,8 @@ def startup_round(model, workers, args, warmups, batches, repeat_seconds):
         seconds.append(elapsed / repeats)
         if repeat_seconds and warmups and batch == 0:
             repeats = repeats_for(timed, repeat_seconds, elapsed)
+        elif repeat_seconds and elapsed < repeat_seconds / 2:  # the kernel's grown_repeats
+            repeats = max(repeats, int(-(-repeat_seconds * repeats // elapsed)))
     return seconds, results, repeats
 
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from conftest import tiny_sweep
-from showdown.kernel import calibration, scenarios
+from showdown.kernel import calibration, scenarios, timing
 from showdown.kernel.calibration import repeats_for
 from showdown.kernel.catalogue import WORKLOADS
 from showdown.kernel.timing import measure
@@ -78,6 +78,7 @@ CELLS = [
 def five_repeats(monkeypatch):
     """Every repeatable cell repeats its run 5 times, whatever the clock says."""
     monkeypatch.setattr(calibration, "repeats_for", lambda timed, target, first=None: 5)
+    monkeypatch.setattr(timing, "grown_repeats", lambda scenario, batch_seconds: scenario.repeats)
 
 
 @pytest.mark.parametrize("kind,model,tasks,params,payload_bytes", CELLS)
@@ -92,6 +93,14 @@ def test_the_row_gives_one_run_of_a_repeated_batch(kind, model, tasks, params, p
         # and checked: every increment, round trip and message of the 5 runs was counted.
         assert sample["tasks"] == unrepeated[0]["tasks"]
     assert {s["checksum"] for s in answer["samples"]} == {unrepeated[0]["checksum"]}
+
+
+def test_a_batch_under_half_the_target_grows_the_next(monkeypatch):
+    # As when a stalled first warm-up lasted the target: the count was settled at 1.
+    monkeypatch.setattr(calibration, "repeats_for", lambda timed, target, first=None: 1)
+    answer = measure(dict(spec("lock_contention", "threading_lock", 2, {"increments": 20}, target=0.1), repetitions=3))
+    repeats = [s["repeats"] for s in answer["samples"]]
+    assert repeats[:2] == [1, 1] and repeats[2] > 10 and repeats[3] >= repeats[2]
 
 
 def test_a_run_far_shorter_than_the_target_is_repeated():

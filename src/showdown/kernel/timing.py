@@ -7,6 +7,7 @@ dropped. Each repetition is preceded by the speed probe.
 Standard library only (see ``showdown/__init__.py``).
 """
 
+import math
 import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Dict, List, Optional
@@ -102,6 +103,18 @@ def choose_repeats(scenario, first: Optional[float] = None) -> int:
     return calibration.repeats_for(lambda repeats: _trial(scenario, repeats), float(target), first)
 
 
+def grown_repeats(scenario, batch_seconds: float) -> int:
+    """More runs for the next batch if this one lasted under half the target, at its pace.
+
+    A first warm-up stalled past the target by the machine (a busy VM stalls a 0.5 ms thread
+    start for 30 ms) settles the count at 1; this keeps it to one short batch. Never fewer.
+    """
+    target = scenario.params.get("repeat_seconds")
+    if not (scenario.repeatable and target) or batch_seconds >= float(target) / 2:
+        return scenario.repeats
+    return max(scenario.repeats, math.ceil(float(target) * scenario.repeats / max(batch_seconds, 1e-9)))
+
+
 def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
     """Run one (cell, round) as ``spec`` says and return its samples.
 
@@ -139,6 +152,8 @@ def measure(spec: Dict[str, Any]) -> Dict[str, Any]:
                 # The first warm-up, at one run, is the first trial: a run that lasts the
                 # target costs no trial batch beside it.
                 scenario.repeats = choose_repeats(scenario, sample["batch_seconds"])
+            else:
+                scenario.repeats = grown_repeats(scenario, sample["batch_seconds"])
         # After the batches, outside the clock: what the libraries' pools really used.
         threadpools = environment.library_threadpools()
     except BrokenProcessPool as error:
