@@ -117,6 +117,7 @@ rule write_provenance:
         cells_tsv=paths.CELLS,
         verdicts_tsv=paths.VERDICTS,
         false_win_tsv=paths.FALSE_WIN_RATE,
+        labels_tsv=paths.LABELS,
     output:
         provenance_tsv=report(
             paths.PROVENANCE,
