@@ -40,7 +40,7 @@ LABEL ?= $(shell $(BIN)/python -c "import sys, yaml; from showdown.sweep.config 
 	print((yaml.safe_load(open(sys.argv[1])) or {}).get('machine') or machine_slug())" $(CONFIG))
 LABEL_PARTS := cells probe calibration workloads rounds
 
-export-results: setup
+export-results:
 	@test -f results/cells/$(LABEL)/manifest.json || { echo "results/cells/$(LABEL)/manifest.json missing: \
 	finish the label's run first (LABEL=... names another)"; exit 1; }
 	tar -czf results-$(LABEL).tar.gz $(wildcard $(foreach part,$(LABEL_PARTS),results/$(part)/$(LABEL)))
