@@ -12,12 +12,12 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config
 
 from showdown import paths
-from showdown.analysis import load_claims
-from showdown.analysis.provenance import run_config_hash
+from showdown.analysis import load_claims, run_config_hash
 from showdown.cell import kernel_hash
 from showdown.sweep import (
     ConfigError,
-    labels,
+    labels_table,
+    other_labels,
     another_machines_cores,
     load_aa_spread,
     load_sweep,
@@ -80,7 +80,7 @@ AA_SPREAD = SWEEP["aa_spread"] or load_aa_spread(
 # Other machines' labels in this results tree: complete ones are analysed beside this run's
 # (their files are inputs, never jobs); incomplete ones are named, in the log and the report.
 try:
-    OTHER_LABELS = labels.other_labels(SWEEP.labels, SWEEP["machines"])
+    OTHER_LABELS = other_labels(SWEEP.labels, SWEEP["machines"])
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 for _state in OTHER_LABELS:
@@ -332,7 +332,7 @@ def manifest_params(wildcards):
 
 def analysed_labels():
     """Which labels the analysis takes and which it leaves out, with why (labels.tsv)."""
-    return labels.labels_table(SWEEP.labels, OTHER_LABELS)
+    return labels_table(SWEEP.labels, OTHER_LABELS)
 
 
 MEASURING_RULES = {"probe_interpreter", "check_workload", "calibrate_work", "run_cell"}

@@ -4,7 +4,7 @@ import os
 import sys
 
 import showdown
-from showdown.sweep.labels import write_manifest
+from showdown.sweep import write_manifest
 
 if __name__ == "__main__":
     sys.stderr = open(snakemake.log[0], "w")  # noqa: SIM115

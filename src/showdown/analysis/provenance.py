@@ -168,7 +168,7 @@ def write_provenance(
     provenance_tsv: str, provenance_rst_path: str, labels_tsv: str | None = None,
 ) -> None:  # fmt: skip
     """The write_provenance rule: provenance.tsv and the front page's section."""
-    from ..sweep.labels import manifests
+    from ..sweep import manifests
     present = set(pq.read_schema(samples_parquet).names)  # older round files lack the OS columns
     samples = pd.read_parquet(samples_parquet, columns=[c for c in SAMPLE_COLUMNS if c in present])
     table = provenance(samples)

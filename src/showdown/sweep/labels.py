@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from .. import paths
-from ..cell import write_json_atomic
+from ..cell import git_state, write_json_atomic
 from .config import ConfigError
 
 MANIFEST_VERSION = 1
@@ -25,8 +25,6 @@ def write_manifest(
     output: str, *, machine: str, cores: int, config_hash: str, round_files: Sequence[str], package_dir: str
 ) -> Dict:
     """The manifest of one label's run, written once its every round file exists."""
-    from ..cell.job import git_state
-
     commit, dirty = git_state(package_dir)
     manifest = {
         "manifest_version": MANIFEST_VERSION,
