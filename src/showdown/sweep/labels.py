@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from .. import paths
-from ..cell import git_state, write_json_atomic
+from ..cell import read_round_files, write_json_atomic
 from .config import ConfigError
 
 MANIFEST_VERSION = 1
 
 
-def write_manifest(
-    output: str, *, machine: str, cores: int, config_hash: str, round_files: Sequence[str], package_dir: str
-) -> Dict:
-    """The manifest of one label's run, written once its every round file exists."""
-    commit, dirty = git_state(package_dir)
+def write_manifest(output: str, *, machine: str, cores: int, config_hash: str, round_files: Sequence[str]) -> Dict:
+    """The manifest of one label's run, written once its every round file exists. The
+    commit is the one each round file recorded (several, if the run spanned commits)."""
+    recorded = read_round_files(round_files).select(["git_commit", "git_dirty"]).to_pandas()
+    commit = ", ".join(sorted(set(recorded["git_commit"].dropna()))) or None
+    dirty = bool(recorded["git_dirty"].fillna(False).astype(bool).any())
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "machine": machine,
