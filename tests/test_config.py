@@ -13,8 +13,9 @@ from conftest import REPO, SNAKEMAKE, run_snakemake, tiny_sweep
 from showdown.kernel.catalogue import WORKLOADS
 from showdown.kernel.models import MODELS
 from showdown.kernel.sizes import parse_size, size_label
-from showdown.sweep.config import ConfigError, load_schema, load_sweep
+from showdown.sweep.config import ConfigError, load_sweep
 from showdown.sweep.matrix import Schedule, expand_cells, not_applicable_cells
+from showdown.sweep.schema import load_schema
 
 
 def with_change(path, value):

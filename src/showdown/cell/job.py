@@ -24,7 +24,9 @@ import showdown
 
 from .. import SCHEMA_VERSION
 from ..kernel import LIBRARY_THREAD_VARIABLES, affinity_cpus, describe, model_module_folders
-from .interpreters import Interpreter, build_provenance, resolve
+from .interpreters.builds import build_provenance
+from .interpreters.interpreter import Interpreter
+from .interpreters.venv import resolve
 from .record import to_table, write_atomic, write_json_atomic
 from .request import DEFAULT_LIBRARY_THREADS, CellRequest
 from .sources import PACKAGE_DIR, kernel_hash, kernel_sources
