@@ -93,7 +93,7 @@ wildcard_constraints:
 
 
 def cell_of(wildcards):
-    return matrix.Cell(
+    return matrix.Cell.of(
         wildcards.machine,
         wildcards.interpreter,
         wildcards.workload,
@@ -314,7 +314,11 @@ def cell_set():
     rounds), so a finished tree would not notice an interpreter, workload or model
     removed, or one added whose cells exist (new cells rerun it by their time)."""
     text = json.dumps(
-        [[cell.path(0) for cell in SCHEDULE.cells], BASE_ROUNDS, MAX_ROUNDS]
+        [
+            [matrix.cell_path(cell, 0) for cell in SCHEDULE.cells],
+            BASE_ROUNDS,
+            MAX_ROUNDS,
+        ]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 

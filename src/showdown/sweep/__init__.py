@@ -19,12 +19,12 @@ from .config import (
     sweep_cores,
     usable_cpus,
 )
-from .matrix import Cell, Schedule, cell_request, expand_cells, not_applicable_cells
+from .matrix import Cell, Schedule, cell_path, cell_request, expand_cells, not_applicable_cells
 from .rounds import write_plan
 from .schema import load_schema, schema_problems
 
 __all__ = [
-    "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_request", "expand_cells", "load_aa_spread",
+    "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_path", "cell_request", "expand_cells", "load_aa_spread",
     "load_schema", "load_sweep", "load_sweep_file", "matrix", "not_applicable_cells", "schema_problems", "slurm_node_cpus",
     "sweep_cores", "usable_cpus", "write_applicability", "write_not_applicable", "write_plan",
 ]  # fmt: skip

@@ -7,12 +7,11 @@ a seeded shuffled order, so that every model meets the same machine phases.
 """
 
 import random
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
 from .. import kernel
-from ..cell import CellRequest
+from ..cell import Cell, CellRequest
 from ..vocabulary import PROCESSES, base_model, describe
 from .config import ConfigError, Sweep
 
@@ -31,37 +30,8 @@ ROUND_PLAN = "results/rounds/{machine}/after_r{round}.json"
 # kernel and recorded in the cell as status "not_applicable", in the same report table.
 
 
-@dataclass(frozen=True, order=True)
-class Cell:
-    machine: str
-    interpreter: str
-    workload: str
-    model: str
-    workers: int
-    payload: str
-
-    @property
-    def payload_bytes(self) -> int:
-        return kernel.parse_size(self.payload)
-
-    @property
-    def base_model(self) -> str:
-        """The model that really runs: an A/A copy ``threads.aa`` runs ``threads``."""
-        return base_model(self.model)
-
-    def wildcards(self, **extra) -> Dict[str, object]:
-        return dict(
-            machine=self.machine,
-            interpreter=self.interpreter,
-            workload=self.workload,
-            model=self.model,
-            workers=self.workers,
-            payload=self.payload,
-            **extra,
-        )
-
-    def path(self, round: int) -> str:
-        return CELL.format(**self.wildcards(round=round))
+def cell_path(cell: Cell, round: int) -> str:
+    return CELL.format(**cell.wildcards(round=round))
 
 
 def not_applicable_reason(sweep: Sweep, cell: Cell, kind: str) -> Optional[str]:
@@ -88,7 +58,7 @@ def _candidates(sweep: Sweep):
                     counts = (1,) if model.split(".")[0] == "serial" else entry.workers
                     for workers in counts:
                         yield (
-                            Cell(sweep.machine, interpreter, entry.label, model, workers, kernel.size_label(payload)),
+                            Cell(sweep.machine, interpreter, entry.label, model, workers, payload),
                             entry.kind,
                         )
 
@@ -149,13 +119,13 @@ class Schedule:
         """The path of the job that runs just before this one in its work group."""
         index = self.position(cell, round)
         if index > 0:
-            return self.order(self.work_group(cell), round)[index - 1].path(round)
+            return cell_path(self.order(self.work_group(cell), round)[index - 1], round)
         if round > 1:
-            return self.order(self.work_group(cell), round - 1)[-1].path(round - 1)
+            return cell_path(self.order(self.work_group(cell), round - 1)[-1], round - 1)
         return None
 
     def round_paths(self, group, round: int) -> List[str]:
-        return [cell.path(round) for cell in self.groups[group]]
+        return [cell_path(cell, round) for cell in self.groups[group]]
 
 
 def cell_request(
@@ -171,15 +141,10 @@ def cell_request(
     entry = sweep.workloads[cell.workload]
     params = entry.params_dict()
     return CellRequest(
-        machine=cell.machine,
-        interpreter=interpreter,
-        workload=cell.workload,
-        kind=entry.kind,
-        model=cell.model,
-        base_model=cell.base_model,
-        workers=cell.workers,
-        payload_bytes=cell.payload_bytes,
+        cell=cell,
         round=round,
+        interpreter=interpreter,
+        kind=entry.kind,
         params=params,
         warmups=sweep["warmups"],
         repetitions=sweep["repetitions"],
