@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .. import kernel
 from ..cell import Cell, CellRequest
-from ..vocabulary import PROCESSES, base_model, describe
+from ..vocabulary import PROCESSES, SERIAL, base_model, describe
 from .config import ConfigError, Sweep
 
 # One layout for every path, used by the rules and the code alike.
@@ -40,7 +40,7 @@ def not_applicable_reason(sweep: Sweep, cell: Cell, kind: str) -> Optional[str]:
     unbuilt = sweep.interpreters[cell.interpreter].unavailable
     if unbuilt:
         return unbuilt
-    reason = kernel.not_applicable_reason(kind, base_model(model))
+    reason = kernel.not_applicable_reason(kind, cell.base_model)
     if reason:
         return reason
     cap = sweep["process_workers_cap"]
@@ -55,7 +55,7 @@ def _candidates(sweep: Sweep):
         for entry in sweep.workloads.values():
             for payload in entry.payloads:
                 for model in entry.models:
-                    counts = (1,) if model.split(".")[0] == "serial" else entry.workers
+                    counts = (1,) if base_model(model) == SERIAL else entry.workers
                     for workers in counts:
                         yield (
                             Cell(sweep.machine, interpreter, entry.label, model, workers, payload),
