@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from showdown.cell import kernel_hash
+from showdown.cell import is_measured, kernel_hash
 from showdown.kernel.catalogue import WORKLOADS
 from showdown.stats.estimates import estimate_pairs, level_estimates, paired_log_ratios, round_medians
 from showdown.sweep import Schedule, cell_request, load_sweep_file
@@ -113,10 +113,10 @@ def run_cell(sweep, schedule, cell, round, results_root: Path, folder: Path):
         cwd=results_root, check=True, capture_output=True,
     )  # fmt: skip
     rows = pd.read_parquet(output)
-    measured = rows[(rows["status"] == "ok") & ~rows["warmup"].astype(bool)]
-    if measured.empty:
+    kept = rows[is_measured(rows)]
+    if kept.empty:
         raise SystemExit(f"harness_noise: cell {output.name} measured nothing: {rows['message'].iloc[0]}")
-    return measured["wall_seconds"].tolist(), measured["checksum"].iloc[-1]
+    return kept["wall_seconds"].tolist(), kept["checksum"].iloc[-1]
 
 
 def measure(sweep, schedule, groups, rounds, results_root, seed):

@@ -50,12 +50,18 @@ def call(function, *args, **options):
     accepted = inspect.signature(function).parameters
     return function(*args, **{k: v for k, v in options.items() if k in accepted})
 common = dict(alpha=0.05, margin=0.05, n_boot=2000, seed=20261125)
+try:  # the A/A spread a run's noise is checked against: that commit's own calibration
+    from showdown.sweep import load_aa_spread
+    aa_spread = load_aa_spread(claims.replace("claims.yaml", "aa.yaml"))
+except (ImportError, OSError):
+    aa_spread = {}
 call(write_aggregate, paths, samples_out=f"{into}/samples.parquet", cells_out=f"{into}/cells.tsv",
      failed_out=f"{into}/failed.tsv", noisy_out=f"{into}/noisy.tsv", memory_out=f"{into}/memory_slopes.tsv",
      slow_phase_factor=1.3, precision=0.03, **common)
 call(write_comparisons, f"{into}/samples.parquet", verdicts_tsv=f"{into}/verdicts.tsv",
      verdicts_parquet=f"{into}/verdicts.parquet", pairs_tsv=f"{into}/pairs.tsv", aa_tsv=f"{into}/aa.tsv",
-     false_win_tsv=f"{into}/false_win.tsv", **common)
+     false_win_tsv=f"{into}/false_win.tsv", noise_by_kind_tsv=f"{into}/noise_by_kind.tsv",
+     families_tsv=f"{into}/families.tsv", aa_spread=aa_spread, **common)
 ledger = dict(ledger_tsv=f"{into}/ledger.tsv", points_tsv=f"{into}/points.tsv", **common)
 if "false_win_path" in inspect.signature(write_ledger).parameters:
     write_ledger(claims, f"{into}/samples.parquet", f"{into}/false_win.tsv", **{k: v for k, v in ledger.items()

@@ -388,6 +388,6 @@ def test_a_round_that_shared_the_machine_is_flagged_and_nothing_else_changes():
 
 
 def test_the_disturbed_threshold_default_is_the_configs():
-    from showdown.sweep.config import load_schema
+    from showdown.sweep.schema import load_schema
 
     assert load_schema()["properties"]["disturbed_share"]["default"] == DISTURBED_SHARE

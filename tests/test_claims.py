@@ -15,13 +15,8 @@ from scipy import stats as scipy_stats
 
 from conftest import copy_repo, run_snakemake, tiny_sweep
 from showdown import stats
-from showdown.analysis.claims import (
-    LEDGER_COLUMNS,
-    Claim,
-    claim_contrasts,
-    judge,
-    load_claims,
-)  # fmt: skip
+from showdown.analysis.claims import LEDGER_COLUMNS, claim_contrasts, judge
+from showdown.analysis.claims_file import Claim, load_claims
 
 ALPHA, MARGIN = 0.05, 0.05
 DELTA = -math.log(1 - MARGIN)

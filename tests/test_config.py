@@ -13,8 +13,9 @@ from conftest import REPO, SNAKEMAKE, run_snakemake, tiny_sweep
 from showdown.kernel.catalogue import WORKLOADS
 from showdown.kernel.models import MODELS
 from showdown.kernel.sizes import parse_size, size_label
-from showdown.sweep.config import ConfigError, load_schema, load_sweep
-from showdown.sweep.matrix import Schedule, expand_cells, not_applicable_cells
+from showdown.sweep.config import ConfigError, load_sweep
+from showdown.sweep.matrix import Schedule, cell_path, expand_cells, not_applicable_cells
+from showdown.sweep.schema import load_schema
 
 
 def with_change(path, value):
@@ -323,7 +324,7 @@ def test_schedule_visits_every_cell_once_per_round_in_a_chain():
         for round in (1, 2):
             order = schedule.order(group, round)
             assert sorted(order) == sorted(cells)  # a round visits every cell of the group
-            chain += [cell.path(round) for cell in order]
+            chain += [cell_path(cell, round) for cell in order]
         # Each job's predecessor is the job before it: one chain through both rounds.
         previous = [schedule.previous(c, r) for r in (1, 2) for c in schedule.order(group, r)]
         assert previous == [None, *chain[:-1]]

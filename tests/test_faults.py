@@ -11,6 +11,7 @@ import psutil
 import pytest
 
 from conftest import REPO, SNAKEMAKE, run_snakemake, tagged_processes, tiny_sweep
+from showdown.cell import Cell, CellRequest
 from showdown.cell.interpreters import Interpreter
 from showdown.cell.job import CellJob, run_cell
 from showdown.cell.record import read_round_file
@@ -29,23 +30,13 @@ def kernel_processes():
 def faulty_job(fault, timeout=60.0, model="processes-fork"):
     """A job whose limit a loaded machine cannot reach unless the fault hangs it."""
     env = (("SHOWDOWN_FAULT", fault),) if fault else ()
-    return CellJob(
-        machine="m",
-        interpreter=Interpreter("py", (sys.executable,), env),
-        workload="cpu_pure",
-        kind="cpu_pure",
-        model=model,
-        base_model=model,
-        workers=2,
-        payload_bytes=1024,
-        round=1,
-        tasks=8,
-        params={"iterations": 1000},
-        warmups=1,
-        repetitions=2,
-        timeout_seconds=timeout,
-        provenance={"config_hash": "c0ffee", "seed": 1, "position": 0},
-    )
+    interpreter = Interpreter("py", (sys.executable,), env)
+    request = CellRequest(
+        cell=Cell("m", "py", "cpu_pure", model, 2, 1024), round=1, interpreter=interpreter.to_params(),
+        kind="cpu_pure", params={"iterations": 1000}, warmups=1, repetitions=2, timeout_seconds=timeout,
+        config_hash="c0ffee", kernel_hash="k", seed=1, position=0, probe="p.json", tasks=8,
+    )  # fmt: skip
+    return CellJob(request=request, interpreter=interpreter, tasks=8)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ import yaml
 
 from conftest import REPO, pyenv_python, run_snakemake, skip_or_fail
 from showdown.analysis.interpreter_gaps import interpreter_gaps
-from showdown.cell import interpreters
+from showdown.cell import Cell, CellRequest, interpreters
 from showdown.cell.interpreters import (
     Interpreter,
     build_env,
@@ -155,10 +155,11 @@ def test_a_failed_pip_is_recorded_and_the_interpreter_runs_bare(tmp_path):
 
 
 def _job(interpreter, failure=None):
-    return CellJob(machine="m", interpreter=interpreter, workload="cpu_pure", kind="cpu_pure",
-                   model="subinterpreters", base_model="subinterpreters", workers=2, payload_bytes=64,
-                   round=1, tasks=4, params={}, warmups=1, repetitions=2, timeout_seconds=60,
-                   environment_failure=failure)  # fmt: skip
+    request = CellRequest(cell=Cell("m", interpreter.name, "cpu_pure", "subinterpreters", 2, 64), round=1,
+                          interpreter=interpreter.to_params(), kind="cpu_pure", params={}, warmups=1, repetitions=2,
+                          timeout_seconds=60, config_hash="c", kernel_hash="k", seed=1, position=0, probe="p.json",
+                          tasks=4)  # fmt: skip
+    return CellJob(request=request, interpreter=interpreter, tasks=4, environment_failure=failure)
 
 
 def _outcome():

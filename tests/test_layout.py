@@ -120,6 +120,17 @@ def test_there_are_no_import_circles():
     assert find_circle(GRAPH) == []
 
 
+# A module longer than this holds several jobs: split it along its seams (STYLE.md).
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_is_longer_than_the_limit():
+    long = {
+        str(p.relative_to(PACKAGE)): n for p in SOURCES if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
 def test_workflow_scripts_and_rules_use_the_doors():
     for path in sorted((REPO / "workflow").rglob("*")):
         if path.suffix not in (".py", ".smk"):

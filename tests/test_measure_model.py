@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from showdown.analysis.aggregate import HARNESS_BOUND, cell_summary, harness_bound_groups
-from showdown.analysis.claims import Claim, judge
+from showdown.analysis.claims import judge
+from showdown.analysis.claims_file import Claim
 from showdown.analysis.compare import _flags
 from showdown.analysis.memory import MIB, memory_slopes
 from showdown.cell.interpreters import Interpreter

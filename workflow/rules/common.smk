@@ -109,7 +109,7 @@ wildcard_constraints:
 
 
 def cell_of(wildcards):
-    return matrix.Cell(
+    return matrix.Cell.of(
         wildcards.machine,
         wildcards.interpreter,
         wildcards.workload,
@@ -312,9 +312,9 @@ def label_round_files(machine):
 
 def all_round_files(wildcards):
     """Every round file of this run's labels, and of the complete labels brought in."""
-    return [
-        path for machine in SWEEP.labels for path in label_round_files(machine)
-    ] + [path for state in OTHER_LABELS if state.complete for path in state.round_files]
+    return [path for machine in SWEEP.labels for path in label_round_files(machine)] + [
+        path for state in OTHER_LABELS if state.complete for path in state.round_files
+    ]
 
 
 def manifest_inputs(wildcards):
@@ -357,7 +357,7 @@ def cell_set():
     removed, or one added whose cells exist (new cells rerun it by their time)."""
     text = json.dumps(
         [
-            [cell.path(0) for cell in SCHEDULE.cells],
+            [matrix.cell_path(cell, 0) for cell in SCHEDULE.cells],
             BASE_ROUNDS,
             MAX_ROUNDS,
             # Another label appearing, leaving or changing its cells reruns the analysis too.

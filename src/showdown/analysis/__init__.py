@@ -21,7 +21,8 @@ from .aggregate import (
     noisy_cells,
     write_aggregate,
 )  # fmt: skip
-from .claims import load_claims, write_ledger
+from .claims import write_ledger
+from .claims_file import load_claims
 from .compare import write_comparisons
 from .findings import DOES_IT_HOLD, findings_rst, readable_ledger, write_findings
 from .guide import GUIDE_ROW, KINDS_OF_WORK, guide, kind_of_work, with_kind_of_work

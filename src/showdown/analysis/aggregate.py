@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..cell import read_round_files
+from ..cell import is_measured, read_round_files
 from ..vocabulary import (
     AA_SUFFIX,
     CELL_KEY,
@@ -35,7 +35,7 @@ class MixedMachines(ValueError):
 def load_samples(paths: Iterable[str], slow_phase_factor: float) -> pd.DataFrame:
     """Every row of the round files, with ``measured`` and ``flagged`` columns added."""
     samples = read_round_files(paths).to_pandas()
-    samples["measured"] = (samples["status"] == "ok") & ~samples["warmup"].astype(bool)
+    samples["measured"] = is_measured(samples)
     samples["flagged"] = flag_slow_phases(samples, slow_phase_factor)
     samples["gil_reenabled"] = gil_reenabled(samples)
     for kind in ("pss", "uss"):

@@ -13,9 +13,9 @@ from .. import lazy_door
 _DOOR = {
     "run_cell_job": "job", "kernel_hash": "sources", "probe_interpreter": "job", "calibrate_work": "job",
     "check_workload": "job",
-    "read_round_files": "record", "read_round_file": "record", "write_json_atomic": "record",
+    "read_round_files": "record", "is_measured": "record", "read_round_file": "record", "write_json_atomic": "record",
     "Interpreter": "interpreters", "build_env": "interpreters", "check_interpreter": "interpreters",
-    "default_interpreter_name": "interpreters", "CellRequest": "request", "DEFAULT_LIBRARY_THREADS": "request", "built_interpreter": "interpreters", "BUILD_COMMAND": "interpreters",
+    "default_interpreter_name": "interpreters", "Cell": "request", "CellRequest": "request", "DEFAULT_LIBRARY_THREADS": "request", "built_interpreter": "interpreters", "BUILD_COMMAND": "interpreters",
 }  # fmt: skip
 
 

@@ -24,9 +24,11 @@ import showdown
 
 from .. import SCHEMA_VERSION
 from ..kernel import LIBRARY_THREAD_VARIABLES, affinity_cpus, describe, model_module_folders
-from .interpreters import Interpreter, build_provenance, resolve
+from .interpreters.builds import build_provenance
+from .interpreters.interpreter import Interpreter
+from .interpreters.venv import resolve
 from .record import to_table, write_atomic, write_json_atomic
-from .request import DEFAULT_LIBRARY_THREADS, CellRequest
+from .request import DEFAULT_LIBRARY_THREADS, Cell, CellRequest
 from .sources import PACKAGE_DIR, kernel_hash, kernel_sources
 from .supervisor import Outcome, run_supervised
 
@@ -124,59 +126,53 @@ def git_state(directory: str) -> Tuple[Optional[str], Optional[bool]]:
 
 @dataclass
 class CellJob:
-    """Everything one (cell, round) job needs: built by :func:`run_cell_job` from the
-    CellRequest the sweep made and the files it names (probe, calibration, check)."""
+    """A request, with what its job read from the files it names (probe, calibration, check)
+    and found (the interpreter's venv, the checkout's git state): built by :func:`run_cell_job`."""
 
-    machine: str
-    interpreter: Interpreter
-    workload: str
-    kind: str
-    model: str
-    base_model: str
-    workers: int
-    payload_bytes: int
-    round: int
-    tasks: int
-    params: Dict[str, Any]
-    warmups: int
-    repetitions: int
-    timeout_seconds: float
-    provenance: Dict[str, Any] = field(default_factory=dict)  # config_hash, kernel_hash, seed, position, git
+    request: CellRequest
+    interpreter: Interpreter  # the request's, resolved to the python that really runs
+    tasks: int  # the request's fixed tasks, or its calibration's
+    git: Dict[str, Any] = field(default_factory=dict)  # git_commit, git_dirty
     # Why the interpreter's own venv is missing (it then runs bare), or None.
     environment_failure: Optional[str] = None
     # A callable workload's check (check_workload): code hash, and why process models cannot run it.
     workload_check: Optional[Dict[str, Any]] = None
     # Why the group's calibration refused the user's function: every cell fails with it, unrun.
     refusal: Optional[str] = None
-    # The workload's library_threads setting: "default", "per_worker" or a number.
-    library_threads: str = DEFAULT_LIBRARY_THREADS
+
+    @property
+    def cell(self) -> Cell:
+        return self.request.cell
 
     def library_thread_count(self) -> Optional[int]:
-        return library_thread_count(self.library_threads, self.workers, affinity_cpus() or os.cpu_count() or 1)
+        cores = affinity_cpus() or os.cpu_count() or 1
+        return library_thread_count(self.request.library_threads, self.cell.workers, cores)
 
     def spec(self) -> Dict[str, Any]:
+        request = self.request
         return {
-            "kind": self.kind,
-            "model": self.base_model,
-            "workers": self.workers,
-            "payload_bytes": self.payload_bytes,
+            "kind": request.kind,
+            "model": self.cell.base_model,
+            "workers": self.cell.workers,
+            "payload_bytes": self.cell.payload_bytes,
             "tasks": self.tasks,
-            "params": self.params,
-            "warmups": self.warmups,
-            "repetitions": self.repetitions,
+            "params": request.params,
+            "warmups": request.warmups,
+            "repetitions": request.repetitions,
         }
 
 
 def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict[str, Any]:
+    cell, request = job.cell, job.request
     return {
-        "machine": job.machine,
+        "machine": cell.machine,
         "interpreter": job.interpreter.name,
-        "workload": job.workload,
-        "kind": job.kind,
-        "model": job.model,
-        "workers": job.workers,
-        "payload_bytes": job.payload_bytes,
-        "round": job.round,
+        "workload": cell.workload,
+        "kind": request.kind,
+        "model": cell.model,
+        "workers": cell.workers,
+        "payload_bytes": cell.payload_bytes,
+        "round": request.round,
         **{
             key: meta.get(key)
             for key in (
@@ -200,13 +196,16 @@ def _provenance_row(job: CellJob, meta: Dict[str, Any], started_at: str) -> Dict
         "package_version": showdown.__version__,
         # The sweep's, taken when it planned this job: hashing by tokens takes a quarter of a
         # second, too long to repeat in every cell job.
-        "kernel_hash": job.provenance.get("kernel_hash") or kernel_hash(),
+        "kernel_hash": request.kernel_hash,
         "started_at": started_at,
         "schema_version": SCHEMA_VERSION,
         "code_hash": (job.workload_check or {}).get("code_hash"),
-        "library_threads": job.library_threads,
+        "library_threads": request.library_threads,
         "library_threads_set": job.library_thread_count(),
-        **job.provenance,
+        "config_hash": request.config_hash,
+        "seed": request.seed,
+        "position": request.position,
+        **job.git,
     }
 
 
@@ -262,12 +261,13 @@ def run_cell(job: CellJob, output: str, fallback_meta: Dict[str, Any]) -> List[D
     """Measure one (cell, round) and write its round file atomically; return its rows."""
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
     unpicklable = (job.workload_check or {}).get("unpicklable")
+    model = job.cell.base_model
     if job.refusal:
         outcome, answer = _not_run(job.refusal, status="failed")
-    elif unpicklable and describe(job.base_model).pickles:
-        outcome, answer = _not_run(f"{job.base_model} pickles each task, and {unpicklable}")
+    elif unpicklable and describe(model).pickles:
+        outcome, answer = _not_run(f"{model} pickles each task, and {unpicklable}")
     else:
-        outcome, answer = run_kernel(job.interpreter, "run", job.spec(), job.timeout_seconds,
+        outcome, answer = run_kernel(job.interpreter, "run", job.spec(), job.request.timeout_seconds,
                                      library_threads=job.library_thread_count())  # fmt: skip
     if outcome.stderr.strip():
         print(outcome.stderr, file=sys.stderr)
@@ -297,32 +297,13 @@ def run_cell_job(output: str, request: CellRequest) -> List[Dict[str, Any]]:
     commit, dirty = git_state(str(PACKAGE_DIR))
     resolved, environment_failure = resolve(Interpreter.from_params(request.interpreter))
     cell_job = CellJob(
-        machine=request.machine,
+        request=request,
         interpreter=resolved,
-        workload=request.workload,
-        kind=request.kind,
-        model=request.model,
-        base_model=request.base_model,
-        workers=request.workers,
-        payload_bytes=request.payload_bytes,
-        round=request.round,
         tasks=tasks,
-        params=request.params,
-        warmups=request.warmups,
-        repetitions=request.repetitions,
-        timeout_seconds=request.timeout_seconds,
-        provenance={
-            "config_hash": request.config_hash,
-            "kernel_hash": request.kernel_hash,
-            "seed": request.seed,
-            "position": request.position,
-            "git_commit": commit,
-            "git_dirty": dirty,
-        },
+        git={"git_commit": commit, "git_dirty": dirty},
         environment_failure=environment_failure,
         workload_check=workload_check,
         refusal=refusal,
-        library_threads=request.library_threads,
     )
     return run_cell(cell_job, output, fallback_meta)
 

@@ -214,6 +214,11 @@ def migrate_table(table: pa.Table, version: int) -> pa.Table:
     return table.select(COLUMNS).cast(SCHEMA)
 
 
+def is_measured(rows):
+    """Which rows of a round file's table (pandas) measure: a repetition that ran, not a warm-up."""
+    return (rows["status"] == "ok") & ~rows["warmup"].astype(bool)
+
+
 def read_round_file(path: str) -> pa.Table:
     """A round file's rows; SchemaMismatch if it was written by another schema version."""
     table = pq.read_table(path)

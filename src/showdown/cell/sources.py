@@ -18,7 +18,10 @@ from typing import Iterator, List, Optional, Tuple
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # The cell job's own modules: ``python -m showdown.cell.run`` imports these and no others
 # (tests/test_sources.py checks it).
-CELL_JOB_MODULES = ("__init__", "run", "job", "sources", "supervisor", "interpreters", "record", "request")
+CELL_JOB_MODULES = (
+    "__init__", "run", "job", "sources", "supervisor", "record", "request", "interpreters/__init__",
+    "interpreters/interpreter", "interpreters/builds", "interpreters/venv",
+)  # fmt: skip
 
 _DROPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
 # Tokens whose text is layout only: the depth of an indent, the end of a logical line.

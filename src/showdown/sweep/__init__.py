@@ -1,8 +1,8 @@
 """The sweep: the config, the matrix of cells and the order of their jobs, the rounds, what runs.
 
-``config`` validates a configuration against its schema (every problem named with its key
-and the allowed values), ``matrix`` expands it into cells and schedules their rounds,
-``rounds`` decides after each round which work groups get another, ``applicability``
+``schema`` checks a configuration against its schema (every problem named with its key
+and the allowed values), ``config`` makes the checks a schema cannot, ``matrix`` expands
+it into cells and schedules their rounds, ``rounds`` decides after each round which work groups get another, ``applicability``
 lists what does not run and why. The workflow takes everything from this door.
 """
 
@@ -13,20 +13,19 @@ from .config import (
     Sweep,
     another_machines_cores,
     load_aa_spread,
-    load_schema,
     load_sweep,
     load_sweep_file,
-    schema_problems,
     slurm_node_cpus,
     sweep_cores,
     usable_cpus,
 )
 from .labels import labels_table, manifests, other_labels, write_manifest
-from .matrix import Cell, Schedule, cell_request, expand_cells, not_applicable_cells
+from .matrix import Cell, Schedule, cell_path, cell_request, expand_cells, not_applicable_cells
 from .rounds import write_plan
+from .schema import load_schema, schema_problems
 
 __all__ = [
-    "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_request", "expand_cells", "load_aa_spread",
+    "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_path", "cell_request", "expand_cells", "load_aa_spread",
     "labels_table", "load_schema", "manifests", "other_labels", "write_manifest", "load_sweep", "load_sweep_file", "matrix", "not_applicable_cells", "schema_problems", "slurm_node_cpus",
     "sweep_cores", "usable_cpus", "write_applicability", "write_not_applicable", "write_plan",
 ]  # fmt: skip

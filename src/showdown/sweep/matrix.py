@@ -7,16 +7,15 @@ a seeded shuffled order, so that every model meets the same machine phases.
 """
 
 import random
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 
 from .. import kernel
-from ..cell import CellRequest
+from ..cell import Cell, CellRequest
 
 # One layout for every path, used by the rules and the code alike: matrix.CELL etc. stay names here.
 from ..paths import CALIBRATION, CELL, CELL_LOG, PROBE, ROUND_PLAN, WORKLOAD_CHECK  # noqa: F401
-from ..vocabulary import PROCESSES, base_model, describe
+from ..vocabulary import PROCESSES, SERIAL, base_model, describe
 from .config import ConfigError, Sweep
 
 # Which (workload kind, model) pairs run is the kernel catalogue's applicability table.
@@ -24,37 +23,8 @@ from .config import ConfigError, Sweep
 # kernel and recorded in the cell as status "not_applicable", in the same report table.
 
 
-@dataclass(frozen=True, order=True)
-class Cell:
-    machine: str
-    interpreter: str
-    workload: str
-    model: str
-    workers: int
-    payload: str
-
-    @property
-    def payload_bytes(self) -> int:
-        return kernel.parse_size(self.payload)
-
-    @property
-    def base_model(self) -> str:
-        """The model that really runs: an A/A copy ``threads.aa`` runs ``threads``."""
-        return base_model(self.model)
-
-    def wildcards(self, **extra) -> Dict[str, object]:
-        return dict(
-            machine=self.machine,
-            interpreter=self.interpreter,
-            workload=self.workload,
-            model=self.model,
-            workers=self.workers,
-            payload=self.payload,
-            **extra,
-        )
-
-    def path(self, round: int) -> str:
-        return CELL.format(**self.wildcards(round=round))
+def cell_path(cell: Cell, round: int) -> str:
+    return CELL.format(**cell.wildcards(round=round))
 
 
 def not_applicable_reason(sweep: Sweep, cell: Cell, kind: str) -> Optional[str]:
@@ -63,7 +33,7 @@ def not_applicable_reason(sweep: Sweep, cell: Cell, kind: str) -> Optional[str]:
     unbuilt = sweep.interpreters[cell.interpreter].unavailable
     if unbuilt:
         return unbuilt
-    reason = kernel.not_applicable_reason(kind, base_model(model))
+    reason = kernel.not_applicable_reason(kind, cell.base_model)
     if reason:
         return reason
     cap = sweep["process_workers_cap"]
@@ -80,12 +50,9 @@ def _candidates(sweep: Sweep):
             for entry in sweep.workloads.values():
                 for payload in entry.payloads:
                     for model in entry.models:
-                        counts = (1,) if model.split(".")[0] == "serial" else sweep.workers(entry.label, machine.label)
+                        counts = (1,) if base_model(model) == SERIAL else sweep.workers(entry.label, machine.label)
                         for workers in counts:
-                            cell = Cell(
-                                machine.label, interpreter, entry.label, model, workers, kernel.size_label(payload)
-                            )
-                            yield cell, entry.kind
+                            yield Cell(machine.label, interpreter, entry.label, model, workers, payload), entry.kind
 
 
 def expand_cells(sweep: Sweep) -> List[Cell]:
@@ -144,13 +111,13 @@ class Schedule:
         """The path of the job that runs just before this one in its work group."""
         index = self.position(cell, round)
         if index > 0:
-            return self.order(self.work_group(cell), round)[index - 1].path(round)
+            return cell_path(self.order(self.work_group(cell), round)[index - 1], round)
         if round > 1:
-            return self.order(self.work_group(cell), round - 1)[-1].path(round - 1)
+            return cell_path(self.order(self.work_group(cell), round - 1)[-1], round - 1)
         return None
 
     def round_paths(self, group, round: int) -> List[str]:
-        return [cell.path(round) for cell in self.groups[group]]
+        return [cell_path(cell, round) for cell in self.groups[group]]
 
 
 def cell_request(
@@ -169,15 +136,10 @@ def cell_request(
     if entry.repeated:  # the kernel reads it with the workload's own parameters
         params["repeat_seconds"] = sweep["repeat_seconds"]
     return CellRequest(
-        machine=cell.machine,
-        interpreter=interpreter,
-        workload=cell.workload,
-        kind=entry.kind,
-        model=cell.model,
-        base_model=cell.base_model,
-        workers=cell.workers,
-        payload_bytes=cell.payload_bytes,
+        cell=cell,
         round=round,
+        interpreter=interpreter,
+        kind=entry.kind,
         params=params,
         warmups=sweep["warmups"],
         repetitions=sweep["repetitions"],

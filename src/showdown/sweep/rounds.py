@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import stats
-from ..cell import read_round_files, write_json_atomic
+from ..cell import is_measured, read_round_files, write_json_atomic
 
 WORK_GROUP = ["machine", "interpreter", "workload", "payload_bytes"]
 # What a cell job costs beyond its kernel process (README: harness overhead, ~0.3 s).
@@ -26,21 +26,16 @@ JOB_OVERHEAD_SECONDS = 0.3
 BUDGET = "stopped: budget"
 
 
-def _measured(samples: pd.DataFrame) -> pd.DataFrame:
-    return samples[(samples["status"] == "ok") & ~samples["warmup"]]
-
-
 def cell_precisions(samples: pd.DataFrame) -> pd.DataFrame:
     """Relative half-width of each cell's round-level CI, over its measured rows."""
-    cells = stats.cell_estimates(_measured(samples))
+    cells = stats.cell_estimates(samples[is_measured(samples)])
     return cells[["model", "workers", "relative_half_width"]].reset_index(drop=True)
 
 
 def doubt(samples: pd.DataFrame, *, alpha: float, margin) -> pd.DataFrame:
     """Per work group: its widest pair's half-width over half the band of its margin (> 1:
     too wide to decide), read from the intervals' width alone."""
-    measured = _measured(samples)
-    table, keys = stats.competitors(measured)
+    table, keys = stats.competitors(samples[is_measured(samples)])
     if not len(keys):
         return pd.DataFrame(columns=[*WORK_GROUP, "doubt", "widest"])
     pairs = stats.round_pairs(table)

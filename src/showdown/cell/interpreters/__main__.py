@@ -1,0 +1,5 @@
+import sys
+
+from .discovery import main
+
+sys.exit(main())
