@@ -169,6 +169,7 @@ def write_provenance(
 ) -> None:  # fmt: skip
     """The write_provenance rule: provenance.tsv and the front page's section."""
     from ..sweep import manifests
+
     present = set(pq.read_schema(samples_parquet).names)  # older round files lack the OS columns
     samples = pd.read_parquet(samples_parquet, columns=[c for c in SAMPLE_COLUMNS if c in present])
     table = provenance(samples)
