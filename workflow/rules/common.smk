@@ -352,6 +352,7 @@ def final_outputs():
         "results/report/findings.rst",
         "results/report/tables.html",
         "results/report/figure_links.rst",
+        "results/report/forest_table.rst",
         "results/report/provenance.rst",
         "results/stats/verdicts.tsv",
         *(["results/stats/user_workloads.tsv"] if user_functions() else []),

@@ -86,6 +86,7 @@ rule write_tables:
         ledger_tsv="results/claims/ledger.tsv",
         verdicts_tsv="results/stats/verdicts.tsv",
         cells_tsv="results/aggregate/cells.tsv",
+        points_tsv="results/claims/points.tsv",
     output:
         page=report(
             "results/report/tables.html",
@@ -94,6 +95,8 @@ rule write_tables:
             labels={"table": "every table, to sort and search"},
         ),
         figure_links="results/report/figure_links.rst",
+        # The forest plot's rows, each linking to its figure: the forest's caption includes it.
+        forest_table="results/report/forest_table.rst",
     log:
         "results/logs/write_tables.log",
     localrule: True
