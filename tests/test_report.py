@@ -3,6 +3,7 @@
 import re
 import shutil
 import subprocess
+import time
 
 import pandas as pd
 import pytest
@@ -183,3 +184,79 @@ def test_report_is_self_contained(report):
     html = report.read_text()
     external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
     assert external == []  # opens offline: nothing fetched from elsewhere
+
+
+def forest_table_rows(workdir) -> int:
+    """How many rows the forest plot of a sweep's results draws."""
+    from showdown.figures.forest import forest_rows
+
+    results = workdir / "results"
+    read = {name: pd.read_csv(results / path, sep="\t") for name, path in
+            (("verdicts", "stats/verdicts.tsv"), ("points", "claims/points.tsv"), ("ledger", "claims/ledger.tsv"),
+             ("cells", "aggregate/cells.tsv"))}  # fmt: skip
+    kinds = dict(zip(read["cells"]["workload"], read["cells"]["kind"]))
+    return len(forest_rows(read["verdicts"], read["points"], read["ledger"], kinds))
+
+
+# The forest plot's caption, opened as a reader opens it (its result's info), and its table.
+FOREST_TABLE = """new Promise(done => {
+  app.showResultInfo('results/report/forest.png');
+  setTimeout(() => {
+    const rows = [...document.querySelectorAll('nav table.docutils tbody tr')];
+    const links = rows.map(row => row.querySelector('a')?.getAttribute('href') || '');
+    // A link names the figure it opens as results['<its path>']: is that a result of the report?
+    const targets = links.map(href => (href.match(/results\\['([^']+)'\\]/) || [])[1]);
+    done({rows: rows.length, ids: rows.map(row => row.cells[0].innerText),
+          linked: targets.filter(path => path && path in results).length, targets});
+  }, 1000);
+})"""
+
+
+@pytest.mark.slow
+def test_the_forest_table_links_each_row_of_the_plot_to_a_figure_of_the_report(default_shaped_report, tmp_path):
+    report, workdir = default_shaped_report
+    flags = [flag for flag in CHROMIUM_FLAGS if not flag.startswith(("--virtual-time-budget", "--window-size"))]
+    page = Browser(chromium(), [*flags, f"--user-data-dir={tmp_path / 'profile'}"], width=1400, height=900)
+    try:
+        page.open(report.as_uri(), ready="typeof app !== 'undefined' && !!document.querySelector('#findings')")
+        table = page.evaluate(FOREST_TABLE)
+        # The first row's link opens its figure in the page.
+        page.evaluate("document.querySelector('nav table.docutils tbody a').click()")
+        opened = page.evaluate("new Promise(done => setTimeout(() => done(app.state.resultPath), 1000))")
+    finally:
+        page.close()
+    assert table["rows"] == forest_table_rows(workdir) > 0
+    assert table["ids"][:2] == ["v1", "v2"] and len(set(table["ids"])) == table["rows"]
+    assert table["linked"] == table["rows"], [t for t in table["targets"] if t is None][:5]
+    assert opened == table["targets"][0]
+
+
+@pytest.mark.slow
+def test_on_a_phone_the_menu_waits_below_the_findings_and_opens_on_a_tap(default_shaped_report, tmp_path):
+    """At 390 x 844 the menu is a bar at the foot of the screen, not its lower half; a tap opens it."""
+    report, _ = default_shaped_report
+    flags = [flag for flag in CHROMIUM_FLAGS if not flag.startswith(("--virtual-time-budget", "--window-size"))]
+    page = Browser(chromium(), [*flags, f"--user-data-dir={tmp_path / 'profile'}"], width=390, height=844)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        page.resize(390, 844, mobile=True)
+        page.call("Emulation.setTouchEmulationEnabled", enabled=True, maxTouchPoints=1, session=True)
+        page.open(report.as_uri(), ready="document.querySelector('#findings img.winner-map')?.complete === true")
+        closed = page.boxes("nav")[0]
+        findings = page.boxes("#findings li")[0]
+        bar = page.boxes("nav > h1")[0]
+        for kind, points in (("touchStart", [{"x": bar["x"] + 100, "y": bar["y"] + bar["height"] / 2}]),
+                             ("touchEnd", [])):  # fmt: skip
+            page.call("Input.dispatchTouchEvent", type=kind, touchPoints=points, session=True)
+        time.sleep(0.5)  # the menu's height eases open
+        opened = page.boxes("nav")[0]
+        menu = page.evaluate(
+            "[...document.querySelectorAll('nav li')].filter(item => { const box = item.getBoundingClientRect();"
+            " return box.height > 0 && box.top >= 0 && box.bottom <= innerHeight; }).length"
+        )
+        page.screenshot(ARTIFACTS / "report-390x844-menu.png")
+    finally:
+        page.close()
+    assert closed["y"] + closed["height"] == pytest.approx(844, abs=1) and closed["height"] <= 844 * 0.12, closed
+    assert findings["y"] + findings["height"] <= closed["y"], (findings, closed)
+    assert opened["height"] >= 844 * 0.4 and menu >= 6, (opened, menu)
