@@ -1,5 +1,7 @@
 """The published report opens offline in a real browser and shows its figures."""
 
+import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -10,7 +12,7 @@ import pytest
 import yaml
 
 from cdp import Browser
-from conftest import REPO, run_snakemake, skip_or_fail
+from conftest import REPO, run_snakemake, skip_or_fail, tiny_sweep
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -132,29 +134,58 @@ def on_screen(box, width, height) -> bool:
     return box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
 
 
+def browser(tmp_path, width=1400, height=900) -> Browser:
+    flags = [flag for flag in CHROMIUM_FLAGS if not flag.startswith(("--virtual-time-budget", "--window-size"))]
+    return Browser(chromium(), [*flags, f"--user-data-dir={tmp_path / 'profile'}"], width=width, height=height)
+
+
+def read_every_screen(page, report, name: str) -> dict:
+    """The front page at each of :data:`SCREENS`: where its parts are, as Chromium lays them
+    out; a screenshot of each in test-artifacts/ (``<name>-<screen>.png``)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    seen = {}
+    for screen, (width, height, mobile) in SCREENS.items():
+        page.resize(width, height, mobile=mobile)
+        page.open(report.as_uri(), ready="document.querySelector('#findings img.winner-map')?.complete === true")
+        page.screenshot(ARTIFACTS / f"{name}-{screen}.png")
+        seen[screen] = {
+            "heading": page.boxes("#findings > h1"),  # docutils numbers section headings from h1
+            "first_line": page.boxes("#findings li")[:1],
+            "first_text": page.evaluate("document.querySelector('#findings li').innerText"),
+            "column": page.boxes(".prose"),
+            "graph": page.boxes("#rulegraph"),
+            "text": page.evaluate(FRONT_PAGE_TEXT),
+            "map": page.boxes("#findings img.winner-map"),
+            "messages": page.evaluate("document.body.innerText.includes('System Message')"),
+            "words": page.evaluate("document.querySelector('.prose').innerText"),
+        }
+    return seen
+
+
+def assert_reads(seen: dict, guide_rows: int) -> None:
+    """At every screen: the findings' heading and first line on screen, every text node of
+    the front page within the window at 14 px or more, a column of 600 px on desktop, the job
+    graph below the text, the winner map wide enough, and no docutils complaint."""
+    for name, (width, height, mobile) in SCREENS.items():
+        s = seen[name]
+        assert s["heading"] and on_screen(s["heading"][0], width, height), (name, s["heading"])
+        assert s["first_line"] and on_screen(s["first_line"][0], width, height), (name, s["first_line"])
+        assert s["text"]["lines"] > 20 + guide_rows and s["text"]["count"] == 0, (name, s["text"])
+        if not mobile:
+            assert s["column"][0]["width"] >= 600, (name, s["column"])
+        # The job graph below the text, not beside it.
+        assert all(graph["y"] >= s["column"][0]["y"] + s["column"][0]["height"] for graph in s["graph"]), name
+        assert len(s["map"]) == 1 and s["map"][0]["width"] >= min(400, width - 40), (name, s["map"])
+        assert not s["messages"]  # docutils' complaints (a failed include) would show as "System Message"
+
+
 @pytest.mark.slow
 def test_the_front_page_reads_on_every_screen(default_shaped_report, tmp_path):
     """Where the text is, as Chromium lays it out: text in the DOM can still be off-screen."""
     report, workdir = default_shaped_report
-    flags = [flag for flag in CHROMIUM_FLAGS if not flag.startswith(("--virtual-time-budget", "--window-size"))]
-    page = Browser(chromium(), [*flags, f"--user-data-dir={tmp_path / 'profile'}"], width=1400, height=900)
-    ARTIFACTS.mkdir(exist_ok=True)
-    seen = {}
+    page = browser(tmp_path)
     try:
-        for name, (width, height, mobile) in SCREENS.items():
-            page.resize(width, height, mobile=mobile)
-            page.open(report.as_uri(), ready="document.querySelector('#findings img.winner-map')?.complete === true")
-            page.screenshot(ARTIFACTS / f"report-{name}.png")
-            seen[name] = {
-                "heading": page.boxes("#findings > h1"),  # docutils numbers section headings from h1
-                "first_line": page.boxes("#findings li")[:1],
-                "first_text": page.evaluate("document.querySelector('#findings li').innerText"),
-                "column": page.boxes(".prose"),
-                "graph": page.boxes("#rulegraph"),
-                "text": page.evaluate(FRONT_PAGE_TEXT),
-                "map": page.boxes("#findings img.winner-map"),
-                "messages": page.evaluate("document.body.innerText.includes('System Message')"),
-            }
+        seen = read_every_screen(page, report, "report")
         # A claim's figure link opens the figure itself in the page.
         page.evaluate("[...document.querySelectorAll('#findings a')].find(a => a.innerText === 'speedup').click()")
         opened = page.evaluate(
@@ -163,19 +194,9 @@ def test_the_front_page_reads_on_every_screen(default_shaped_report, tmp_path):
         )
     finally:
         page.close()
-    guide_rows = len(pd.read_csv(workdir / "results/guide.tsv", sep="\t"))
-    for name, (width, height, mobile) in SCREENS.items():
-        s = seen[name]
-        assert s["heading"] and on_screen(s["heading"][0], width, height), (name, s["heading"])
-        assert s["first_line"] and on_screen(s["first_line"][0], width, height), (name, s["first_line"])
+    assert_reads(seen, guide_rows=len(pd.read_csv(workdir / "results/guide.tsv", sep="\t")))
+    for name, s in seen.items():
         assert s["first_text"].startswith("pure-Python CPU:"), (name, s["first_text"])
-        assert s["text"]["lines"] > 20 + guide_rows and s["text"]["count"] == 0, (name, s["text"])
-        if not mobile:
-            assert s["column"][0]["width"] >= 600, (name, s["column"])
-        # The job graph below the text, not beside it.
-        assert all(graph["y"] >= s["column"][0]["y"] + s["column"][0]["height"] for graph in s["graph"]), name
-        assert len(s["map"]) == 1 and s["map"][0]["width"] >= min(400, width - 40), (name, s["map"])
-        assert not s["messages"]  # docutils' complaints (a failed include) would show as "System Message"
     assert len(opened) == 1 and opened[0] > 400
     assert report.stat().st_size < 6_000_000  # one self-contained file a reader can still mail
 
@@ -215,8 +236,7 @@ FOREST_TABLE = """new Promise(done => {
 @pytest.mark.slow
 def test_the_forest_table_links_each_row_of_the_plot_to_a_figure_of_the_report(default_shaped_report, tmp_path):
     report, workdir = default_shaped_report
-    flags = [flag for flag in CHROMIUM_FLAGS if not flag.startswith(("--virtual-time-budget", "--window-size"))]
-    page = Browser(chromium(), [*flags, f"--user-data-dir={tmp_path / 'profile'}"], width=1400, height=900)
+    page = browser(tmp_path)
     try:
         page.open(report.as_uri(), ready="typeof app !== 'undefined' && !!document.querySelector('#findings')")
         table = page.evaluate(FOREST_TABLE)
@@ -235,8 +255,7 @@ def test_the_forest_table_links_each_row_of_the_plot_to_a_figure_of_the_report(d
 def test_on_a_phone_the_menu_waits_below_the_findings_and_opens_on_a_tap(default_shaped_report, tmp_path):
     """At 390 x 844 the menu is a bar at the foot of the screen, not its lower half; a tap opens it."""
     report, _ = default_shaped_report
-    flags = [flag for flag in CHROMIUM_FLAGS if not flag.startswith(("--virtual-time-budget", "--window-size"))]
-    page = Browser(chromium(), [*flags, f"--user-data-dir={tmp_path / 'profile'}"], width=390, height=844)
+    page = browser(tmp_path, 390, 844)
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         page.resize(390, 844, mobile=True)
@@ -260,3 +279,44 @@ def test_on_a_phone_the_menu_waits_below_the_findings_and_opens_on_a_tap(default
     assert closed["y"] + closed["height"] == pytest.approx(844, abs=1) and closed["height"] <= 844 * 0.12, closed
     assert findings["y"] + findings["height"] <= closed["y"], (findings, closed)
     assert opened["height"] >= 844 * 0.4 and menu >= 6, (opened, menu)
+
+
+# Two machine labels in one results tree and one report (the machines work: each label's run
+# writes results/cells/<label>/manifest.json, and the analysis takes every complete label).
+# On by itself once showdown.sweep.labels exists.
+TWO_LABELS = ("box-a", "box-b")
+several_labels = pytest.mark.skipif(
+    importlib.util.find_spec("showdown.sweep.labels") is None,
+    reason="several machine labels in one report come with the machines branch (showdown.sweep.labels)",
+)
+
+
+@pytest.fixture(scope="module")
+def two_label_report(tmp_path_factory):
+    """(report.html, its directory): the tiny sweep run under two machine labels, one report."""
+    workdir = tmp_path_factory.mktemp("two-labels")
+    for label in TWO_LABELS:
+        run_snakemake(workdir, config=tiny_sweep(machine=label), timeout=900)
+    run_snakemake(workdir, "--report", "results/report.html", configfile=workdir / "config.yaml")
+    return workdir / "results/report.html", workdir
+
+
+@pytest.mark.slow
+@several_labels
+def test_a_report_of_two_machine_labels_reads_on_every_screen_and_names_each_run(two_label_report, tmp_path):
+    report, workdir = two_label_report
+    page = browser(tmp_path)
+    try:
+        seen = read_every_screen(page, report, "report-two-labels")
+    finally:
+        page.close()
+    assert_reads(seen, guide_rows=len(pd.read_csv(workdir / "results/guide.tsv", sep="\t")))
+    words = seen["1400x900"]["words"]
+    for label in TWO_LABELS:
+        manifest = json.loads((workdir / "results" / "cells" / label / "manifest.json").read_text())
+        # The label's own part of "Where these numbers come from": its commit and config hash.
+        part = words[words.index("Where these numbers come from") :]
+        part = part[part.index(f"{label} · ") :]
+        ends = [part.find(f"{other} · ", 1) for other in TWO_LABELS if other != label]
+        part = part[: min([end for end in ends if end > 0], default=len(part))]
+        assert manifest["git_commit"][:12] in part and manifest["config_hash"] in part, (label, part[:600])
