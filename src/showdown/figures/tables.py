@@ -149,8 +149,9 @@ def forest_table_rst(rows: pd.DataFrame, links: Collection[str]) -> str:
 
 def result_links_rst(outputs: Mapping[str, str]) -> str:
     """rst targets, one per result (a name -> its path: a PNG, or an HTML page), that open the
-    result itself in the report with its caption beside it; Snakemake's own link to a result
-    (``speedup.png_``) opens only the caption. The front page links to these by name."""
+    result itself in the report, the sidebar left as it was (the menu, or the caption a reader
+    came from); Snakemake's own link to a result (``speedup.png_``) opens only the caption in
+    the sidebar. The front page and the forest plot's table link to these by name."""
     lines = [".. Links from the front page to figures and pages, opened in the page.", ""]
     for name, path in outputs.items():
         shown = "html" if path.endswith(".html") else "img"
