@@ -5,13 +5,15 @@
 #                   result file beside it, Snakemake's documented form for large reports)
 #   make test     - the test suite (what .ci/run runs)
 #   make test-loaded - the tests that make real runs, again with every core kept busy
+#   make export-results - this machine's measurements as results-<label>.tar.gz, to carry
+#                   to another clone; there `make import-results ARCHIVE=...` then `make report`
 # Another sweep: make publish CONFIG=config/test.yaml
 VENV ?= .venv
 PYTHON ?= python3
 CONFIG ?= config/config.yaml
 BIN := $(VENV)/bin
 
-.PHONY: report publish test test-loaded setup clean-results
+.PHONY: report publish test test-loaded setup clean-results export-results import-results
 
 setup: $(VENV)/.installed
 
@@ -30,6 +32,26 @@ report: setup
 publish: report
 	$(BIN)/snakemake --report results/report.zip --configfile $(CONFIG)
 	@ls -l results/report.html results/report.zip
+
+# One machine label's measurements (cells with their manifest, probes, calibrations, workload
+# checks, round plans; not the venvs, which the other machine builds for its own label if it
+# measures). LABEL defaults to the config's `machine`, else this host's label.
+LABEL ?= $(shell $(BIN)/python -c "import sys, yaml; from showdown.sweep.config import machine_slug; \
+	print((yaml.safe_load(open(sys.argv[1])) or {}).get('machine') or machine_slug())" $(CONFIG))
+LABEL_PARTS := cells probe calibration workloads rounds
+
+export-results:
+	@test -f results/cells/$(LABEL)/manifest.json || { echo "results/cells/$(LABEL)/manifest.json missing: \
+	finish the label's run first (LABEL=... names another)"; exit 1; }
+	tar -czf results-$(LABEL).tar.gz $(wildcard $(foreach part,$(LABEL_PARTS),results/$(part)/$(LABEL)))
+	@echo "export: results-$(LABEL).tar.gz"
+
+# Unpacks another machine's archive here, keeping modification times; a file that exists
+# already is never overwritten (tar stops, naming it).
+import-results:
+	@test -n "$(ARCHIVE)" || { echo "ARCHIVE=results-<label>.tar.gz is required"; exit 1; }
+	tar -xzf $(ARCHIVE) --keep-old-files
+	@echo "import: $$(tar -tzf $(ARCHIVE) | head -1 | cut -d/ -f1-3); now: make report"
 
 # Tests marked slow (SLURM, other interpreters, Chromium) skip with their reason where
 # those tools are missing; .ci/run installs them and sets SHOWDOWN_REQUIRE_ALL=1 so that

@@ -17,7 +17,8 @@ RANKS = {
     "showdown": 0,  # the package's __init__: version and schema version
     "showdown.kernel": 1,  # measuring, standard library only
     "showdown.vocabulary": 2,  # the words every later stage shares
-    "showdown.display": 2,  # how each model is shown: family, API, display name
+    "showdown.display": 2,
+    "showdown.paths": 2,  # where every result file lives  # how each model is shown: family, API, display name
     "showdown.stats": 2,  # statistics: numbers in, estimates and decisions out; no files
     "showdown.cell": 3,  # one (cell, round) job
     "showdown.sweep": 4,  # config, matrix, rounds

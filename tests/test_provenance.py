@@ -70,3 +70,19 @@ def test_a_report_of_two_machines_names_each_ones_commit_and_machine():
     assert "``def456``" in laptop and "Apple M2" in laptop and "uncommitted" not in laptop
     assert "``abc123`` (with uncommitted changes)" in vm and "AMD EPYC" in vm
     assert "from the margins declared in the config (wall time ±5%)" in text
+
+
+def test_a_brought_in_label_shows_its_own_config_hash_and_a_label_left_out_is_named():
+    other = samples().assign(machine="laptop")
+    table = provenance(pd.concat([samples(), other]))
+    labels = pd.DataFrame({"machine": ["vm", "laptop", "half"], "analysed": [True, True, False],
+                           "source": ["this run", "brought in", "brought in"],
+                           "reason": ["measured by this run", "complete", "no manifest (its run has not finished)"]})  # fmt: skip
+    false_win = pd.Series({"margin": 0.05, "margins": "wall time ±5%", "aa_spread": 0.01})
+    text = provenance_rst(table, pd.concat([cells(), cells().assign(machine="laptop")]), pd.DataFrame({"margin": [0.05]}),
+                          false_win, precision=0.03, config_hash="thisrun", labels=labels,
+                          manifests={"laptop": {"config_hash": "laptops", "cores": 8}})  # fmt: skip
+    assert "Machine labels in this report: vm (this run), laptop (brought in)" in text
+    assert "**Left out: half**: no manifest (its run has not finished)" in text
+    laptop, vm = text.split("**laptop · py311**")[1].split("**vm · py311**")
+    assert "``laptops``" in laptop and "`cores` resolved to 8" in laptop and "``thisrun``" in vm

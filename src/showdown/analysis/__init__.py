@@ -29,7 +29,7 @@ from .interpreter_gaps import COLUMNS as GAP_COLUMNS
 from .interpreter_gaps import SUBINTERPRETERS, THREADS, interpreter_gaps, write_interpreter_gaps
 from .memory import COLUMNS as MEMORY_COLUMNS
 from .memory import memory_slopes
-from .provenance import provenance, write_provenance
+from .provenance import provenance, run_config_hash, write_provenance
 from .tables import readable_ledger_with_ids
 from .user_workloads import user_workload_table, write_user_workloads
 
@@ -37,6 +37,6 @@ __all__ = [
     "DOES_IT_HOLD", "GAP_COLUMNS", "GUIDE_ROW", "HARNESS_BOUND", "KINDS_OF_WORK", "MEMORY_COLUMNS", "SUBINTERPRETERS",
     "SUMMARY_COLUMNS", "THREADS", "cell_summary", "findings_rst", "guide", "harness_bound_groups", "ideal_speedup",
     "interpreter_gaps", "kind_of_work", "load_claims", "memory_slopes", "model_limit", "noisy_cells", "provenance",
-    "readable_ledger", "readable_ledger_with_ids", "rst_text", "write_provenance", "user_workload_table", "with_kind_of_work", "write_aggregate", "write_comparisons",
+    "readable_ledger", "readable_ledger_with_ids", "rst_text", "run_config_hash", "write_provenance", "user_workload_table", "with_kind_of_work", "write_aggregate", "write_comparisons",
     "write_findings", "write_interpreter_gaps", "write_ledger", "write_user_workloads",
 ]  # fmt: skip

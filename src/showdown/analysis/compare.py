@@ -36,10 +36,13 @@ def write_comparisons(
     used = stats.Margins.from_config(margin)
     aa = stats.aa_control(measured, alpha=alpha, margin=used)
     aa.to_csv(aa_tsv, sep="\t", index=False)
-    rate = stats.false_win_rate(aa, confidence=0.95)
+    # Each machine label's instrument checked on its own pairs: one row per label.
+    machines = sorted(set(measured["machine"])) or [None]
     pd.DataFrame(
-        [{**rate, "alpha": alpha, "target": f"rate <= alpha ({alpha})", "margin": used.wall,
-          "margins": margins_text(used), "aa_spread": stats.aa_spread(aa)}]
+        [{"machine": machine, **stats.false_win_rate(mine, confidence=0.95), "alpha": alpha,
+          "target": f"rate <= alpha ({alpha})", "margin": used.wall, "margins": margins_text(used),
+          "aa_spread": stats.aa_spread(mine)}
+         for machine in machines for mine in [aa[aa["machine"] == machine]]]
     ).to_csv(false_win_tsv, sep="\t", index=False)  # fmt: skip
 
     verdicts, pairs = stats.verdicts(measured, alpha=alpha, margin=used)
@@ -58,7 +61,11 @@ def write_comparisons(
     # The answer a user decides first: which kind of worker, then which member.
     stats.family_verdicts(measured, family, alpha=alpha, margin=used).to_csv(families_tsv, sep="\t", index=False)
     kinds = measured[["workload", "kind"]].drop_duplicates("workload")
-    stats.noise_by_kind(pairs.merge(kinds, on="workload"), aa_spread).to_csv(noise_by_kind_tsv, sep="\t", index=False)
+    pairs = pairs.merge(kinds, on="workload")
+    noise = [stats.noise_by_kind(pairs[pairs["machine"] == machine], aa_spread).assign(machine=machine)
+             for machine in machines]  # fmt: skip
+    noise = pd.concat(noise, ignore_index=True)
+    noise[["machine", *noise.columns[:-1]]].to_csv(noise_by_kind_tsv, sep="\t", index=False)
     return verdicts
 
 

@@ -145,6 +145,23 @@ def trust_line(false_win: pd.Series) -> str:
     )
 
 
+def instrument_lines(false_win: pd.Series | pd.DataFrame, noise: pd.DataFrame | None) -> list[str]:
+    """The A/A check and the noise check, one of each per machine label: a label's
+    instrument is judged on its own pairs (prefixed by the label where there are several)."""
+    table = false_win.to_frame().T if isinstance(false_win, pd.Series) else false_win
+    if "machine" not in table:
+        table = table.assign(machine=None)
+    several = table["machine"].nunique() > 1
+    lines = []
+    for row in table.to_dict("records"):
+        prefix = f"**{rst_text(str(row['machine']))}**: " if several else ""
+        lines.append(f"- {prefix}{rst_text(trust_line(pd.Series(row)))}")
+        if noise is not None:
+            mine = noise[noise["machine"] == row["machine"]] if several and "machine" in noise else noise
+            lines.append(f"- {prefix}{rst_text(noise_line(mine))}")
+    return lines
+
+
 def noise_line(noise: pd.DataFrame) -> str:
     """The kinds of work whose pairs spread more over rounds than the A/A calibration's."""
     if noise.empty or noise["calibrated_spread"].isna().all():
@@ -210,7 +227,7 @@ def findings_rst(
     verdicts: pd.DataFrame,
     ledger: pd.DataFrame,
     guide_table: pd.DataFrame,
-    false_win: pd.Series,
+    false_win: pd.Series | pd.DataFrame,
     described: pd.DataFrame,
     cells: pd.DataFrame,
     *,
@@ -264,9 +281,8 @@ def findings_rst(
     lines += glossary(cells)
     lines += ["How far to trust these numbers", "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", ""]
     lines += [f"- {machine_line(described, cells, machine, interpreter)}" for machine, interpreter in settings]
+    lines += instrument_lines(false_win, noise)
     lines += [
-        f"- {rst_text(trust_line(false_win))}",
-        *([f"- {rst_text(noise_line(noise))}"] if noise is not None else []),
         f"- Whether verdicts repeat between runs, and the false-win rate over many A/A pairs: "
         f"{rst_text(REPEATABILITY)}.",
         "",
@@ -299,7 +315,7 @@ def write_findings(
     verdicts = with_kind_of_work(pd.read_csv(verdicts_tsv, sep="\t"), cells[["workload", "kind"]], dict(versions or {}))
     verdicts = with_families(verdicts, pd.read_csv(families_tsv, sep="\t"))
     ledger = pd.read_csv(ledger_tsv, sep="\t")
-    false_win = pd.read_csv(false_win_tsv, sep="\t").iloc[0]
+    false_win = pd.read_csv(false_win_tsv, sep="\t")
     described = pd.read_parquet(samples_parquet, columns=MACHINE_COLUMNS).dropna(subset=["cpu_model"])
     notes = own_thread_notes(pd.read_csv(user_workloads_tsv, sep="\t")) if user_workloads_tsv else None
     guide_table = guide(verdicts, notes)

@@ -98,17 +98,42 @@ def margin_source(verdicts: pd.DataFrame, false_win: pd.Series) -> str:
     return f"Margin a winner had to clear: {shown}, from {why}."
 
 
-def provenance_rst(
-    table: pd.DataFrame, cells: pd.DataFrame, verdicts: pd.DataFrame, false_win: pd.Series, *, precision: float,
-    config_hash: str,
-) -> str:  # fmt: skip
-    """The front page's section on where the numbers came from (rst, below the findings)."""
+def labels_lines(labels: pd.DataFrame | None) -> list[str]:
+    """Which machine labels this report holds, and those it left out with why: an
+    incomplete label is named here, never dropped silently."""
     from .findings import rst_text
 
-    lines = ["Where these numbers come from", "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", ""]
+    if labels is None or labels.empty:
+        return []
+    taken = labels[labels["analysed"].astype(bool)]
+    left = labels[~labels["analysed"].astype(bool)]
+    lines = []
+    if len(labels) > 1:
+        shown = ", ".join(f"{row.machine} ({row.source})" for row in taken.itertuples())
+        lines += [f"Machine labels in this report: {rst_text(shown)}; each is analysed on its own "
+                  "(its statistics, A/A control and noise check), and no comparison pairs two labels.", ""]  # fmt: skip
+    for row in left.itertuples():
+        lines += [f"- **Left out: {rst_text(row.machine)}**: {rst_text(row.reason)} "
+                  f"(results/aggregate/labels.tsv).", ""]  # fmt: skip
+    return lines
+
+
+def provenance_rst(
+    table: pd.DataFrame, cells: pd.DataFrame, verdicts: pd.DataFrame, false_win: pd.Series, *, precision: float,
+    config_hash: str, labels: pd.DataFrame | None = None, manifests: Mapping | None = None,
+) -> str:  # fmt: skip
+    """The front page's section on where the numbers came from (rst, below the findings).
+    ``manifests`` (label -> its run's manifest) give a brought-in label its own config hash
+    and usable cores; ``config_hash`` is this run's."""
+    from .findings import rst_text
+
+    lines = ["Where these numbers come from", "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", "", *labels_lines(labels)]
     if table.empty:
         return "\n".join([*lines, "No samples yet.", ""])
+    manifests = manifests or {}
     for row in table.itertuples(index=False):
+        manifest = manifests.get(row.machine, {})
+        label_hash = manifest.get("config_hash", config_hash)
         dirty = " (with uncommitted changes)" if row.git_dirty else ""
         commits = [commit[:12] for commit in str(row.git_commit).split(", ")]
         commit = (f"Commit ``{commits[0]}``" if len(commits) == 1 else
@@ -117,12 +142,14 @@ def provenance_rst(
         when = (f"{row.started_first:%Y-%m-%d %H:%M} to {row.started_last:%Y-%m-%d %H:%M} UTC "
                 f"({row.sweep_minutes:.0f} min)" if pd.notna(row.started_first) else "unknown")  # fmt: skip
         cpus = f"{row.logical_cpus} logical CPUs, {row.affinity_cpus} usable"
+        if "cores" in manifest:
+            cpus += f" (`cores` resolved to {manifest['cores']})"
         trust = cell_trust(cells, row.machine, row.interpreter)
         flagged = "; ".join(f"{count} {CELL_FLAGS[flag]}" for flag, count in trust["flags"].items() if count)
         lines += [
             f"**{rst_text(setting_name(row.machine, row.interpreter))}**",
             "",
-            f"- {commit}{dirty}; config hash ``{config_hash}`` (the whole config; its "
+            f"- {commit}{dirty}; config hash ``{label_hash}`` (the whole config; its "
             f"workloads' own hashes, {len(str(row.config_hash).split(', '))}, are cells.tsv's config_hash).",
             f"- Measured {rst_text(when)}.",
             f"- Machine: {rst_text(row.cpu_model)}, {cpus}; {rst_text(system)}. Interpreter: {rst_text(row.python)}.",
@@ -138,9 +165,10 @@ def provenance_rst(
 
 def write_provenance(
     *, samples_parquet: str, cells_tsv: str, verdicts_tsv: str, false_win_tsv: str, precision: float, config: Mapping,
-    provenance_tsv: str, provenance_rst_path: str,
+    provenance_tsv: str, provenance_rst_path: str, labels_tsv: str | None = None,
 ) -> None:  # fmt: skip
     """The write_provenance rule: provenance.tsv and the front page's section."""
+    from ..sweep import manifests
     present = set(pq.read_schema(samples_parquet).names)  # older round files lack the OS columns
     samples = pd.read_parquet(samples_parquet, columns=[c for c in SAMPLE_COLUMNS if c in present])
     table = provenance(samples)
@@ -148,6 +176,8 @@ def write_provenance(
     cells = pd.read_csv(cells_tsv, sep="\t")
     verdicts = pd.read_csv(verdicts_tsv, sep="\t")
     false_win = pd.read_csv(false_win_tsv, sep="\t").iloc[0]
+    labels = pd.read_csv(labels_tsv, sep="\t") if labels_tsv else None
     with open(provenance_rst_path, "w") as handle:
         handle.write(provenance_rst(table, cells, verdicts, false_win, precision=precision,
-                                    config_hash=run_config_hash(config)))  # fmt: skip
+                                    config_hash=run_config_hash(config), labels=labels,
+                                    manifests=manifests(table["machine"])))  # fmt: skip

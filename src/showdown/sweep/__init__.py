@@ -21,11 +21,12 @@ from .config import (
     sweep_cores,
     usable_cpus,
 )
+from .labels import labels_table, manifests, other_labels, write_manifest
 from .matrix import Cell, Schedule, cell_request, expand_cells, not_applicable_cells
 from .rounds import write_plan
 
 __all__ = [
     "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_request", "expand_cells", "load_aa_spread",
-    "load_schema", "load_sweep", "load_sweep_file", "matrix", "not_applicable_cells", "schema_problems", "slurm_node_cpus",
+    "labels_table", "load_schema", "manifests", "other_labels", "write_manifest", "load_sweep", "load_sweep_file", "matrix", "not_applicable_cells", "schema_problems", "slurm_node_cpus",
     "sweep_cores", "usable_cpus", "write_applicability", "write_not_applicable", "write_plan",
 ]  # fmt: skip
