@@ -1,6 +1,5 @@
 """The published report opens offline in a real browser and shows its figures."""
 
-import importlib.util
 import json
 import re
 import shutil
@@ -12,7 +11,9 @@ import pytest
 import yaml
 
 from cdp import Browser
-from conftest import REPO, run_snakemake, skip_or_fail, tiny_sweep
+from conftest import REPO, run_snakemake, skip_or_fail
+from showdown import paths
+from showdown.sweep.config import machine_slug
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_FLAGS = [
@@ -281,30 +282,23 @@ def test_on_a_phone_the_menu_waits_below_the_findings_and_opens_on_a_tap(default
     assert opened["height"] >= 844 * 0.4 and menu >= 6, (opened, menu)
 
 
-# Two machine labels in one results tree and one report (the machines work: each label's run
-# writes results/cells/<label>/manifest.json, and the analysis takes every complete label).
-# On by itself once showdown.sweep.labels exists.
-TWO_LABELS = ("box-a", "box-b")
-several_labels = pytest.mark.skipif(
-    importlib.util.find_spec("showdown.sweep.labels") is None,
-    reason="several machine labels in one report come with the machines branch (showdown.sweep.labels)",
-)
-
-
+# Two machine labels in one results tree, one report: the session's tiny sweep (its label this
+# host's) and test_machines' second label b beside it, with every figure redrawn for both.
 @pytest.fixture(scope="module")
-def two_label_report(tmp_path_factory):
-    """(report.html, its directory): the tiny sweep run under two machine labels, one report."""
+def two_label_report(finished_sweep, tmp_path_factory):
+    """(report.html, its directory, its two labels)."""
+    from test_machines import B_SWEEP
+
     workdir = tmp_path_factory.mktemp("two-labels")
-    for label in TWO_LABELS:
-        run_snakemake(workdir, config=tiny_sweep(machine=label), timeout=900)
+    shutil.copytree(finished_sweep[0] / "results", workdir / "results")
+    run_snakemake(workdir, config=B_SWEEP, timeout=900)
     run_snakemake(workdir, "--report", "results/report.html", configfile=workdir / "config.yaml")
-    return workdir / "results/report.html", workdir
+    return workdir / "results/report.html", workdir, (machine_slug(), B_SWEEP["machine"])
 
 
 @pytest.mark.slow
-@several_labels
 def test_a_report_of_two_machine_labels_reads_on_every_screen_and_names_each_run(two_label_report, tmp_path):
-    report, workdir = two_label_report
+    report, workdir, labels = two_label_report
     page = browser(tmp_path)
     try:
         seen = read_every_screen(page, report, "report-two-labels")
@@ -312,11 +306,11 @@ def test_a_report_of_two_machine_labels_reads_on_every_screen_and_names_each_run
         page.close()
     assert_reads(seen, guide_rows=len(pd.read_csv(workdir / "results/guide.tsv", sep="\t")))
     words = seen["1400x900"]["words"]
-    for label in TWO_LABELS:
-        manifest = json.loads((workdir / "results" / "cells" / label / "manifest.json").read_text())
+    for label in labels:
+        manifest = json.loads((workdir / paths.MANIFEST.format(machine=label)).read_text())
         # The label's own part of "Where these numbers come from": its commit and config hash.
         part = words[words.index("Where these numbers come from") :]
         part = part[part.index(f"{label} · ") :]
-        ends = [part.find(f"{other} · ", 1) for other in TWO_LABELS if other != label]
+        ends = [part.find(f"{other} · ", 1) for other in labels if other != label]
         part = part[: min([end for end in ends if end > 0], default=len(part))]
         assert manifest["git_commit"][:12] in part and manifest["config_hash"] in part, (label, part[:600])
