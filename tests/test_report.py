@@ -102,25 +102,24 @@ ROUND_MEASURES = ("wall_seconds", "cpu_user_seconds", "cpu_system_seconds", "ker
                   "round_trip_p50_seconds", "round_trip_p90_seconds", "round_trip_p99_seconds")  # fmt: skip
 
 
-def copy_first_round(workdir, config: dict) -> int:
+def copy_first_round(workdir, schedule) -> int:
     """Write every cell's later base rounds from its measured first round, with round-to-round
     noise; the number of files written. The cells, rounds and positions are the workflow's
-    own (load_sweep and matrix.Schedule of ``config``): a config change moves them too."""
-    schedule = matrix.Schedule(load_sweep(config))
+    own (``schedule``, a matrix.Schedule of the sweep's config): a config change moves them too."""
     written = 0
-    for cell in schedule.cells:
-        first = read_round_file(str(workdir / cell.path(1))).to_pylist()
+    for group, cells in schedule.groups.items():
         for round in range(2, schedule.sweep["rounds"]["base"] + 1):
-            # Half a percent: every interval narrow enough that no group asks for a round more.
-            factor = 1 + random.Random(cell.path(round)).gauss(0, 0.005)
-            rows = []
-            for row in first:
-                started = datetime.datetime.fromisoformat(row["started_at"]) + datetime.timedelta(minutes=round - 1)
-                changed = {key: row[key] * factor for key in ROUND_MEASURES if row[key] is not None}
-                rows.append({**row, **changed, "round": round, "position": schedule.position(cell, round),
-                             "started_at": started.isoformat(timespec="milliseconds")})  # fmt: skip
-            write_atomic(to_table(rows), str(workdir / cell.path(round)))
-            written += 1
+            for cell, first, path in zip(cells, schedule.round_paths(group, 1), schedule.round_paths(group, round)):
+                # Half a percent: every interval narrow enough that no group asks for a round more.
+                factor = 1 + random.Random(path).gauss(0, 0.005)
+                rows = []
+                for row in read_round_file(str(workdir / first)).to_pylist():
+                    started = datetime.datetime.fromisoformat(row["started_at"]) + datetime.timedelta(minutes=round - 1)
+                    changed = {key: row[key] * factor for key in ROUND_MEASURES if row[key] is not None}
+                    rows.append({**row, **changed, "round": round, "position": schedule.position(cell, round),
+                                 "started_at": started.isoformat(timespec="milliseconds")})  # fmt: skip
+                write_atomic(to_table(rows), str(workdir / path))
+                written += 1
     return written
 
 
@@ -139,12 +138,14 @@ def default_shaped_report(tmp_path_factory):
     configfile.write_text(yaml.safe_dump(config))
     default = planned_jobs(tmp_path_factory.mktemp("default-plan"), REPO / "config" / "config.yaml")
     assert planned_jobs(workdir, configfile) == default and default["run_cell"] > 100
-    cells = matrix.Schedule(load_sweep(config)).cells
-    run_snakemake(workdir, *(cell.path(1) for cell in cells), configfile=configfile, timeout=900)
-    copied = copy_first_round(workdir, config)
-    assert len(cells) + copied == default["run_cell"]
+    schedule = matrix.Schedule(load_sweep(config))
+    first_round = [path for group in schedule.groups for path in schedule.round_paths(group, 1)]
+    run_snakemake(workdir, *first_round, configfile=configfile, timeout=900)
+    copied = copy_first_round(workdir, schedule)
+    assert len(first_round) + copied == default["run_cell"]
     # The copies complete the base rounds: nothing is left to measure but extra rounds.
-    assert "run_cell" not in planned_jobs(workdir, configfile)
+    rest = planned_jobs(workdir, configfile)
+    assert "run_cell" not in rest and "plan_round" in rest, rest
     run_snakemake(workdir, configfile=configfile, timeout=1500)
     run_snakemake(workdir, "--report", "results/report.html", configfile=configfile)
     return workdir / "results/report.html", workdir
