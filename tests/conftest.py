@@ -105,3 +105,11 @@ def finished_sweep(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("sweep")
     done = run_snakemake(workdir, config=tiny_sweep())
     return workdir, done
+
+
+@pytest.fixture(scope="session")
+def finished_report(finished_sweep):
+    """The tiny sweep's report.html, made once for the session (every reader only reads it)."""
+    workdir, _ = finished_sweep
+    run_snakemake(workdir, "--report", "results/report.html", configfile=workdir / "config.yaml")
+    return workdir / "results/report.html"

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from docutils.core import publish_parts
 from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.offsetbox import AnnotationBbox
@@ -23,16 +24,20 @@ from PIL import Image
 
 from conftest import REPO, run_snakemake
 from showdown.analysis.aggregate import ideal_speedup, latency_bound, rates
-from showdown.figures import FIGURES, draw, draw_function, plot
+from showdown.figures import FIGURES, draw, draw_function, plot, result_links_rst
 from showdown.figures.drift import SLOW_PHASE, draw_drift
 from showdown.figures.files import read_tsv
+from showdown.figures.forest import forest_rows
 from showdown.figures.io import draw_io, kib_interval
 from showdown.figures.mechanisms import draw_ipc, draw_locks, draw_switch
 from showdown.figures.memory import draw_memory, draw_memory_per_worker
 from showdown.figures.panels import INTERVAL
+from showdown.figures.registry import FIGURE_OF_KIND
 from showdown.figures.speedup import draw_speedup, draw_startup
+from showdown.figures.tables import forest_table_rst
 from showdown.figures.theme import EQUIVALENT_COLOUR, KNOWN_MODELS, model_colour, model_marker
 from showdown.figures.winners import OUTCOMES, draw_winners
+from showdown.kernel import WORKLOADS
 
 MACHINE, INTERPRETER = "laptop", "cpython-3.12"
 WORKERS = (1, 2, 4, 8)
@@ -1011,6 +1016,34 @@ def test_the_forest_plot_has_a_row_per_comparison_claim_point_and_measured_claim
     assert f"processes_win_cpu_bound (pooled, {MACHINE} · {INTERPRETER})" in labels
     words = all_text(figure)
     assert "processes-fork wins" in words and "supported (97.5% CI)" in words
+
+
+def test_the_forest_table_has_the_plots_rows_in_its_order_each_linking_to_its_figure():
+    points, ledger = claim_tables()
+    kinds = {"cpu_pure": "cpu_pure", "io_sleep": "io_sleep"}
+    rows = forest_rows(verdicts_table(), points, ledger, kinds)
+    figure = draw("forest", {"verdicts": verdicts_table(), "points": points, "ledger": ledger})
+    labels = [tick.get_text() for tick in figure.axes[0].get_yticklabels()]
+    # The plot names each row by the id the table gives it, in the same order.
+    assert len(labels) == len(rows) and rows["id"].is_unique
+    assert all(label.startswith(row_id) for label, row_id in zip(labels, rows["id"]))
+    compared = int((rows["section"] == "comparison").sum())
+    assert list(rows["id"]) == [*(f"v{n}" for n in range(1, compared + 1)), "p1", "p2", "processes_win_cpu_bound"]
+    # A comparison links to its kind's figure, a claim point and a claim to the claim's own.
+    assert set(rows.loc[rows["section"] == "comparison", "figure"]) == {"speedup"}
+    assert set(rows.loc[rows["section"] != "comparison", "figure"]) == {"speedup"}
+    links = [entry.name for entry in FIGURES if entry.in_report]
+    table = forest_table_rst(rows, links)
+    assert table.count("\n   * - ") == len(rows) + 1  # and the header
+    assert re.findall(r"^     - (\w+)_$", table, re.M) == list(rows["figure"])
+    page = publish_parts(table + result_links_rst({name: f"results/report/{name}.png" for name in links}),
+                         writer="html", settings_overrides={"halt_level": 2})["body"]  # fmt: skip
+    assert page.count("javascript:app.showResultInfo('results/report/speedup.png')") == len(rows)
+
+
+def test_every_workload_kind_has_a_figure_for_the_forest_table_to_link():
+    assert set(FIGURE_OF_KIND) == set(WORKLOADS)
+    assert set(FIGURE_OF_KIND.values()) <= {entry.name for entry in FIGURES if entry.in_report}
 
 
 @pytest.mark.parametrize("entry", FIGURES, ids=lambda entry: entry.name)

@@ -108,10 +108,8 @@ def test_cell_summary_has_speedups_against_serial(sweep):
     assert (cells["samples"] == ROUNDS * REPETITIONS).all()
 
 
-def test_report_is_one_offline_html_with_the_figures(sweep):
-    workdir, _ = sweep
-    run_snakemake(workdir, "--report", "results/report.html", configfile=workdir / "config.yaml")
-    html = (workdir / "results/report.html").read_text()
+def test_report_is_one_offline_html_with_the_figures(finished_report):
+    html = finished_report.read_text()
     for figure in ("speedup.png", "winners.png", "startup.png", "drift.png", "verdicts.tsv"):
         assert figure in html, figure
     assert "Where do Python threading" in html

@@ -57,6 +57,7 @@ GUIDE = f"{RESULTS}/guide.tsv"
 FINDINGS = f"{RESULTS}/report/findings.rst"
 TABLES = f"{RESULTS}/report/tables.html"
 FIGURE_LINKS = f"{RESULTS}/report/figure_links.rst"
+FOREST_TABLE = f"{RESULTS}/report/forest_table.rst"
 PROVENANCE_RST = f"{RESULTS}/report/provenance.rst"
 REPORT_HTML = f"{RESULTS}/report.html"
 

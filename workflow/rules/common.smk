@@ -400,6 +400,7 @@ def final_outputs():
         paths.FINDINGS,
         paths.TABLES,
         paths.FIGURE_LINKS,
+        paths.FOREST_TABLE,
         paths.PROVENANCE_RST,
         paths.VERDICTS,
         *([paths.USER_WORKLOADS] if user_functions() else []),

@@ -86,6 +86,7 @@ rule write_tables:
         ledger_tsv=paths.LEDGER,
         verdicts_tsv=paths.VERDICTS,
         cells_tsv=paths.CELLS,
+        points_tsv=paths.CLAIM_POINTS,
     output:
         page=report(
             paths.TABLES,
@@ -94,6 +95,8 @@ rule write_tables:
             labels={"table": "every table, to sort and search"},
         ),
         figure_links=paths.FIGURE_LINKS,
+        # The forest plot's rows, each linking to its figure: the forest's caption includes it.
+        forest_table=paths.FOREST_TABLE,
     log:
         "results/logs/write_tables.log",
     localrule: True

@@ -24,7 +24,7 @@ from .aggregate import (
 from .claims import write_ledger
 from .claims_file import load_claims
 from .compare import write_comparisons
-from .findings import DOES_IT_HOLD, findings_rst, readable_ledger, write_findings
+from .findings import DOES_IT_HOLD, findings_rst, readable_ledger, rst_text, write_findings
 from .guide import GUIDE_ROW, KINDS_OF_WORK, guide, kind_of_work, with_kind_of_work
 from .interpreter_gaps import COLUMNS as GAP_COLUMNS
 from .interpreter_gaps import SUBINTERPRETERS, THREADS, interpreter_gaps, write_interpreter_gaps
@@ -38,6 +38,6 @@ __all__ = [
     "DOES_IT_HOLD", "GAP_COLUMNS", "GUIDE_ROW", "HARNESS_BOUND", "KINDS_OF_WORK", "MEMORY_COLUMNS", "SUBINTERPRETERS",
     "SUMMARY_COLUMNS", "THREADS", "cell_summary", "findings_rst", "guide", "harness_bound_groups", "ideal_speedup",
     "interpreter_gaps", "kind_of_work", "load_claims", "memory_slopes", "model_limit", "noisy_cells", "provenance",
-    "readable_ledger", "readable_ledger_with_ids", "run_config_hash", "write_provenance", "user_workload_table", "with_kind_of_work", "write_aggregate", "write_comparisons",
+    "readable_ledger", "readable_ledger_with_ids", "rst_text", "run_config_hash", "write_provenance", "user_workload_table", "with_kind_of_work", "write_aggregate", "write_comparisons",
     "write_findings", "write_interpreter_gaps", "write_ledger", "write_user_workloads",
 ]  # fmt: skip

@@ -252,8 +252,8 @@ def findings_rst(
         lines += [f"**{rst_text(setting_name(machine, interpreter))}**, by kind of work (the winner, how many "
                   "times faster than the runner-up [95% CI over rounds], where):", ""]  # fmt: skip
         for work in work_order(mine["kind_of_work"]):
-            answer = outcomes(mine[mine["kind_of_work"] == work], with_interval=True)
-            answer = ". ".join([answer, *notes_for(notes, machine, interpreter, work)])
+            groups = mine[mine["kind_of_work"] == work]
+            answer = ". ".join([outcomes(groups, with_interval=True), *notes_for(notes, groups)])
             lines.append(f"- *{rst_text(work)}*: {rst_text(answer)}")
         if mine.empty:
             lines.append("- no comparison groups")

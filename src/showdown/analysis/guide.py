@@ -5,8 +5,9 @@ comparison group (workload, payload, workers); :data:`KINDS_OF_WORK` says once w
 groups make up each kind of work a reader would name, and :func:`outcomes` turns the
 verdicts of a kind of work into phrases: the winner with its factor over the runner-up,
 "equivalent within +-m: A, B" where every pair's interval lay inside the margin, "undecided" with the candidates.
-A workload that no entry describes (a user's own, or a built-in one outside the entries'
-bounds) is its own kind of work, under its own name, so the guide covers every sweep.
+Every row reads in words: a user's own function is "your function <its label>", and a
+workload outside the entries' bounds is what the kernel catalogue says its kind does, so the
+guide covers every sweep.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..kernel import size_label
+from ..display import family
+from ..kernel import WORKLOADS, size_label
 from ..stats import margin_text
 from ..vocabulary import ALL_FAILED, EQUIVALENT, NO_CONTEST, NOT_MEASURED, UNDECIDED, WIN
 
@@ -34,13 +36,19 @@ class KindOfWork:
     workers_min: int | None = None
     workers_max: int | None = None
     payload_bytes_above: int | None = None
+    payload_bytes_at_most: int | None = None
+    # Whether the group's models are processes (its fastest model's family): messages
+    # between processes move every byte, within one process they pass a reference.
+    between_processes: bool | None = None
 
-    def covers(self, kind: str, workers: int, payload_bytes: int) -> bool:
+    def covers(self, kind: str, workers: int, payload_bytes: int, between_processes: bool | None = None) -> bool:
         return (
             kind == self.kind
             and (self.workers_min is None or workers >= self.workers_min)
             and (self.workers_max is None or workers <= self.workers_max)
             and (self.payload_bytes_above is None or payload_bytes > self.payload_bytes_above)
+            and (self.payload_bytes_at_most is None or payload_bytes <= self.payload_bytes_at_most)
+            and (self.between_processes is None or between_processes == self.between_processes)
         )
 
 
@@ -50,20 +58,35 @@ class KindOfWork:
 KINDS_OF_WORK = (
     KindOfWork("pure-Python CPU", "cpu_pure"),
     KindOfWork("GIL-releasing C code", "cpu_gil_released", payload_bytes_above=2 << 10),
+    KindOfWork(
+        "C code that holds the GIL (hashlib on 2 KiB or less)", "cpu_gil_released", payload_bytes_at_most=2 << 10
+    ),
     KindOfWork("slow I/O, few connections", "io_net", workers_max=16),
     KindOfWork("slow I/O, many connections", "io_net", workers_min=64),
     KindOfWork("disk I/O", "io_disk"),
+    KindOfWork("waiting (sleep) in every task", "io_sleep"),
     KindOfWork("tiny tasks where start-up dominates", "startup"),
     KindOfWork("shared-object updates", "shared_objects"),
+    KindOfWork("messages between threads or coroutines of one process", "ipc_transfer", between_processes=False),
+    KindOfWork("messages between processes", "ipc_transfer", between_processes=True),
+    KindOfWork("one counter updated by every worker under a lock", "lock_contention"),
+    KindOfWork("waking another worker (a token passed back and forth)", "switch_latency"),
 )
+# The user's own function: named by the reader's own words for it, its workload label.
+USER_KIND = "callable"
 
 
-def kind_of_work(workload: str, kind: str, workers: int, payload_bytes: int) -> str:
-    """The reader's name for a comparison group's work: an entry's, else the workload's own."""
+def kind_of_work(
+    workload: str, kind: str, workers: int, payload_bytes: int, between_processes: bool | None = None
+) -> str:
+    """The reader's name for a comparison group's work: an entry's, the user's function by
+    its label, else what the kernel catalogue says the kind does."""
     for entry in KINDS_OF_WORK:
-        if entry.covers(kind, workers, payload_bytes):
+        if entry.covers(kind, workers, payload_bytes, between_processes):
             return entry.name
-    return workload
+    if kind == USER_KIND:
+        return f"your function {workload}"
+    return WORKLOADS[kind].description if kind in WORKLOADS else workload
 
 
 def version_rows(versions: dict[str, str]) -> dict[str, str]:
@@ -91,10 +114,17 @@ def with_kind_of_work(
     table = verdicts.assign(kind=verdicts["workload"].map(kind_of).fillna(verdicts["workload"]))
     paired = version_rows(versions or {})
     table["kind_of_work"] = [
-        paired.get(row.workload) or kind_of_work(row.workload, row.kind, int(row.workers), int(row.payload_bytes))
+        paired.get(row.workload)
+        or kind_of_work(row.workload, row.kind, int(row.workers), int(row.payload_bytes), _between_processes(row))
         for row in table.itertuples()
     ]
     return table
+
+
+def _between_processes(verdict) -> bool | None:
+    """Whether a group's models are processes, read from its fastest model (None: none ran)."""
+    fastest = getattr(verdict, "fastest", None)
+    return family(fastest) == "processes" if isinstance(fastest, str) else None
 
 
 def work_order(names: Iterable[str]) -> list[str]:
@@ -233,11 +263,17 @@ def setting_name(machine: str, interpreter: str) -> str:
     return f"{machine} · {interpreter}"
 
 
-def notes_for(notes: pd.DataFrame | None, machine: str, interpreter: str, workload: str) -> list[str]:
-    """The notes on a user's function in one setting (user_workloads.own_thread_notes)."""
-    if notes is None or notes.empty:
+def notes_for(notes: pd.DataFrame | None, groups: pd.DataFrame) -> list[str]:
+    """The notes on the user's functions of some comparison groups, all of one setting
+    (user_workloads.own_thread_notes)."""
+    if notes is None or notes.empty or groups.empty:
         return []
-    here = (notes["machine"] == machine) & (notes["interpreter"] == interpreter) & (notes["workload"] == workload)
+    machine, interpreter = groups.iloc[0]["machine"], groups.iloc[0]["interpreter"]
+    here = (
+        (notes["machine"] == machine)
+        & (notes["interpreter"] == interpreter)
+        & notes["workload"].isin(set(groups["workload"]))
+    )
     return list(notes.loc[here, "note"])
 
 
@@ -261,7 +297,7 @@ def guide(verdicts: pd.DataFrame, notes: pd.DataFrame | None = None) -> pd.DataF
                 & (verdicts["interpreter"] == setting.interpreter)
             ]
             row[column] = outcomes(groups, with_interval=False) if len(groups) else NOT_MEASURED
-            extra = notes_for(notes, setting.machine, setting.interpreter, work)
+            extra = notes_for(notes, groups)
             if extra:
                 row[column] += ". " + ". ".join(extra)
         rows.append(row)

@@ -11,6 +11,7 @@ computes an estimate.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -20,6 +21,7 @@ from matplotlib.figure import Figure
 from ..kernel import size_label
 from ..vocabulary import NOT_MEASURED, WIN
 from .panels import INTERVAL, finish, no_data, ratio_label, setting_labels, wrapped_notes
+from .registry import FIGURE_OF_KIND
 from .theme import REFERENCE_COLOUR, themed
 
 ROW_INCHES = 0.26
@@ -36,9 +38,19 @@ def _where(row) -> str:
     return f"{row.workload} · {size_label(int(row.payload_bytes))} · {int(row.workers)} workers"
 
 
-def forest_rows(verdicts: pd.DataFrame, points: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
-    """The plot's rows, top to bottom: section, label, ratio, ci_low, ci_high, margin, verdict.
+FOREST_COLUMNS = ["id", "section", "label", "ratio", "ci_low", "ci_high", "margin", "verdict", "figure"]
 
+
+def forest_rows(
+    verdicts: pd.DataFrame, points: pd.DataFrame, ledger: pd.DataFrame, kinds: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """The plot's rows, top to bottom: id, section, label, ratio, ci_low, ci_high, margin,
+    verdict and the figure behind the row.
+
+    Ids name a row in the plot and in its table: ``v1``... for comparisons, ``p1``... for
+    claim points, the claim's own id for a pooled claim (with its setting where a sweep has
+    several). The figure is the claim's own (ledger.tsv's ``figure``), else the one that
+    shows the workload's kind (``kinds``: workload -> kind; the registry's ``kinds``).
     Rows without a ratio (a group of one model, a claim not measured) are left out; the
     verdicts and ledger tables list them.
     """
@@ -47,22 +59,44 @@ def forest_rows(verdicts: pd.DataFrame, points: pd.DataFrame, ledger: pd.DataFra
     points = points.reindex(columns=[*POINT_COLUMNS, *(c for c in points if c not in POINT_COLUMNS)])
     ledger = ledger.reindex(columns=[*LEDGER_COLUMNS, *(c for c in ledger if c not in LEDGER_COLUMNS)])
     several = setting_labels(verdicts).nunique() > 1 if len(verdicts) else False
+    kinds = dict(kinds or {})
+
+    def figure_of(workload, declared=None) -> str:
+        if isinstance(declared, str) and declared:
+            return declared
+        return FIGURE_OF_KIND.get(kinds.get(workload, ""), "")
+
     rows = []
     for row in verdicts.dropna(subset=["ratio_to_runner_up"]).itertuples(index=False):
         where = f"{row.machine} · {row.interpreter}: " if several else ""
-        rows.append({"section": "comparison", "label": f"{where}{_where(row)}: {row.fastest} / {row.runner_up}",
+        rows.append({"id": f"v{len(rows) + 1}", "section": "comparison",
+                     "label": f"{where}{_where(row)}: {row.fastest} / {row.runner_up}",
                      "ratio": row.ratio_to_runner_up, "ci_low": row.ci_low, "ci_high": row.ci_high,
-                     "margin": row.margin, "verdict": f"{row.winner} wins" if row.label == WIN else row.label})  # fmt: skip
+                     "margin": row.margin, "verdict": f"{row.winner} wins" if row.label == WIN else row.label,
+                     "figure": figure_of(row.workload)})  # fmt: skip
     margins = ledger.set_index("claim")["margin"].to_dict() if len(ledger) else {}
+    figures = ledger.dropna(subset=["figure"]).set_index("claim")["figure"].to_dict() if len(ledger) else {}
+    first_point = len(rows)
     for row in points.dropna(subset=["ratio"]).itertuples(index=False):
-        rows.append({"section": "claim point", "label": f"{row.claim}: {_where(row)}: {row.model_a} / {row.model_b}",
+        rows.append({"id": f"p{len(rows) - first_point + 1}", "section": "claim point",
+                     "label": f"{row.claim}: {_where(row)}: {row.model_a} / {row.model_b}",
                      "ratio": row.ratio, "ci_low": row.ci_low, "ci_high": row.ci_high,
-                     "margin": margins.get(row.claim, math.nan), "verdict": row.outcome})  # fmt: skip
-    for row in ledger[ledger["verdict"] != NOT_MEASURED].dropna(subset=["ratio"]).itertuples(index=False):
-        rows.append({"section": "claim", "label": f"{row.claim} (pooled, {row.machine} · {row.interpreter})",
+                     "margin": margins.get(row.claim, math.nan), "verdict": row.outcome,
+                     "figure": figure_of(row.workload, figures.get(row.claim))})  # fmt: skip
+    pooled = ledger[ledger["verdict"] != NOT_MEASURED].dropna(subset=["ratio"])
+    repeated = pooled["claim"].duplicated(keep=False)
+    for row, twice in zip(pooled.itertuples(index=False), repeated):
+        rows.append({"id": f"{row.claim} · {row.machine} · {row.interpreter}" if twice else row.claim,
+                     "section": "claim", "label": f"{row.claim} (pooled, {row.machine} · {row.interpreter})",
                      "ratio": row.ratio, "ci_low": row.ci_low, "ci_high": row.ci_high,
-                     "margin": row.margin, "verdict": _with_level(row.verdict, row.ci_level)})  # fmt: skip
-    return pd.DataFrame(rows, columns=["section", "label", "ratio", "ci_low", "ci_high", "margin", "verdict"])
+                     "margin": row.margin, "verdict": _with_level(row.verdict, row.ci_level),
+                     "figure": figure_of(None, row.figure)})  # fmt: skip
+    return pd.DataFrame(rows, columns=FOREST_COLUMNS)
+
+
+def tick_label(row) -> str:
+    """A row's name on the plot: its id first (a pooled claim's label starts with it)."""
+    return row.label if row.section == "claim" else f"{row.id}  {row.label}"
 
 
 def _with_level(verdict: str, level: float) -> str:
@@ -94,7 +128,7 @@ def draw_forest(verdicts: pd.DataFrame, points: pd.DataFrame, ledger: pd.DataFra
     ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5) if high / low < 100 else (1,)))
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(ratio_label))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-    ax.set_yticks(range(len(rows)), rows["label"], fontsize="small")
+    ax.set_yticks(range(len(rows)), [tick_label(row) for row in rows.itertuples()], fontsize="small")
     for tick, section in zip(ax.get_yticklabels(), rows["section"]):
         tick.set_color(SECTION_COLOURS[section])
     ax.set_ylim(len(rows) - 0.5, -0.5)

@@ -29,6 +29,9 @@ class Entry:
     labels: dict[str, str]
     # False for a figure the front page embeds itself: the report then carries it once.
     in_report: bool = True
+    # The workload kinds whose comparisons this figure shows best: the forest plot's table
+    # links each of its rows to the figure of the row's kind.
+    kinds: tuple[str, ...] = ()
 
     @property
     def caption(self) -> str:
@@ -55,6 +58,7 @@ FIGURES = (
         inputs={"cells": CELLS},
         category="3. Figures",
         labels={"figure": "speedup vs workers"},
+        kinds=("cpu_pure", "cpu_gil_released", "shared_objects", "io_sleep", "callable"),
     ),
     Entry(
         name="winners",
@@ -77,6 +81,7 @@ FIGURES = (
         inputs={"cells": CELLS},
         category="3. Figures",
         labels={"figure": "start-up cost"},
+        kinds=("startup",),
     ),
     Entry(
         name="drift",
@@ -112,6 +117,7 @@ FIGURES = (
         inputs={"cells": CELLS},
         category="3. Figures",
         labels={"figure": "transfer between workers"},
+        kinds=("ipc_transfer",),
     ),
     Entry(
         name="switch",
@@ -119,6 +125,7 @@ FIGURES = (
         inputs={"cells": CELLS},
         category="3. Figures",
         labels={"figure": "switch latency"},
+        kinds=("switch_latency",),
     ),
     Entry(
         name="locks",
@@ -126,6 +133,7 @@ FIGURES = (
         inputs={"cells": CELLS},
         category="3. Figures",
         labels={"figure": "lock contention"},
+        kinds=("lock_contention",),
     ),
     Entry(
         name="io",
@@ -133,6 +141,9 @@ FIGURES = (
         inputs={"cells": CELLS, "memory": MEMORY_SLOPES},
         category="3. Figures",
         labels={"figure": "I/O throughput vs workers"},
+        kinds=("io_net", "io_disk"),
     ),
 )
 BY_NAME = {entry.name: entry for entry in FIGURES}
+# The figure that shows a workload kind's comparisons (a kind no figure claims has none).
+FIGURE_OF_KIND = {kind: entry.name for entry in FIGURES for kind in entry.kinds}

@@ -11,7 +11,7 @@ One page for all of them: the inlined library (about 1 MB) is then carried once.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import pandas as pd
 
@@ -102,21 +102,56 @@ def tables_page(tables: Mapping[str, pd.DataFrame]) -> str:
     return "\n".join(parts)
 
 
-def write_tables(*, guide_tsv: str, ledger_tsv: str, verdicts_tsv: str, cells_tsv: str, page: str) -> None:
-    """The write_tables rule: every table of the page, read from the run's files."""
+def write_tables(
+    *,
+    guide_tsv: str,
+    ledger_tsv: str,
+    verdicts_tsv: str,
+    cells_tsv: str,
+    points_tsv: str,
+    page: str,
+    forest_table: str,
+    links: Collection[str],
+) -> None:
+    """The write_tables rule: every table of the page, read from the run's files, and the
+    forest plot's table (:func:`forest_table_rst`), linking to the figures named in ``links``."""
     from ..analysis import readable_ledger_with_ids
+    from .forest import forest_rows
 
     read = {name: pd.read_csv(path, sep="\t") for name, path in
             (("guide.tsv", guide_tsv), ("verdicts.tsv", verdicts_tsv), ("cells.tsv", cells_tsv))}  # fmt: skip
-    read["readable_ledger.tsv"] = readable_ledger_with_ids(pd.read_csv(ledger_tsv, sep="\t"), read["verdicts.tsv"])
+    ledger = pd.read_csv(ledger_tsv, sep="\t")
+    read["readable_ledger.tsv"] = readable_ledger_with_ids(ledger, read["verdicts.tsv"])
     with open(page, "w") as handle:
         handle.write(tables_page(read))
+    cells = read["cells.tsv"]
+    kinds = dict(zip(cells["workload"], cells["kind"])) if "kind" in cells else {}
+    rows = forest_rows(read["verdicts.tsv"], pd.read_csv(points_tsv, sep="\t"), ledger, kinds)
+    with open(forest_table, "w") as handle:
+        handle.write(forest_table_rst(rows, links))
+
+
+def forest_table_rst(rows: pd.DataFrame, links: Collection[str]) -> str:
+    """The forest plot's rows as an rst table its caption includes: the id the plot shows,
+    the row, its verdict and a link to the figure behind it (a name of ``links``, whose
+    targets :func:`result_links_rst` writes)."""
+    from ..analysis import rst_text
+
+    if rows.empty:
+        return "No comparison or claim has a ratio yet.\n"
+    lines = [".. list-table:: The rows of the plot, top to bottom", "   :header-rows: 1", "   :widths: auto", "",
+             "   * - id", "     - comparison or claim", "     - verdict", "     - figure"]  # fmt: skip
+    for row in rows.itertuples(index=False):
+        lines += [f"   * - {rst_text(row.id)}", f"     - {rst_text(row.label)}", f"     - {rst_text(row.verdict)}",
+                  f"     - {row.figure}_" if row.figure in links else "     -"]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def result_links_rst(outputs: Mapping[str, str]) -> str:
     """rst targets, one per result (a name -> its path: a PNG, or an HTML page), that open the
-    result itself in the report with its caption beside it; Snakemake's own link to a result
-    (``speedup.png_``) opens only the caption. The front page links to these by name."""
+    result itself in the report, the sidebar left as it was (the menu, or the caption a reader
+    came from); Snakemake's own link to a result (``speedup.png_``) opens only the caption in
+    the sidebar. The front page and the forest plot's table link to these by name."""
     lines = [".. Links from the front page to figures and pages, opened in the page.", ""]
     for name, path in outputs.items():
         shown = "html" if path.endswith(".html") else "img"
