@@ -15,6 +15,7 @@ from showdown.analysis import load_claims
 from showdown.cell import kernel_hash
 from showdown.sweep import (
     ConfigError,
+    cluster,
     another_machines_cores,
     load_aa_spread,
     load_sweep,
@@ -22,15 +23,16 @@ from showdown.sweep import (
     sweep_cores,
     usable_cpus,
 )
+from showdown.sweep.config import machine_slug, validate_schema
 from showdown.figures import FIGURES
 from showdown.kernel import LABEL_PATTERN, parse_size, size_label
 
 
-def measuring_threads():
-    """The threads a profile gives each measuring job (profiles/slurm: a node's CPUs), else
-    None: then they are the CPUs this process may use."""
-    given = workflow.resource_settings.overwrite_threads.get("run_cell")
-    return None if given is None else int(eval(str(getattr(given, "raw", given))))
+def on_slurm():
+    """profiles/slurm gives the measuring rules their node type's threads: a run through it
+    submits them to SLURM (on the submit host, and inside each job, which reads the workflow).
+    """
+    return "run_cell" in workflow.resource_settings.overwrite_threads
 
 
 # `--config k=v` without `--configfile`: replace-workflow-config (both profiles) has
@@ -44,8 +46,15 @@ if not workflow.overwrite_configfiles and "workloads" not in config:
     update_config(config, _given)
 
 try:
+    # On SLURM each label is a node type, and its measuring jobs get its nodes' CPUs.
+    NODE_TYPES = cluster.node_types(
+        validate_schema(config), config.get("machine") or machine_slug(), on_slurm()
+    )
+    cluster.publish(NODE_TYPES)
     # The CPUs a measuring job gets here; `cores` resolves to them unless SHOWDOWN_CORES says.
-    MACHINE_CORES = measuring_threads() or usable_cpus()
+    MACHINE_CORES = (
+        NODE_TYPES[next(iter(NODE_TYPES))].cpus if NODE_TYPES else usable_cpus()
+    )
     SWEEP = load_sweep(config, sweep_cores(MACHINE_CORES))
     SCHEDULE = matrix.Schedule(SWEEP)
 except ConfigError as error:

@@ -6,7 +6,7 @@ and the allowed values), ``matrix`` expands it into cells and schedules their ro
 lists what does not run and why. The workflow takes everything from this door.
 """
 
-from . import matrix
+from . import cluster, matrix
 from .applicability import write_applicability, write_not_applicable
 from .config import (
     ConfigError,
@@ -17,7 +17,6 @@ from .config import (
     load_sweep,
     load_sweep_file,
     schema_problems,
-    slurm_node_cpus,
     sweep_cores,
     usable_cpus,
 )
@@ -25,7 +24,7 @@ from .matrix import Cell, Schedule, cell_request, expand_cells, not_applicable_c
 from .rounds import write_plan
 
 __all__ = [
-    "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_request", "expand_cells", "load_aa_spread",
-    "load_schema", "load_sweep", "load_sweep_file", "matrix", "not_applicable_cells", "schema_problems", "slurm_node_cpus",
+    "Cell", "ConfigError", "cluster", "Schedule", "Sweep", "another_machines_cores", "cell_request", "expand_cells", "load_aa_spread",
+    "load_schema", "load_sweep", "load_sweep_file", "matrix", "not_applicable_cells", "schema_problems",
     "sweep_cores", "usable_cpus", "write_applicability", "write_not_applicable", "write_plan",
 ]  # fmt: skip
