@@ -6,30 +6,31 @@ rule aggregate_cells:
         all_round_files,
     output:
         samples=report(
-            "results/aggregate/samples.parquet",
+            paths.SAMPLES,
             caption="../../report/captions/samples.rst",
             category="6. Data",
         ),
         cells=report(
-            "results/aggregate/cells.tsv",
+            paths.CELLS,
             caption="../../report/captions/cells.rst",
             category="6. Data",
         ),
         failed=report(
-            "results/aggregate/failed.tsv",
+            paths.FAILED,
             caption="../../report/captions/failed.rst",
             category="5. Failed, noisy and not applicable",
         ),
         noisy=report(
-            "results/aggregate/noisy.tsv",
+            paths.NOISY,
             caption="../../report/captions/noisy.rst",
             category="5. Failed, noisy and not applicable",
         ),
         memory=report(
-            "results/aggregate/memory_slopes.tsv",
+            paths.MEMORY_SLOPES,
             caption="../../report/captions/memory_slopes.rst",
             category="6. Data",
         ),
+        labels=paths.LABELS,
     log:
         "results/logs/aggregate_cells.log",
     localrule: True
@@ -40,34 +41,35 @@ rule aggregate_cells:
         precision=SWEEP["precision"],
         disturbed_share=SWEEP["disturbed_share"],
         cells=cell_set(),
+        labels=analysed_labels(),
     script:
         "../scripts/aggregate_cells.py"
 
 
 rule compare_models:
     input:
-        samples="results/aggregate/samples.parquet",
+        samples=paths.SAMPLES,
     output:
         verdicts=report(
-            "results/stats/verdicts.tsv",
+            paths.VERDICTS,
             caption="../../report/captions/verdicts.rst",
             category="2. Verdicts",
         ),
-        verdicts_parquet="results/stats/verdicts.parquet",
-        pairs="results/stats/pairs.tsv",
+        verdicts_parquet=paths.VERDICTS_PARQUET,
+        pairs=paths.PAIRS,
         aa=report(
-            "results/stats/aa_control.tsv",
+            paths.AA_CONTROL,
             caption="../../report/captions/aa_control.rst",
             category="4. The instrument",
         ),
         false_win=report(
-            "results/stats/false_win_rate.tsv",
+            paths.FALSE_WIN_RATE,
             caption="../../report/captions/false_win_rate.rst",
             category="4. The instrument",
         ),
-        families="results/stats/families.tsv",
+        families=paths.FAMILIES,
         noise_by_kind=report(
-            "results/stats/noise_by_kind.tsv",
+            paths.NOISE_BY_KIND,
             caption="../../report/captions/noise_by_kind.rst",
             category="4. The instrument",
         ),
@@ -86,9 +88,9 @@ rule compare_models:
 
 rule compare_interpreters:
     input:
-        samples="results/aggregate/samples.parquet",
+        samples=paths.SAMPLES,
     output:
-        gaps="results/stats/interpreter_gaps.tsv",
+        gaps=paths.INTERPRETER_GAPS,
     log:
         "results/logs/compare_interpreters.log",
     localrule: True
@@ -100,12 +102,12 @@ rule compare_interpreters:
 
 rule summarize_user_workloads:
     input:
-        cells="results/aggregate/cells.tsv",
-        samples="results/aggregate/samples.parquet",
-        verdicts="results/stats/verdicts.tsv",
+        cells=paths.CELLS,
+        samples=paths.SAMPLES,
+        verdicts=paths.VERDICTS,
     output:
         report(
-            "results/stats/user_workloads.tsv",
+            paths.USER_WORKLOADS,
             caption="../../report/captions/user_workloads.rst",
             category="2. Verdicts",
         ),
@@ -123,10 +125,10 @@ rule summarize_user_workloads:
 
 rule list_not_applicable:
     input:
-        samples="results/aggregate/samples.parquet",
+        samples=paths.SAMPLES,
     output:
         report(
-            "results/matrix/not_applicable.tsv",
+            paths.NOT_APPLICABLE,
             caption="../../report/captions/not_applicable.rst",
             category="5. Failed, noisy and not applicable",
         ),
@@ -144,14 +146,14 @@ rule list_not_applicable:
 rule judge_claims:
     input:
         claims=CLAIMS_FILE,
-        samples="results/aggregate/samples.parquet",
+        samples=paths.SAMPLES,
     output:
         ledger=report(
-            "results/claims/ledger.tsv",
+            paths.LEDGER,
             caption="../../report/captions/ledger.rst",
             category="1. Claim ledger",
         ),
-        points="results/claims/points.tsv",
+        points=paths.CLAIM_POINTS,
     log:
         "results/logs/judge_claims.log",
     localrule: True
@@ -168,7 +170,7 @@ rule judge_claims:
 rule list_applicability:
     output:
         report(
-            "results/matrix/applicability.tsv",
+            paths.APPLICABILITY,
             caption="../../report/captions/applicability.rst",
             category="5. Failed, noisy and not applicable",
         ),

@@ -11,11 +11,14 @@ from snakemake.common.configfile import load_configfile
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import update_config
 
+from showdown import paths
 from showdown.analysis import load_claims
+from showdown.analysis.provenance import run_config_hash
 from showdown.cell import kernel_hash
 from showdown.sweep import (
     ConfigError,
     cluster,
+    labels,
     another_machines_cores,
     load_aa_spread,
     load_sweep,
@@ -51,11 +54,15 @@ try:
         validate_schema(config), config.get("machine") or machine_slug(), on_slurm()
     )
     cluster.publish(NODE_TYPES)
-    # The CPUs a measuring job gets here; `cores` resolves to them unless SHOWDOWN_CORES says.
-    MACHINE_CORES = (
-        NODE_TYPES[next(iter(NODE_TYPES))].cpus if NODE_TYPES else usable_cpus()
+    # The CPUs a measuring job of each label gets (a node type's, else this process's);
+    # `cores` resolves to them unless SHOWDOWN_CORES says. One label per node type.
+    MACHINE_CORES = {label: node.cpus for label, node in NODE_TYPES.items()}
+    SWEEP = load_sweep(
+        config,
+        sweep_cores(usable_cpus()),
+        machines={label: sweep_cores(cpus) for label, cpus in MACHINE_CORES.items()},
     )
-    SWEEP = load_sweep(config, sweep_cores(MACHINE_CORES))
+    MACHINE_CORES = MACHINE_CORES or {SWEEP.machine: usable_cpus()}
     SCHEDULE = matrix.Schedule(SWEEP)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
@@ -83,6 +90,18 @@ except ValueError as error:
 AA_SPREAD = SWEEP["aa_spread"] or load_aa_spread(
     os.path.join(workflow.basedir, "config", "aa.yaml")
 )
+# Other machines' labels in this results tree: complete ones are analysed beside this run's
+# (their files are inputs, never jobs); incomplete ones are named, in the log and the report.
+try:
+    OTHER_LABELS = labels.other_labels(SWEEP.labels, SWEEP["machines"])
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+for _state in OTHER_LABELS:
+    if not _state.complete:
+        print(
+            f"showdown: machine label {_state.label!r} is left out of the analysis: {_state.reason}",
+            file=sys.stderr,
+        )
 
 
 def _alternatives(values):
@@ -92,7 +111,8 @@ def _alternatives(values):
 
 
 wildcard_constraints:
-    machine=re.escape(SWEEP.machine),
+    # Only this run's labels: another label's files are inputs, never jobs.
+    machine=_alternatives(SWEEP.labels),
     interpreter=_alternatives(SWEEP.interpreters),
     workload=_alternatives(SWEEP.workloads),
     model=_alternatives(ALL_MODELS),
@@ -114,8 +134,8 @@ def cell_of(wildcards):
 
 # An interpreter with `packages` runs from its own venv, built by build_interpreter_env;
 # the record says whether pip succeeded (the venv lives beside it, under the same name).
-ENV_RECORD = "results/envs/{machine}/{interpreter}.json"
-ENV_DIR = "results/envs/{machine}/{interpreter}"
+ENV_RECORD = paths.ENV_RECORD
+ENV_DIR = paths.ENV_DIR
 
 
 def interpreter_params(wildcards):
@@ -146,8 +166,10 @@ def calibration_params(wildcards):
         "kind": entry.kind,
         "payload_bytes": parse_size(wildcards.payload),
         "params": entry.params_dict(),
-        "target_seconds": SWEEP.calibration_target(wildcards.workload),
-        "workers": list(entry.workers),
+        "target_seconds": SWEEP.calibration_target(
+            wildcards.workload, wildcards.machine
+        ),
+        "workers": list(SWEEP.workers(wildcards.workload, wildcards.machine)),
     }
 
 
@@ -258,12 +280,13 @@ def cell_mem_mb(wildcards):
     return SWEEP.workloads[wildcards.workload].mem_mb
 
 
-def groups_in_round(round):
-    """Work groups measured in ``round``: all of them up to the base, then those the plans kept."""
+def groups_in_round(round, machine):
+    """A label's work groups measured in ``round``: all of them up to the base, then those
+    its own plans kept (each label is planned apart: another's plan is never read)."""
     if round <= BASE_ROUNDS:
-        return list(SCHEDULE.groups)
+        return [group for group in SCHEDULE.groups if group[0] == machine]
     with open(
-        checkpoints.plan_round.get(machine=SWEEP.machine, round=round - 1).output[0]
+        checkpoints.plan_round.get(machine=machine, round=round - 1).output[0]
     ) as handle:
         plan = json.load(handle)
     # Twins share a work group: the group gets another round if either's cells ask for it.
@@ -281,25 +304,48 @@ def groups_in_round(round):
 
 
 def round_plan_inputs(wildcards):
-    """Every round file up to this round: the plan judges each group's precision so far."""
+    """Every round file of this label up to this round: the plan judges each group's precision so far."""
     return [
         path
         for round in range(1, int(wildcards.round) + 1)
-        for group in groups_in_round(round)
+        for group in groups_in_round(round, wildcards.machine)
+        for path in SCHEDULE.round_paths(group, round)
+    ]
+
+
+def label_round_files(machine):
+    """A label's base rounds of every group, then the extra rounds its plans asked for."""
+    return [
+        path
+        for round in range(1, MAX_ROUNDS + 1)
+        for group in groups_in_round(round, machine)
         for path in SCHEDULE.round_paths(group, round)
     ]
 
 
 def all_round_files(wildcards):
-    """The base rounds of every group, then the extra rounds the plans asked for."""
-    files = []
-    for round in range(1, MAX_ROUNDS + 1):
-        files += [
-            path
-            for group in groups_in_round(round)
-            for path in SCHEDULE.round_paths(group, round)
-        ]
-    return files
+    """Every round file of this run's labels, and of the complete labels brought in."""
+    return [path for machine in SWEEP.labels for path in label_round_files(machine)] + [
+        path for state in OTHER_LABELS if state.complete for path in state.round_files
+    ]
+
+
+def manifest_inputs(wildcards):
+    return label_round_files(wildcards.machine)
+
+
+def manifest_params(wildcards):
+    """What a label's manifest says beside its round files."""
+    return {
+        "machine": wildcards.machine,
+        "cores": {m.label: m.cores for m in SWEEP.machines}[wildcards.machine],
+        "config_hash": run_config_hash(config),
+    }
+
+
+def analysed_labels():
+    """Which labels the analysis takes and which it leaves out, with why (labels.tsv)."""
+    return labels.labels_table(SWEEP.labels, OTHER_LABELS)
 
 
 MEASURING_RULES = {"probe_interpreter", "check_workload", "calibrate_work", "run_cell"}
@@ -309,7 +355,10 @@ def refuse_to_measure_for_another_machine():
     """Stop a real run before its first job when SHOWDOWN_CORES is not this machine's count
     and a measuring job is planned: its worker counts are another machine's. A run that
     only analyses that machine's cells (brought home) needs the override and goes on."""
-    why = another_machines_cores(SWEEP.cores, MACHINE_CORES)
+    reasons = [
+        another_machines_cores(m.cores, MACHINE_CORES[m.label]) for m in SWEEP.machines
+    ]
+    why = next((reason for reason in reasons if reason), None)
     planned = MEASURING_RULES & {job.rule.name for job in workflow.dag.needrun_jobs()}
     if why and planned:
         raise WorkflowError(
@@ -323,7 +372,13 @@ def cell_set():
     rounds), so a finished tree would not notice an interpreter, workload or model
     removed, or one added whose cells exist (new cells rerun it by their time)."""
     text = json.dumps(
-        [[cell.path(0) for cell in SCHEDULE.cells], BASE_ROUNDS, MAX_ROUNDS]
+        [
+            [cell.path(0) for cell in SCHEDULE.cells],
+            BASE_ROUNDS,
+            MAX_ROUNDS,
+            # Another label appearing, leaving or changing its cells reruns the analysis too.
+            [[s.label, s.complete, s.round_files] for s in OTHER_LABELS],
+        ]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -351,23 +406,24 @@ def user_workload_inputs(wildcards):
     its notes (a function's own threads, its library_threads settings)."""
     if not user_functions():
         return {}
-    return {"user_workloads_tsv": "results/stats/user_workloads.tsv"}
+    return {"user_workloads_tsv": paths.USER_WORKLOADS}
 
 
 def final_outputs():
     return [
-        "results/claims/ledger.tsv",
+        paths.LEDGER,
         # The front page: workflow.rst includes it (the guide and the readable ledger come along).
-        "results/report/findings.rst",
-        "results/report/tables.html",
-        "results/report/figure_links.rst",
-        "results/report/provenance.rst",
-        "results/stats/verdicts.tsv",
-        *(["results/stats/user_workloads.tsv"] if user_functions() else []),
-        "results/stats/aa_control.tsv",
-        "results/matrix/not_applicable.tsv",
-        "results/matrix/applicability.tsv",
-        "results/aggregate/failed.tsv",
+        paths.FINDINGS,
+        paths.TABLES,
+        paths.FIGURE_LINKS,
+        paths.PROVENANCE_RST,
+        paths.VERDICTS,
+        *([paths.USER_WORKLOADS] if user_functions() else []),
+        paths.AA_CONTROL,
+        paths.NOT_APPLICABLE,
+        paths.APPLICABILITY,
+        paths.FAILED,
+        *(paths.MANIFEST.format(machine=label) for label in SWEEP.labels),
         *(figure.output for figure in FIGURES),
     ]
 

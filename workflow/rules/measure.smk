@@ -46,3 +46,20 @@ checkpoint plan_round:
 # Only real runs call it (not -n), before the first job.
 onstart:
     refuse_to_measure_for_another_machine()
+
+
+# Once every round of a label is measured: what it measured, for another tree to take it in.
+rule write_manifest:
+    input:
+        manifest_inputs,
+    output:
+        paths.MANIFEST,
+    log:
+        "results/logs/manifest/{machine}.log",
+    localrule: True
+    conda:
+        "../../environment.yml"
+    params:
+        manifest=manifest_params,
+    script:
+        "../scripts/write_manifest.py"

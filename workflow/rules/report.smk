@@ -38,24 +38,24 @@ for figure in FIGURES:
 rule write_findings:
     input:
         unpack(user_workload_inputs),
-        verdicts_tsv="results/stats/verdicts.tsv",
-        families_tsv="results/stats/families.tsv",
-        cells_tsv="results/aggregate/cells.tsv",
-        ledger_tsv="results/claims/ledger.tsv",
-        false_win_tsv="results/stats/false_win_rate.tsv",
-        noise_by_kind_tsv="results/stats/noise_by_kind.tsv",
-        samples_parquet="results/aggregate/samples.parquet",
+        verdicts_tsv=paths.VERDICTS,
+        families_tsv=paths.FAMILIES,
+        cells_tsv=paths.CELLS,
+        ledger_tsv=paths.LEDGER,
+        false_win_tsv=paths.FALSE_WIN_RATE,
+        noise_by_kind_tsv=paths.NOISE_BY_KIND,
+        samples_parquet=paths.SAMPLES,
         winner_map=BY_NAME["winners"].output,
     output:
-        findings="results/report/findings.rst",
+        findings=paths.FINDINGS,
         guide=report(
-            "results/guide.tsv",
+            paths.GUIDE,
             caption="../../report/captions/guide.rst",
             category="1. Claim ledger",
             labels={"table": "which model for my work"},
         ),
         readable_ledger=report(
-            "results/claims/readable_ledger.tsv",
+            paths.READABLE_LEDGER,
             caption="../../report/captions/readable_ledger.rst",
             category="1. Claim ledger",
             labels={"table": "the ledger, readable"},
@@ -82,18 +82,18 @@ rule write_findings:
 # The tables to sort and search in the page (Snakemake offers a TSV only as a download).
 rule write_tables:
     input:
-        guide_tsv="results/guide.tsv",
-        ledger_tsv="results/claims/ledger.tsv",
-        verdicts_tsv="results/stats/verdicts.tsv",
-        cells_tsv="results/aggregate/cells.tsv",
+        guide_tsv=paths.GUIDE,
+        ledger_tsv=paths.LEDGER,
+        verdicts_tsv=paths.VERDICTS,
+        cells_tsv=paths.CELLS,
     output:
         page=report(
-            "results/report/tables.html",
+            paths.TABLES,
             caption="../../report/captions/tables.rst",
             category="1. Claim ledger",
             labels={"table": "every table, to sort and search"},
         ),
-        figure_links="results/report/figure_links.rst",
+        figure_links=paths.FIGURE_LINKS,
     log:
         "results/logs/write_tables.log",
     localrule: True
@@ -103,7 +103,7 @@ rule write_tables:
         # What the front page opens in place: each figure by its name, and this page.
         links={
             **{entry.name: entry.output for entry in FIGURES if entry.in_report},
-            "tables": "results/report/tables.html",
+            "tables": paths.TABLES,
         },
     script:
         "../scripts/write_tables.py"
@@ -113,17 +113,17 @@ rule write_tables:
 # margin's source, precision and flagged cells, per machine · interpreter.
 rule write_provenance:
     input:
-        samples_parquet="results/aggregate/samples.parquet",
-        cells_tsv="results/aggregate/cells.tsv",
-        verdicts_tsv="results/stats/verdicts.tsv",
-        false_win_tsv="results/stats/false_win_rate.tsv",
+        samples_parquet=paths.SAMPLES,
+        cells_tsv=paths.CELLS,
+        verdicts_tsv=paths.VERDICTS,
+        false_win_tsv=paths.FALSE_WIN_RATE,
     output:
         provenance_tsv=report(
-            "results/aggregate/provenance.tsv",
+            paths.PROVENANCE,
             caption="../../report/captions/provenance.rst",
             category="6. Data",
         ),
-        provenance_rst_path="results/report/provenance.rst",
+        provenance_rst_path=paths.PROVENANCE_RST,
     log:
         "results/logs/write_provenance.log",
     localrule: True

@@ -15,4 +15,6 @@ if __name__ == "__main__":
         memory_out=snakemake.output.memory,
         slow_phase_factor=snakemake.params.slow_phase_factor,
         precision=snakemake.params.precision,
+        labels=snakemake.params.labels,
+        labels_out=snakemake.output.labels,
     )

@@ -5,7 +5,8 @@ hardware that does not match; repetitions taken in a slow phase of the machine (
 speed probe) are flagged, kept and counted.
 """
 
-from typing import Iterable
+import sys
+from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 import pandas as pd
@@ -405,9 +406,16 @@ def write_aggregate(
     slow_phase_factor: float,
     precision: float,
     disturbed_share: float = DISTURBED_SHARE,
+    labels: Optional[List[Dict]] = None,
+    labels_out: Optional[str] = None,
 ) -> pd.DataFrame:
     """The aggregate_cells rule: all samples (Parquet), cell summaries, memory slopes and
-    failures (TSV)."""
+    failures (TSV); with ``labels``, which machine labels it took and which it left out."""
+    if labels_out:
+        table = pd.DataFrame(labels or [], columns=["machine", "analysed", "source", "reason"])
+        table.to_csv(labels_out, sep="\t", index=False)
+        for row in table[~table["analysed"]].itertuples():
+            print(f"machine label {row.machine!r} left out of the analysis: {row.reason}", file=sys.stderr)
     samples = load_samples(paths, slow_phase_factor)
     samples.to_parquet(samples_out, index=False)
     cells = cell_summary(samples, precision=precision, disturbed_share=disturbed_share)

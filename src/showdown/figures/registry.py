@@ -16,13 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CELLS = "results/aggregate/cells.tsv"
-SAMPLES = "results/aggregate/samples.parquet"
-VERDICTS = "results/stats/verdicts.tsv"
-INTERPRETER_GAPS = "results/stats/interpreter_gaps.tsv"
-MEMORY_SLOPES = "results/aggregate/memory_slopes.tsv"
-CLAIM_POINTS = "results/claims/points.tsv"
-LEDGER = "results/claims/ledger.tsv"
+from .. import paths
+from ..paths import CELLS, CLAIM_POINTS, INTERPRETER_GAPS, LEDGER, MEMORY_SLOPES, SAMPLES, VERDICTS  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -41,7 +36,7 @@ class Entry:
 
     @property
     def output(self) -> str:
-        return f"results/report/{self.name}.png"
+        return paths.figure(self.name)
 
     @property
     def rule(self) -> str:
@@ -49,7 +44,7 @@ class Entry:
 
     @property
     def log(self) -> str:
-        return f"results/logs/plot_{self.name}.log"
+        return paths.log(f"plot_{self.name}")
 
 
 # In the order of the report's rules and of `final_outputs`.

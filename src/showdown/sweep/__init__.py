@@ -6,7 +6,7 @@ and the allowed values), ``matrix`` expands it into cells and schedules their ro
 lists what does not run and why. The workflow takes everything from this door.
 """
 
-from . import cluster, matrix
+from . import cluster, labels, matrix
 from .applicability import write_applicability, write_not_applicable
 from .config import (
     ConfigError,
@@ -24,7 +24,8 @@ from .matrix import Cell, Schedule, cell_request, expand_cells, not_applicable_c
 from .rounds import write_plan
 
 __all__ = [
-    "Cell", "ConfigError", "cluster", "Schedule", "Sweep", "another_machines_cores", "cell_request", "expand_cells", "load_aa_spread",
-    "load_schema", "load_sweep", "load_sweep_file", "matrix", "not_applicable_cells", "schema_problems",
+    "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_request", "cluster", "expand_cells",
+    "labels", "load_aa_spread", "load_schema", "load_sweep", "load_sweep_file", "matrix", "not_applicable_cells",
+    "schema_problems",
     "sweep_cores", "usable_cpus", "write_applicability", "write_not_applicable", "write_plan",
 ]  # fmt: skip

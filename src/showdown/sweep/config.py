@@ -245,6 +245,8 @@ class WorkloadEntry:
     # "default" is an entry of its own, labelled from the config's entry, `config_label`.
     library_threads: str = DEFAULT_LIBRARY_THREADS
     config_label: Optional[str] = None
+    # `workers` as the config gives them: resolved again for each machine label's CPUs.
+    worker_forms: Tuple[Any, ...] = ()
 
     @property
     def calibrated(self) -> bool:
@@ -280,10 +282,20 @@ class WorkloadEntry:
 
 
 @dataclass(frozen=True)
+class MachineLabel:
+    """One machine a run measures on: its label (a path segment of every per-run file) and
+    the CPUs `cores` resolves to there (usable CPUs, a cluster node type's, or SHOWDOWN_CORES)."""
+
+    label: str
+    cores: int
+
+
+@dataclass(frozen=True)
 class Sweep:
     """A validated configuration: everything the workflow needs to lay out its jobs."""
 
-    machine: str
+    # The labels this run measures, each with its CPUs (one today; a cluster's node types, several).
+    machines: Tuple[MachineLabel, ...]
     interpreters: Mapping[str, Interpreter]
     workloads: Mapping[str, WorkloadEntry]
     settings: Mapping[str, Any] = field(default_factory=dict)
@@ -291,11 +303,32 @@ class Sweep:
     twins: Mapping[str, str] = field(default_factory=dict)
     # An interpreter's own `cell_timeout_seconds`, over its workloads' limits.
     timeouts: Mapping[str, float] = field(default_factory=dict)
-    # The CPUs `cores` resolved to: the usable CPUs of the measuring machine (or SHOWDOWN_CORES).
-    cores: int = 1
 
     def __getitem__(self, key):
         return self.settings[key]
+
+    @property
+    def machine(self) -> str:
+        """The run's first machine label (its only one, where it measures one machine)."""
+        return self.machines[0].label
+
+    @property
+    def cores(self) -> int:
+        """The CPUs `cores` resolved to on :attr:`machine`."""
+        return self.machines[0].cores
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(machine.label for machine in self.machines)
+
+    def workers(self, workload: str, machine: str) -> Tuple[int, ...]:
+        """A workload's worker counts on one of the run's labels, `cores` resolved for its CPUs."""
+        cores = {m.label: m.cores for m in self.machines}[machine]
+        entry = self.workloads[workload]
+        if not entry.worker_forms:
+            return entry.workers
+        # cores/2 and 2 may meet on a small machine: each count is measured once.
+        return tuple(sorted({resolve_workers(form, cores) for form in entry.worker_forms}))
 
     def calibration_workload(self, workload: str) -> str:
         """The workload whose calibration this one's cells use: a library_threads setting
@@ -315,11 +348,12 @@ class Sweep:
         """The time limit of one (cell, round) job: the interpreter's own, else the workload's."""
         return self.timeouts.get(interpreter, self.workloads[workload].timeout_seconds)
 
-    def calibration_target(self, workload: str) -> float:
+    def calibration_target(self, workload: str, machine: Optional[str] = None) -> float:
         """Seconds of a group's serial batch: calibration_seconds, or more, so that each worker
-        of the largest count still gets a quarter of it (without, cpu_pure's 128 workers on
-        64 cores got 2 tasks of ~4 ms each)."""
-        seconds, share = self.settings["calibration_seconds"], max(self.workloads[workload].workers) / 4
+        of the largest count (on ``machine``, default the first label) still gets a quarter of
+        it (without, cpu_pure's 128 workers on 64 cores got 2 tasks of ~4 ms each)."""
+        counts = self.workers(workload, machine or self.machine)
+        seconds, share = self.settings["calibration_seconds"], max(counts) / 4
         # Unscaled, the setting itself: a calibration's params (and so its cells) stay as they were.
         return seconds * share if share > 1 else seconds
 
@@ -399,6 +433,7 @@ def _workloads(config, cores: int) -> Tuple[Dict[str, WorkloadEntry], List[str]]
                 models=models,
                 # cores/2 and 2 may meet on a small machine: each count is measured once.
                 workers=tuple(sorted({resolve_workers(w, cores) for w in entry["workers"]})),
+                worker_forms=tuple(entry["workers"]),
                 payloads=tuple(sorted(set(payloads))),
                 params=tuple(sorted(dict(WORKLOADS[kind].defaults, **work).items())),
                 timeout_seconds=float(entry.get("timeout_seconds", config["cell_timeout_seconds"])),
@@ -435,11 +470,13 @@ def _kind_problems(key: str, kind: str, models: Tuple[str, ...], params: Dict[st
     return problems
 
 
-def load_sweep(config: Dict[str, Any], cores: Optional[int] = None) -> Sweep:
+def load_sweep(config: Dict[str, Any], cores: Optional[int] = None, machines: Optional[Dict[str, int]] = None) -> Sweep:
     """Validate a configuration (as Snakemake read it) and return the sweep it describes,
-    its worker counts resolved for ``cores`` CPUs (default: :func:`sweep_cores`)."""
+    its worker counts resolved for ``cores`` CPUs (default: :func:`sweep_cores`) on the
+    config's `machine` label; ``machines`` (label -> CPUs, e.g. a cluster's node types)
+    gives the run several labels instead."""
     config = validate_schema(config)
-    cores = cores or sweep_cores()
+    cores = cores or (next(iter(machines.values())) if machines else sweep_cores())
     problems: List[str] = []
     if config["rounds"]["max"] < config["rounds"]["base"]:
         problems.append(
@@ -457,8 +494,9 @@ def load_sweep(config: Dict[str, Any], cores: Optional[int] = None) -> Sweep:
     settings = {k: v for k, v in config.items() if k not in ("machine", "interpreters", "workloads")}
     # One form downstream: a margin per metric and the per-workload overrides.
     settings["margin"] = margin.to_config()
+    labels = machines or {config["machine"] or machine_slug(): cores}
     return Sweep(
-        machine=config["machine"] or machine_slug(),
+        machines=tuple(MachineLabel(label, count) for label, count in labels.items()),
         interpreters=interpreters,
         workloads=workloads,
         settings=settings,
@@ -468,7 +506,6 @@ def load_sweep(config: Dict[str, Any], cores: Optional[int] = None) -> Sweep:
             for name, entry in (config["interpreters"] or {}).items()
             if "cell_timeout_seconds" in entry
         },
-        cores=cores,
     )
 
 

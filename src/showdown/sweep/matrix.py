@@ -13,18 +13,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .. import kernel
 from ..cell import CellRequest
+
+# One layout for every path, used by the rules and the code alike: matrix.CELL etc. stay names here.
+from ..paths import CALIBRATION, CELL, CELL_LOG, PROBE, ROUND_PLAN, WORKLOAD_CHECK  # noqa: F401
 from ..vocabulary import PROCESSES, base_model, describe
 from .config import ConfigError, Sweep
-
-# One layout for every path, used by the rules and the code alike.
-CELL = "results/cells/{machine}/{interpreter}/{workload}/{model}/w{workers}_p{payload}/r{round}.parquet"
-CELL_LOG = "results/logs/cells/{machine}/{interpreter}/{workload}/{model}/w{workers}_p{payload}/r{round}.log"
-CALIBRATION = "results/calibration/{machine}/{interpreter}/{workload}/p{payload}.json"
-PROBE = "results/probe/{machine}/{interpreter}.json"
-# A callable workload's code, checked once per interpreter before any of its cells.
-WORKLOAD_CHECK = "results/workloads/{machine}/{interpreter}/{workload}.json"
-# Under the label: a plan judges one machine's cells, and another machine's run must not read it.
-ROUND_PLAN = "results/rounds/{machine}/after_r{round}.json"
 
 # Which (workload kind, model) pairs run is the kernel catalogue's applicability table.
 # Interpreter-dependent reasons (a start method, a package) are found at run time by the
@@ -80,17 +73,19 @@ def not_applicable_reason(sweep: Sweep, cell: Cell, kind: str) -> Optional[str]:
 
 
 def _candidates(sweep: Sweep):
-    """Every (cell, kind) the config names; serial only at 1 worker, its only meaning."""
-    for interpreter in sweep.interpreters:
-        for entry in sweep.workloads.values():
-            for payload in entry.payloads:
-                for model in entry.models:
-                    counts = (1,) if model.split(".")[0] == "serial" else entry.workers
-                    for workers in counts:
-                        yield (
-                            Cell(sweep.machine, interpreter, entry.label, model, workers, kernel.size_label(payload)),
-                            entry.kind,
-                        )
+    """Every (cell, kind) the config names, on each of the run's machine labels (worker
+    counts resolved for that label's CPUs); serial only at 1 worker, its only meaning."""
+    for machine in sweep.machines:
+        for interpreter in sweep.interpreters:
+            for entry in sweep.workloads.values():
+                for payload in entry.payloads:
+                    for model in entry.models:
+                        counts = (1,) if model.split(".")[0] == "serial" else sweep.workers(entry.label, machine.label)
+                        for workers in counts:
+                            cell = Cell(
+                                machine.label, interpreter, entry.label, model, workers, kernel.size_label(payload)
+                            )
+                            yield cell, entry.kind
 
 
 def expand_cells(sweep: Sweep) -> List[Cell]:
