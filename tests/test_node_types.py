@@ -4,9 +4,11 @@ A fake `sinfo` on PATH lists a cluster; the real one-node cluster is tests/test_
 """
 
 import os
+import re
 import subprocess
 
 import pytest
+import yaml
 
 from conftest import REPO, SNAKEMAKE, tiny_sweep
 from showdown.sweep import ConfigError, cluster
@@ -107,15 +109,38 @@ def test_the_profile_reads_each_labels_node_type_back(fake_sinfo):
     assert (cluster.node_cpus("epyc"), cluster.node_constraint("epyc")) == (64, "epyc")
 
 
-def test_a_slurm_run_refuses_mixed_cpus_before_any_job(fake_sinfo, tmp_path):
-    """Through profiles/slurm, a dry run already stops, naming the node type and its nodes."""
-    config = tmp_path / "config.yaml"
-    config.write_text((REPO / "config" / "test.yaml").read_text() + "node_types: {all: {partition: compute}}\n")
-    done = subprocess.run(
+def slurm_dry_run(tmp_path, config):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return subprocess.run(
         [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "-n", "--workflow-profile", str(REPO / "profiles" / "slurm"),
-         "--configfile", str(config)],
+         "--configfile", str(path)],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
+
+
+def test_one_slurm_run_plans_each_node_type_on_its_nodes(fake_sinfo, tmp_path):
+    """Each label's cells at its own `cores`, its jobs with its threads, partition and constraint."""
+    workloads = {"cpu_pure": {"models": ["serial", "threads"], "workers": ["cores"], "payloads": ["1KiB"]}}
+    node_types = {"small": {"partition": "debug"}, "epyc": {"partition": "compute", "constraint": "epyc"}}
+    done = slurm_dry_run(tmp_path, tiny_sweep(workloads=workloads, node_types=node_types))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    jobs = {
+        re.search(r"output: (\S+)", block)[1]: block
+        for block in re.split(r"\n(?=(?:local)?rule \w+:)", done.stdout)
+        if block.startswith("rule run_cell:")
+    }
+    threads = {path.split("/")[2]: path for path in jobs if "/threads/" in path and "/r1." in path}
+    assert threads["small"].endswith("/w4_p1KiB/r1.parquet") and threads["epyc"].endswith("/w64_p1KiB/r1.parquet")
+    small, epyc = jobs[threads["small"]], jobs[threads["epyc"]]
+    assert "threads: 4" in small and "slurm_partition=debug" in small and "constraint=" not in small
+    assert "threads: 64" in epyc and "slurm_partition=compute" in epyc and "constraint=epyc" in epyc
+    assert "slurm_extra=--exclusive" in small and "slurm_extra=--exclusive" in epyc
+
+
+def test_a_slurm_run_refuses_mixed_cpus_before_any_job(fake_sinfo, tmp_path):
+    """Through profiles/slurm, a dry run already stops, naming the node type and its nodes."""
+    done = slurm_dry_run(tmp_path, tiny_sweep(node_types={"all": {"partition": "compute"}}))
     assert done.returncode != 0
     assert "node_types.all: partition 'compute' mixes nodes of different CPU counts" in done.stdout + done.stderr
     assert not (tmp_path / "results").exists()
