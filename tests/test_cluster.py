@@ -1,4 +1,5 @@
-"""The tiny sweep through SLURM (profiles/slurm) on a one-node test cluster, checked from its data.
+"""The tiny sweep through SLURM (profiles/slurm) on a one-node test cluster, checked from its data:
+two node types in one run (the node's two partitions, one also by its feature), two labels.
 
 Needs root: tests/slurm/cluster.sh installs (apt-get) and starts munged, slurmctld and slurmd,
 and the module always stops them again (by their pid files). Where that is impossible the
@@ -34,7 +35,8 @@ from showdown.sweep.config import load_sweep
 
 pytestmark = pytest.mark.slow
 
-MACHINE = "slurmtest"
+# The README's form: node types in a file beside the sweep, one label each, over the one node.
+NODE_TYPES = {"slurm-main": {"partition": "main"}, "slurm-other": {"partition": "other", "constraint": "showdown"}}
 CLUSTER_SH = REPO / "tests" / "slurm" / "cluster.sh"
 ARTIFACTS = REPO / "test-artifacts" / "slurm"
 MEASURING_RULES = {"probe_interpreter", "calibrate_work", "run_cell"}
@@ -83,7 +85,20 @@ def sweep_env(checkout: Path) -> dict:
     return env
 
 
-def snakemake(checkout: Path, workdir: Path, *args, timeout: int, check: bool = True):
+def cluster_sweep(directory: Path) -> Path:
+    """The sweep both node types measure: the tiny one with two rounds instead of three and
+    without cpu_pure's processes and io_sleep's asyncio, so that the two labels together cost
+    about what one label's tiny sweep did (32 SLURM jobs against 30)."""
+    config = yaml.safe_load((REPO / "config" / "test.yaml").read_text())
+    config["rounds"] = {"base": 2, "max": 2}
+    config["workloads"]["cpu_pure"]["models"] = ["serial", "threads"]
+    config["workloads"]["io_sleep"]["models"] = ["serial", "threads", "threads.aa"]
+    path = directory / "sweep.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def snakemake(checkout: Path, workdir: Path, *args, configfiles, timeout: int, check: bool = True, env=None):
     """Snakemake on the snapshot's workflow in ``workdir``, bounded by `timeout --kill-after`:
     a misconfigured status check makes Snakemake wait forever and ignore SIGTERM."""
     command = [
@@ -95,11 +110,17 @@ def snakemake(checkout: Path, workdir: Path, *args, timeout: int, check: bool = 
         str(checkout / "Snakefile"),
         *args,
         "--configfile",
-        str(checkout / "config" / "test.yaml"),
+        *map(str, configfiles),
     ]
     started = time.perf_counter()
     done = subprocess.run(
-        command, cwd=workdir, env=sweep_env(checkout), capture_output=True, text=True, timeout=timeout + 30, check=False
+        command,
+        cwd=workdir,
+        env={**sweep_env(checkout), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout + 30,
+        check=False,
     )
     seconds = time.perf_counter() - started
     (workdir / "snakemake.out").write_text(done.stdout + done.stderr)
@@ -152,7 +173,8 @@ class QueueWatch(threading.Thread):
     """Polls squeue during the sweep: the most jobs queued (pending or running) at once, and
     what each job asked for (SLURM forgets finished jobs after MinJobAge = 300 s)."""
 
-    FORMAT = "%i|%T|%k|%l|%m|%C|%h"  # id, state, comment (rule_<rule>_...), time, mem, CPUs, oversubscribe
+    # id, state, comment (rule_<rule>_...), time, mem, CPUs, oversubscribe, partition, features asked
+    FORMAT = "%i|%T|%k|%l|%m|%C|%h|%P|%f"
 
     def __init__(self, interval=0.25):
         super().__init__(daemon=True)
@@ -174,7 +196,7 @@ class QueueWatch(threading.Thread):
             if done.returncode == 0:
                 queued = 0
                 for line in done.stdout.splitlines():
-                    slurm_id, state, comment, limit, memory, cpus, oversubscribe = line.split("|")
+                    slurm_id, state, comment, limit, memory, cpus, oversubscribe, partition, features = line.split("|")
                     if state in ("PENDING", "CONFIGURING", "RUNNING", "COMPLETING"):
                         queued += 1
                     self.jobs[slurm_id] = {
@@ -184,6 +206,8 @@ class QueueWatch(threading.Thread):
                         "min_memory": memory,
                         "cpus": int(cpus),
                         "oversubscribe": oversubscribe,
+                        "partition": partition,
+                        "features": features,
                     }
                 self.trace.append((round(time.time(), 2), queued))
                 if queued > self.max_queued:
@@ -194,6 +218,8 @@ class QueueWatch(threading.Thread):
 @dataclass
 class Sweeps:
     checkout: Path
+    sweep: Path  # the sweep's config file
+    node_types: Path  # the node types' config file
     slurm: Path
     local: Path
     cpus: int
@@ -201,6 +227,8 @@ class Sweeps:
     watch: QueueWatch
     log: str = ""
     slurm_ids: dict = field(default_factory=dict)
+    # The README's one-label form (`--config machine=...` on SHOWDOWN_SLURM_PARTITION), planned.
+    one_label_plan: str = ""
 
 
 def keep_artifacts(sweeps: Sweeps, state: Path):
@@ -239,6 +267,9 @@ def sweeps(tmp_path_factory):
     base = tmp_path_factory.mktemp("cluster")
     state = base / "slurm-state"
     checkout = snapshot_checkout(base / "checkout")
+    sweep = cluster_sweep(base)
+    node_types = base / "node_types.yaml"
+    node_types.write_text(yaml.safe_dump({"node_types": NODE_TYPES}))
     slurm_dir, local_dir = base / "slurm-sweep", base / "local-sweep"
     slurm_dir.mkdir()
     local_dir.mkdir()
@@ -248,7 +279,7 @@ def sweeps(tmp_path_factory):
     up = subprocess.run([str(CLUSTER_SH), "up", str(state)], capture_output=True, text=True, timeout=900, check=False)
     durations["cluster_start_seconds"] = round(time.perf_counter() - started, 2)
     watch = QueueWatch()
-    sweeps = Sweeps(checkout, slurm_dir, local_dir, 0, durations, watch)
+    sweeps = Sweeps(checkout, sweep, node_types, slurm_dir, local_dir, 0, durations, watch)
     try:
         if up.returncode:
             skip_or_fail(
@@ -256,6 +287,19 @@ def sweeps(tmp_path_factory):
                 f"exited {up.returncode}): {(up.stdout + up.stderr).strip()[-1500:]}"
             )
         sweeps.cpus = node_cpus()
+        one_label, _ = snakemake(
+            checkout,
+            base,
+            "-n",
+            "--workflow-profile",
+            str(checkout / "profiles" / "slurm"),
+            "--config",
+            "machine=slurmtest",
+            configfiles=[sweep],
+            env={"SHOWDOWN_SLURM_PARTITION": "other"},
+            timeout=300,
+        )
+        sweeps.one_label_plan = one_label.stdout + one_label.stderr
         watch.start()
         started = time.perf_counter()
         try:
@@ -264,8 +308,7 @@ def sweeps(tmp_path_factory):
                 slurm_dir,
                 "--workflow-profile",
                 str(checkout / "profiles" / "slurm"),
-                "--config",
-                f"machine={MACHINE}",
+                configfiles=[sweep, node_types],
                 timeout=SLURM_SWEEP_SECONDS,
             )
         finally:
@@ -281,7 +324,10 @@ def sweeps(tmp_path_factory):
         assert down.returncode == 0, f"cluster.sh down failed: {down.stdout}{down.stderr}"
 
     # The local sweep after the cluster is down: nothing else runs beside its cells.
-    _, seconds = snakemake(checkout, local_dir, "--cores", "all", timeout=LOCAL_SWEEP_SECONDS)
+    _, seconds = snakemake(
+        checkout, local_dir, "--cores", "all", "--config", "machine=local", configfiles=[sweep],
+        timeout=LOCAL_SWEEP_SECONDS
+    )  # fmt: skip
     durations["local_sweep_seconds"] = round(seconds, 1)
 
     sweeps.log = snakemake_log(slurm_dir)
@@ -334,21 +380,45 @@ def squeue_minutes(limit: str) -> int:
     return (int(days or 0) * 24 + hours) * 60 + minutes + seconds // 60
 
 
+def job_label(job: dict) -> str:
+    """The machine label of a job, from its comment (rule_<rule>_wildcards_<machine>_...)."""
+    (label,) = [label for label in NODE_TYPES if re.match(rf"rule_\w+?_wildcards_{label}_", job["comment"])]
+    return label
+
+
+def test_each_node_types_jobs_went_to_its_partition_and_features(sweeps):
+    seen = set()
+    for slurm_id, rule in sweeps.slurm_ids.items():
+        job = sweeps.watch.jobs[slurm_id]
+        label = job_label(job)
+        assert job["partition"] == NODE_TYPES[label]["partition"], (rule, job)
+        assert job["features"] == NODE_TYPES[label].get("constraint", "(null)"), (rule, job)
+        seen.add((label, rule))
+    assert seen == {(label, rule) for label in NODE_TYPES for rule in MEASURING_RULES}
+
+
+def test_one_label_on_a_partition_still_plans_as_the_readme_says(sweeps):
+    """Without node types: `machine` on SHOWDOWN_SLURM_PARTITION, planned (-n) while the cluster ran."""
+    planned = dict(re.findall(r"^(\w+)\s+(\d+)$", sweeps.one_label_plan, flags=re.MULTILINE))
+    assert MEASURING_RULES <= set(planned), sweeps.one_label_plan[-3000:]
+
+
 def test_cells_ask_for_their_workloads_runtime_and_memory(sweeps):
     """The profile must not override run_cell's runtime (cell timeout + 5 min) and mem_mb."""
-    config = yaml.safe_load((sweeps.checkout / "config" / "test.yaml").read_text())
-    sweep = load_sweep({**config, "machine": MACHINE})
+    config = yaml.safe_load(sweeps.sweep.read_text())
+    sweep = load_sweep({**config, "machine": "any"})
     checked = 0
     for slurm_id, rule in sweeps.slurm_ids.items():
         if rule != "run_cell":
             continue
         job = sweeps.watch.jobs[slurm_id]
+        label = job_label(job)
         workload = max(
             (
                 w
                 for i in sweep.interpreters
                 for w in sweep.workloads
-                if job["comment"].startswith(f"rule_run_cell_wildcards_{MACHINE}_{i}_{w}_")
+                if job["comment"].startswith(f"rule_run_cell_wildcards_{label}_{i}_{w}_")
             ),
             key=len,
         )
@@ -362,17 +432,22 @@ def test_cells_ask_for_their_workloads_runtime_and_memory(sweeps):
 def test_cluster_and_local_sweeps_have_the_same_cells_rows_and_columns(sweeps):
     slurm, local = round_files(sweeps.slurm), round_files(sweeps.local)
 
-    def shape(files):
+    def shape(files, label):
         found = {}
-        for rows in files.values():
+        for path, rows in files.items():
+            if not path.startswith(f"{label}/"):
+                continue
             key = tuple(rows[COORDINATES].drop_duplicates().itertuples(index=False, name=None))
             assert len(key) == 1, key
             found[key[0]] = (len(rows), list(rows.columns))
         return found
 
-    slurm_shape, local_shape = shape(slurm), shape(local)
-    assert set(slurm_shape) == set(local_shape)
-    assert slurm_shape == local_shape
+    local_shape = shape(local, "local")
+    assert local_shape
+    for label in NODE_TYPES:
+        slurm_shape = shape(slurm, label)
+        assert set(slurm_shape) == set(local_shape)
+        assert slurm_shape == local_shape
     # For the record (pytest -s): median wall time per cell, locally and through SLURM.
     print("\nmedian wall seconds per cell (local vs SLURM):")
     medians = {}
@@ -380,15 +455,16 @@ def test_cluster_and_local_sweeps_have_the_same_cells_rows_and_columns(sweeps):
         rows = pd.concat(files.values())
         measured = rows[~rows["warmup"]]
         medians[name] = measured.groupby(["workload", "model", "workers", "payload_bytes"])["wall_seconds"].median()
+    # Both node types are the same node here: their ratio against the local run is one figure.
     print(pd.DataFrame(medians).assign(ratio=lambda t: t.slurm / t.local).to_string())
 
 
-def test_the_machine_label_names_every_path_and_row(sweeps):
+def test_each_node_types_label_names_its_paths_and_rows(sweeps):
     files = round_files(sweeps.slurm)
-    assert all(path.startswith(f"{MACHINE}/") for path in files), list(files)[:3]
-    for rows in files.values():
-        assert (rows["machine"] == MACHINE).all()
-    assert [p.name for p in (sweeps.slurm / "results" / "cells").iterdir()] == [MACHINE]
+    for path, rows in files.items():
+        assert (rows["machine"] == path.split("/")[0]).all(), path
+    assert {path.split("/")[0] for path in files} == set(NODE_TYPES)
+    assert {p.name for p in (sweeps.slurm / "results" / "cells").iterdir()} == set(NODE_TYPES)
 
 
 def test_several_jobs_were_queued_at_once(sweeps):
@@ -412,35 +488,41 @@ def test_only_the_measurements_went_through_slurm(sweeps):
     verdicts = pd.read_csv(results / "stats/verdicts.tsv", sep="\t")
     assert set(verdicts["workload"]) == {"cpu_pure", "io_sleep", "startup"}
     samples = pd.read_parquet(results / "aggregate/samples.parquet")
-    assert samples["slurm_job_id"].notna().all() and (samples["machine"] == MACHINE).all()
+    assert samples["slurm_job_id"].notna().all() and set(samples["machine"]) == set(NODE_TYPES)
+
+
+def test_the_guide_has_a_column_per_node_type(sweeps):
+    guide = pd.read_csv(sweeps.slurm / "results" / "guide.tsv", sep="\t")
+    assert {column.split(" · ")[0] for column in guide.columns[1:]} == set(NODE_TYPES), list(guide.columns)
 
 
 def test_copied_cluster_results_rebuild_the_report_without_measuring(sweeps, tmp_path):
-    """The README's recipe: copy results/cells/<machine>/ (and rounds/, if any) with their
-    modification times into a fresh checkout's results/, then run the workflow with the same
-    sweep and machine label: only the analysis runs, no cell is measured again."""
+    """The README's recipe: copy results/cells/ and results/rounds/ (every node type's label,
+    each with its manifest) with their modification times into a fresh checkout's results/,
+    then run the workflow with the same sweep, one of the labels as `machine` and its CPUs as
+    SHOWDOWN_CORES: only the analysis runs, of both labels, and no cell is measured again."""
     workstation = tmp_path / "workstation"
     for part in ("cells", "rounds"):
-        source = sweeps.slurm / "results" / part / MACHINE
+        source = sweeps.slurm / "results" / part
         if source.is_dir():
-            shutil.copytree(source, workstation / "results" / part / MACHINE)  # copy2: keeps mtimes
+            shutil.copytree(source, workstation / "results" / part)  # copy2: keeps mtimes
     before = {path: path.stat().st_mtime_ns for path in (workstation / "results").rglob("*.parquet")}
-    label = ["--config", f"machine={MACHINE}"]
+    label = ["--config", f"machine={next(iter(NODE_TYPES))}"]
+    home = {"configfiles": [sweeps.sweep], "env": {"SHOWDOWN_CORES": str(sweeps.cpus)}}
 
-    dry, _ = snakemake(sweeps.checkout, workstation, "-n", *label, timeout=300)
+    dry, _ = snakemake(sweeps.checkout, workstation, "-n", *label, timeout=300, **home)
     planned = dict(re.findall(r"^(\w+)\s+(\d+)$", dry.stdout + dry.stderr, flags=re.MULTILINE))
     assert not MEASURING_RULES & set(planned), planned
     assert "aggregate_cells" in planned
 
-    snakemake(sweeps.checkout, workstation, "--cores", "all", *label, timeout=600)
+    snakemake(sweeps.checkout, workstation, "--cores", "all", *label, timeout=600, **home)
     log = snakemake_log(workstation)
     assert not MEASURING_RULES & (rules_run(log, "rule") | rules_run(log, "localrule"))
     assert {path: path.stat().st_mtime_ns for path in before} == before
-    snakemake(sweeps.checkout, workstation, "--report", "results/report.html", *label, timeout=600)
+    snakemake(sweeps.checkout, workstation, "--report", "results/report.html", *label, timeout=600, **home)
     assert (workstation / "results" / "report.html").stat().st_size > 0
     rebuilt = pd.read_csv(workstation / "results/stats/verdicts.tsv", sep="\t")
     original = pd.read_csv(sweeps.slurm / "results/stats/verdicts.tsv", sep="\t")
-    assert (
-        rebuilt[["label", "winner"]].astype(str).values.tolist()
-        == original[["label", "winner"]].astype(str).values.tolist()
-    )
+    assert set(rebuilt["machine"]) == set(NODE_TYPES)
+    columns = ["machine", "label", "winner"]
+    assert sorted(rebuilt[columns].astype(str).values.tolist()) == sorted(original[columns].astype(str).values.tolist())

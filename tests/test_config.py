@@ -394,20 +394,6 @@ def test_calibration_gives_each_worker_a_quarter_of_the_serial_target():
     assert load_sweep(config, cores=64).calibration_target("cpu_pure") == seconds * 128 / 4
 
 
-def test_a_slurm_node_has_the_cpus_sinfo_lists_for_its_partition(tmp_path, monkeypatch):
-    from showdown.sweep.config import slurm_node_cpus
-
-    sinfo = tmp_path / "sinfo"
-    sinfo.write_text("#!/bin/sh\nprintf 'debug* 4\\nbig 64\\nbig 32+\\n'\n")
-    sinfo.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
-    monkeypatch.delenv("SHOWDOWN_SLURM_PARTITION", raising=False)
-    assert slurm_node_cpus() == 4  # the default partition
-    assert slurm_node_cpus("big") == 32  # mixed sizes: the smallest
-    with pytest.raises(ConfigError, match="no node in partition 'gpu'"):
-        slurm_node_cpus("gpu")
-
-
 def header_counts():
     """The default config header's (jobs, cell jobs) by core count, checked to be labelled."""
     text = (REPO / "config" / "config.yaml").read_text()

@@ -13,7 +13,10 @@
 # Accounting is deliberately off (no slurmdbd): the Snakemake SLURM plugin must then use
 # `--slurm-status-command squeue`, and jobs stay visible to squeue for MinJobAge seconds,
 # which must exceed the plugin's longest poll interval (180 s) -> 300 (SLURM default).
-# Environment overrides: SLURM_CLUSTER_PARTITION (default "main"),
+# The node sits in two partitions, and has the feature "showdown": the test sweeps two node
+# types (labels) on it in one run.
+# Environment overrides: SLURM_CLUSTER_PARTITION (default "main"), SLURM_CLUSTER_PARTITION2
+#   (the second, default "other"),
 #   SLURM_CLUSTER_MINJOBAGE (default 300), SLURM_CLUSTER_TIMEOUT (default 30 s),
 #   SLURM_CLUSTER_FORCE=1 to overwrite an /etc/slurm/slurm.conf we did not write.
 set -euo pipefail
@@ -34,6 +37,8 @@ STATE=$(cd "$STATE_ARG" && pwd)
 CONF=/etc/slurm/slurm.conf
 MARKER="# managed-by: showdown tests/slurm/cluster.sh"
 PARTITION=${SLURM_CLUSTER_PARTITION:-main}
+PARTITION2=${SLURM_CLUSTER_PARTITION2:-other}
+FEATURE=showdown
 MINJOBAGE=${SLURM_CLUSTER_MINJOBAGE:-300}
 TIMEOUT=${SLURM_CLUSTER_TIMEOUT:-30}
 # Never let a caller's SLURM_* job environment (e.g. running inside a job) leak into
@@ -192,8 +197,9 @@ SlurmctldLogFile=$STATE/slurmctld.log
 SlurmdLogFile=$STATE/slurmd.log
 StateSaveLocation=$STATE/ctld
 SlurmdSpoolDir=$STATE/spool
-$nodeline NodeAddr=127.0.0.1 State=UNKNOWN
+$nodeline Feature=$FEATURE NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=$PARTITION Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
+PartitionName=$PARTITION2 Nodes=$host MaxTime=INFINITE State=UP OverSubscribe=NO
 EOF
     chmod 0644 "$tmp"
     if [[ -e "$CONF" ]] && cmp -s "$tmp" "$CONF"; then
@@ -248,7 +254,8 @@ do_up() {
     esac
     t1=$(date +%s%N)
     i=$(((t1 - t0) / 1000000))
-    printf 'cluster.sh: up: node %s %s, partition %s, %d.%03ds\n' "$host" "$state" "$PARTITION" \
+    printf 'cluster.sh: up: node %s %s (feature %s), partitions %s and %s, %d.%03ds\n' "$host" "$state" \
+        "$FEATURE" "$PARTITION" "$PARTITION2" \
         $((i / 1000)) $((i % 1000))
 }
 

@@ -19,11 +19,12 @@ python3 - "$WORK" <<'PY'
 import json, pathlib, subprocess, sys
 work = pathlib.Path(sys.argv[1])
 cpus = int(subprocess.check_output(["sinfo", "-h", "-o", "%c"], text=True).split()[0].rstrip("+"))
-for name in ["probe_interpreter.json", "calibrate_work.json", "cell/0.json", "cell/1.json"]:
-    d = json.loads((work / name).read_text())
-    assert d["slurm_job_id"], (name, d)
-    assert d["affinity"] == list(range(cpus)) and d["threads"] == cpus, (name, d)
+for machine in ["a", "b"]:  # the node types of tests/slurm/smoke/Snakefile
+    for name in ["probe_interpreter.json", "calibrate_work.json", "cell/0.json", "cell/1.json"]:
+        d = json.loads((work / machine / name).read_text())
+        assert d["slurm_job_id"], (machine, name, d)
+        assert d["affinity"] == list(range(cpus)) and d["threads"] == cpus, (machine, name, d)
 s = json.loads((work / "summary.json").read_text())
 assert s["slurm_job_id"] is None, s  # localrule ran on the submit host
-print(f"smoke OK: {cpus} CPUs per job, logs in {work}/.snakemake/slurm_logs")
+print(f"smoke OK: two node types, {cpus} CPUs per job, logs in {work}/.snakemake/slurm_logs")
 PY

@@ -16,6 +16,7 @@ from showdown.analysis import load_claims, run_config_hash
 from showdown.cell import kernel_hash
 from showdown.sweep import (
     ConfigError,
+    cluster,
     labels_table,
     other_labels,
     another_machines_cores,
@@ -25,15 +26,16 @@ from showdown.sweep import (
     sweep_cores,
     usable_cpus,
 )
+from showdown.sweep.config import machine_slug, validate_schema
 from showdown.figures import FIGURES
 from showdown.kernel import LABEL_PATTERN, parse_size, size_label
 
 
-def measuring_threads():
-    """The threads a profile gives each measuring job (profiles/slurm: a node's CPUs), else
-    None: then they are the CPUs this process may use."""
-    given = workflow.resource_settings.overwrite_threads.get("run_cell")
-    return None if given is None else int(eval(str(getattr(given, "raw", given))))
+def on_slurm():
+    """profiles/slurm gives the measuring rules their node type's threads: a run through it
+    submits them to SLURM (on the submit host, and inside each job, which reads the workflow).
+    """
+    return "run_cell" in workflow.resource_settings.overwrite_threads
 
 
 # `--config k=v` without `--configfile`: replace-workflow-config (both profiles) has
@@ -47,9 +49,20 @@ if not workflow.overwrite_configfiles and "workloads" not in config:
     update_config(config, _given)
 
 try:
-    # The CPUs a measuring job gets here; `cores` resolves to them unless SHOWDOWN_CORES says.
-    MACHINE_CORES = measuring_threads() or usable_cpus()
-    SWEEP = load_sweep(config, sweep_cores(MACHINE_CORES))
+    # On SLURM each label is a node type, and its measuring jobs get its nodes' CPUs.
+    NODE_TYPES = cluster.node_types(
+        validate_schema(config), config.get("machine") or machine_slug(), on_slurm()
+    )
+    cluster.publish(NODE_TYPES)
+    # The CPUs a measuring job of each label gets (a node type's, else this process's);
+    # `cores` resolves to them unless SHOWDOWN_CORES says. One label per node type.
+    MACHINE_CORES = {label: node.cpus for label, node in NODE_TYPES.items()}
+    SWEEP = load_sweep(
+        config,
+        sweep_cores(usable_cpus()),
+        machines={label: sweep_cores(cpus) for label, cpus in MACHINE_CORES.items()},
+    )
+    MACHINE_CORES = MACHINE_CORES or {SWEEP.machine: usable_cpus()}
     SCHEDULE = matrix.Schedule(SWEEP)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
@@ -342,7 +355,10 @@ def refuse_to_measure_for_another_machine():
     """Stop a real run before its first job when SHOWDOWN_CORES is not this machine's count
     and a measuring job is planned: its worker counts are another machine's. A run that
     only analyses that machine's cells (brought home) needs the override and goes on."""
-    why = another_machines_cores(SWEEP.cores, MACHINE_CORES)
+    reasons = [
+        another_machines_cores(m.cores, MACHINE_CORES[m.label]) for m in SWEEP.machines
+    ]
+    why = next((reason for reason in reasons if reason), None)
     planned = MEASURING_RULES & {job.rule.name for job in workflow.dag.needrun_jobs()}
     if why and planned:
         raise WorkflowError(

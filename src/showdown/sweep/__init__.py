@@ -6,7 +6,7 @@ it into cells and schedules their rounds, ``rounds`` decides after each round wh
 lists what does not run and why. The workflow takes everything from this door.
 """
 
-from . import matrix
+from . import cluster, labels, matrix
 from .applicability import write_applicability, write_not_applicable
 from .config import (
     ConfigError,
@@ -15,7 +15,6 @@ from .config import (
     load_aa_spread,
     load_sweep,
     load_sweep_file,
-    slurm_node_cpus,
     sweep_cores,
     usable_cpus,
 )
@@ -25,7 +24,8 @@ from .rounds import write_plan
 from .schema import load_schema, schema_problems
 
 __all__ = [
-    "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_path", "cell_request", "expand_cells", "load_aa_spread",
-    "labels_table", "load_schema", "manifests", "other_labels", "write_manifest", "load_sweep", "load_sweep_file", "matrix", "not_applicable_cells", "schema_problems", "slurm_node_cpus",
+    "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_path", "cell_request", "cluster", "expand_cells",
+    "labels", "labels_table", "load_aa_spread", "load_schema", "load_sweep", "load_sweep_file", "manifests", "matrix",
+    "not_applicable_cells", "other_labels", "schema_problems", "write_manifest",
     "sweep_cores", "usable_cpus", "write_applicability", "write_not_applicable", "write_plan",
 ]  # fmt: skip

@@ -85,25 +85,6 @@ def usable_cpus() -> int:
     return len(getter(0)) if getter else (os.cpu_count() or 1)
 
 
-def slurm_node_cpus(partition: Optional[str] = None) -> int:
-    """CPUs of a node of ``partition`` (default: SHOWDOWN_SLURM_PARTITION, else the cluster's
-    default partition, marked "*" by sinfo), as `sinfo` lists them. Mixed node sizes give
-    several lines or "N+": the smallest (a cell on a bigger node then uses only N of its CPUs;
-    better, a partition of equal nodes)."""
-    import subprocess
-
-    wanted = partition or os.environ.get("SHOWDOWN_SLURM_PARTITION")
-    listing = subprocess.check_output(["sinfo", "--noheader", "--format=%P %c"], text=True)
-    counts = [
-        int(cpus.rstrip("+"))
-        for name, cpus in (line.split() for line in listing.splitlines())
-        if name.rstrip("*") == wanted or (not wanted and name.endswith("*"))
-    ]
-    if not counts:
-        raise ConfigError([f"SHOWDOWN_SLURM_PARTITION: sinfo lists no node in partition {wanted or '<default>'!r}"])
-    return min(counts)
-
-
 def sweep_cores(default: Optional[int] = None) -> int:
     """The CPU count `cores` resolves to: SHOWDOWN_CORES if set, else ``default`` (a cluster
     node's count), else the usable CPUs."""
