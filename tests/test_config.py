@@ -419,7 +419,8 @@ def test_readme_cluster_commands_run_as_written_and_plan_the_header_sweep(tmp_pa
         (tmp_path / name).symlink_to(REPO / name)
     (tmp_path / "bin").mkdir()
     sinfo = tmp_path / "bin" / "sinfo"
-    sinfo.write_text("#!/bin/sh\nprintf 'debug* 2\\ncompute 64\\n'\n")
+    # As `sinfo -N --format=%N|%P|%c|%f` lists them: one node per line and partition.
+    sinfo.write_text("#!/bin/sh\nprintf 'n1|debug*|2|(null)\\nn2|compute|64|(null)\\n'\n")
     sinfo.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWDOWN_SLURM") and k != "SHOWDOWN_CORES"}
     env["PATH"] = f"{tmp_path / 'bin'}:{os.path.dirname(SNAKEMAKE)}:{env['PATH']}"
