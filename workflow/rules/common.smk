@@ -28,7 +28,7 @@ from showdown.sweep import (
 )
 from showdown.sweep.config import machine_slug, validate_schema
 from showdown.figures import FIGURES
-from showdown.kernel import LABEL_PATTERN, parse_size, size_label
+from showdown.kernel import LABEL_PATTERN, parse_size
 
 
 def on_slurm():
@@ -291,12 +291,7 @@ def groups_in_round(round, machine):
         plan = json.load(handle)
     # Twins share a work group: the group gets another round if either's cells ask for it.
     wanted = {
-        (
-            g["machine"],
-            SWEEP.group_interpreter(g["interpreter"]),
-            g["workload"],
-            size_label(g["payload_bytes"]),
-        )
+        SCHEDULE.group_of(*(g[key] for key in matrix.WORK_GROUP))
         for g in plan["groups"]
         if g["another_round"]
     }

@@ -18,6 +18,10 @@ from ..paths import CALIBRATION, CELL, CELL_LOG, PROBE, ROUND_PLAN, WORKLOAD_CHE
 from ..vocabulary import PROCESSES, SERIAL, base_model, describe
 from .config import ConfigError, Sweep
 
+# A work group's key, one for the schedule and the round plans (the round file's columns):
+# Schedule.group_of builds it from a cell or from a plan's row.
+WORK_GROUP = ["machine", "interpreter", "workload", "payload_bytes"]
+
 # Which (workload kind, model) pairs run is the kernel catalogue's applicability table.
 # Interpreter-dependent reasons (a start method, a package) are found at run time by the
 # kernel and recorded in the cell as status "not_applicable", in the same report table.
@@ -84,20 +88,28 @@ class Schedule:
             raise ConfigError(
                 ["workloads: the matrix is empty (every cell is not applicable); see the not-applicable table for why"]
             )
-        self.groups: Dict[Tuple[str, str, str, str], List[Cell]] = {}
+        self.groups: Dict[Tuple[str, str, str, int], List[Cell]] = {}
         for cell in self.cells:
             self.groups.setdefault(self.work_group(cell), []).append(cell)
 
-    def work_group(self, cell: Cell) -> Tuple[str, str, str, str]:
-        """The cells doing the same work: same machine, workload and payload, and the same
-        interpreter or its twin (`twin_of`), whose rounds then interleave with its own."""
-        return (cell.machine, self.sweep.group_interpreter(cell.interpreter), cell.workload, cell.payload)
+    def work_group(self, cell: Cell) -> Tuple[str, str, str, int]:
+        return self.group_of(cell.machine, cell.interpreter, cell.workload, cell.payload_bytes)
+
+    def group_of(self, machine: str, interpreter: str, workload: str, payload_bytes: int) -> Tuple[str, str, str, int]:
+        """The work group's key, in WORK_GROUP's order: the cells doing the same work (same
+        machine, workload and payload, and the same interpreter or its twin, `twin_of`, whose
+        rounds then interleave with its own). A round plan's groups name their cells' own
+        interpreter; this key folds a twin into its group, so either twin's plan row finds it."""
+        return (machine, self.sweep.group_interpreter(interpreter), workload, int(payload_bytes))
 
     # One schedule lives as long as the workflow: caching on it holds nothing longer.
     @lru_cache(maxsize=None)  # noqa: B019
-    def order(self, group: Tuple[str, str, str, str], round: int) -> Tuple[Cell, ...]:
+    def order(self, group: Tuple[str, str, str, int], round: int) -> Tuple[Cell, ...]:
         cells = list(self.groups[group])
-        random.Random(f"{self.seed}/{'/'.join(group)}/{round}").shuffle(cells)
+        machine, interpreter, workload, payload_bytes = group
+        # The seed names the payload by its label, as it always has: the same orders as before.
+        key = "/".join((machine, interpreter, workload, kernel.size_label(payload_bytes)))
+        random.Random(f"{self.seed}/{key}/{round}").shuffle(cells)
         return tuple(cells)
 
     @lru_cache(maxsize=None)  # noqa: B019

@@ -19,8 +19,8 @@ import pandas as pd
 
 from .. import stats
 from ..cell import is_measured, read_round_files, write_json_atomic
+from .matrix import WORK_GROUP
 
-WORK_GROUP = ["machine", "interpreter", "workload", "payload_bytes"]
 # What a cell job costs beyond its kernel process (README: harness overhead, ~0.3 s).
 JOB_OVERHEAD_SECONDS = 0.3
 BUDGET = "stopped: budget"
