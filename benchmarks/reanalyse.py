@@ -10,7 +10,8 @@ verdicts are compared and every difference printed.
 
 RESULTS_DIR is a sweep's results/ folder (its cells/ are read, nothing in it is written).
 Round files of schema 3 are read by older commits as their own version: schema 3 changed no
-column (CHANGELOG.md), only the kernel that wrote them.
+column (CHANGELOG.md), only the kernel that wrote them. A commit that knows a newer schema
+reads older files as `python -m showdown.cell.migrate` would (the columns added since empty).
 """
 
 import argparse
@@ -44,7 +45,13 @@ except ImportError:  # the flat package before it
     layout = "flat"
 version = max(__import__("pyarrow.parquet").parquet.read_table(p, columns=["schema_version"]).column(0)[0].as_py()
               for p in paths[:1])
-record.SCHEMA_VERSION = version  # schema 3 changed no column
+if version < record.SCHEMA_VERSION and hasattr(record, "migrate_table"):
+    # A commit that can carry older files forward reads them as its migrate does (new columns empty).
+    def read_round_file(path):
+        return record.migrate_table(__import__("pyarrow.parquet").parquet.read_table(path), version)
+    record.read_round_file = read_round_file
+else:
+    record.SCHEMA_VERSION = version  # schema 3 changed no column
 import inspect
 def call(function, *args, **options):
     accepted = inspect.signature(function).parameters

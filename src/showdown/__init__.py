@@ -8,7 +8,7 @@ PyPy, free-threaded builds) and must run there unchanged.
 __version__ = "0.1.0"
 
 # Version of the round files' columns; files of another version are refused, not misread.
-SCHEMA_VERSION = 7  # the history: CHANGELOG.md and cell/record.py MIGRATIONS
+SCHEMA_VERSION = 8  # the history: CHANGELOG.md and cell/record.py MIGRATIONS
 
 
 def lazy_door(package: str, names: dict):

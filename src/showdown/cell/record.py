@@ -144,6 +144,7 @@ MIGRATIONS: Dict[int, Dict[str, str]] = {
     5: {},  # columns added: the GIL after imports, the free-threaded build, its configure flags and source
     6: {},  # none renamed; the CPU columns leave the io_net server out and close with the clock
     7: {},  # columns added: other_cpu_share, os, os_release, library_threads(_set), threadpools
+    8: {},  # columns added: repeats, batch_seconds (start-up and mechanism batches repeat their run)
 }
 
 
