@@ -22,11 +22,12 @@ from showdown.sweep import (
     another_machines_cores,
     load_aa_spread,
     load_sweep,
+    machine_slug,
     matrix,
     sweep_cores,
     usable_cpus,
+    validate_schema,
 )
-from showdown.sweep.config import machine_slug, validate_schema
 from showdown.figures import FIGURES
 from showdown.kernel import LABEL_PATTERN, parse_size
 

@@ -15,17 +15,18 @@ from .config import (
     load_aa_spread,
     load_sweep,
     load_sweep_file,
+    machine_slug,
     sweep_cores,
     usable_cpus,
 )
 from .labels import labels_table, manifests, other_labels, write_manifest
 from .matrix import Cell, Schedule, cell_path, cell_request, expand_cells, not_applicable_cells
 from .rounds import write_plan
-from .schema import load_schema, schema_problems
+from .schema import load_schema, schema_problems, validate_schema
 
 __all__ = [
     "Cell", "ConfigError", "Schedule", "Sweep", "another_machines_cores", "cell_path", "cell_request", "cluster", "expand_cells",
     "labels", "labels_table", "load_aa_spread", "load_schema", "load_sweep", "load_sweep_file", "manifests", "matrix",
-    "not_applicable_cells", "other_labels", "schema_problems", "write_manifest",
+    "machine_slug", "not_applicable_cells", "other_labels", "schema_problems", "validate_schema", "write_manifest",
     "sweep_cores", "usable_cpus", "write_applicability", "write_not_applicable", "write_plan",
 ]  # fmt: skip
