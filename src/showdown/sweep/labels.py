@@ -51,10 +51,6 @@ class LabelState:
     round_files: tuple
     manifest: Optional[Dict] = None
 
-    @property
-    def manifest_path(self) -> str:
-        return paths.MANIFEST.format(machine=self.label)
-
 
 def label_state(label: str) -> LabelState:
     path = paths.MANIFEST.format(machine=label)
