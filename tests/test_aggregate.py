@@ -387,6 +387,20 @@ def test_a_round_that_shared_the_machine_is_flagged_and_nothing_else_changes():
     pd.testing.assert_frame_equal(unread.reset_index()[others], cells.reset_index()[others])
 
 
+def test_a_batch_that_repeats_its_run_is_judged_over_its_whole_window():
+    """Since repeats, wall_seconds is one run's; the share was read over the batch (batch_seconds):
+    100 runs of 2 ms are 0.2 s, where one tick is 0.05, not 2 ms, where it would be 5."""
+    samples = table(*(rows("threads", 2, r, [0.002, 0.002], other_cpu_share=0.3, repeats=100,
+                           batch_seconds=0.2) for r in range(3)),
+                    *(rows("serial", 1, r, [0.004, 0.004], other_cpu_share=0.3, repeats=50,
+                           batch_seconds=0.2) for r in range(1)))  # fmt: skip
+    cells = by_model(cell_summary(samples, precision=0.05, disturbed_share=0.1))
+    assert cells.loc[("cpu", "threads", 2), "disturbed_rounds"] == 3
+    # Without batch_seconds (files before schema 8: one run per batch) the run is the window.
+    older = by_model(cell_summary(samples.drop(columns="batch_seconds"), precision=0.05, disturbed_share=0.1))
+    assert older.loc[("cpu", "threads", 2), "disturbed_rounds"] == 0
+
+
 def test_the_disturbed_threshold_default_is_the_configs():
     from showdown.sweep.schema import load_schema
 

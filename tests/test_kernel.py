@@ -138,6 +138,20 @@ def test_other_work_is_the_machines_busy_time_less_the_measured_tree_and_the_har
     assert cputime.other_cpu_share(before, after, 0.45) == pytest.approx((1.2 - 0.1 - 0.05 - 0.45) / 2)
 
 
+def test_the_tree_counts_what_its_live_processes_have_reaped(tmp_path, monkeypatch):
+    """A forkserver (a live child) reaps the workers it forks: their CPU is its cutime and
+    cstime, part of the tree, not other work."""
+    monkeypatch.setattr(cputime, "_PROC", str(tmp_path))
+    tick = cputime._TICK
+    server = tmp_path / "999999"
+    server.mkdir()
+    # pid (comm) state ppid, 9 fields, utime stime cutime cstime, 6 fields, rss
+    fields = ["S", str(os.getpid()), *["0"] * 9, "10", "5", "20", "3", *["0"] * 6, "7"]
+    (server / "stat").write_text(f"999999 (python3 forkserver) {' '.join(fields)}\n")
+    user, system, _ = cputime._live_tree()
+    assert (user, system) == pytest.approx(((10 + 20) / tick, (5 + 3) / tick))
+
+
 def test_without_proc_stat_what_else_ran_is_unknown(tmp_path, monkeypatch):
     monkeypatch.setattr(cputime, "_PROC", str(tmp_path))
     assert cputime.machine_reading(opening=True) is None

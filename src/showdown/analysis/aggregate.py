@@ -242,7 +242,9 @@ def round_other_share(measured: pd.DataFrame) -> pd.DataFrame:
     ``tick_share``, one clock tick per CPU per batch of that capacity: what /proc/stat's
     rounding can move the reading by."""
     share = _column(measured, "other_cpu_share")
-    wall = measured["wall_seconds"].where(share.notna())
+    # The window the share was read over: the whole batch (wall_seconds is one run's since
+    # schema 8, a batch of `repeats` runs; older files have no batch_seconds and one run).
+    wall = _column(measured, "batch_seconds").fillna(measured["wall_seconds"]).where(share.notna())
     keys = [measured[k] for k in (*CELL_KEY, "round")]
     capacity = wall.groupby(keys, observed=True).sum()
     return pd.DataFrame({
