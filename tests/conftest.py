@@ -94,6 +94,48 @@ def tiny_sweep(**overrides):
     return config
 
 
+# pytest-xdist (pyproject's addopts) runs one group of tests on one worker: a file's tests share
+# its module fixtures (one SLURM cluster, one default-shaped sweep), so a file is a group, and the
+# files that read the session's tiny sweep are one group, so that it is measured once. (xdist's
+# own `xdist_group` marks do not group under pytest 9, whose node ids xdist 3.8 cannot suffix.)
+# Groups go out longest first, so that the last one to finish is short; the rest in file order.
+SHARED_SWEEP = "finished_sweep"
+SHARED_SWEEP_FILES = ("test_machines.py", "test_report.py", "test_workflow.py")
+LONGEST_FIRST = (SHARED_SWEEP, "test_cluster.py", "test_interpreters.py", "test_library_threads.py",
+                 "test_free_threaded.py", "test_user_workloads.py", "test_faults.py", "test_kernel.py")  # fmt: skip
+
+
+def group_of(path: str) -> str:
+    name = path.split("::", 1)[0].rsplit("/", 1)[-1]
+    return SHARED_SWEEP if name in SHARED_SWEEP_FILES else name
+
+
+def pytest_collection_modifyitems(config, items):
+    readers = {item.path.name for item in items if SHARED_SWEEP in getattr(item, "fixturenames", ())}
+    if not readers <= set(SHARED_SWEEP_FILES):
+        raise pytest.UsageError(f"conftest.SHARED_SWEEP_FILES must name {sorted(readers - set(SHARED_SWEEP_FILES))}")
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(group_of(item.path.name), len(rank)))  # stable: file order within
+
+
+try:
+    from xdist.scheduler import LoadScopeScheduling
+except ImportError:  # without xdist the suite runs in one process, in the same order
+    LoadScopeScheduling = None
+
+if LoadScopeScheduling is not None:
+
+    class GroupScheduling(LoadScopeScheduling):
+        """xdist's scope scheduling, with :func:`group_of` as the scope."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_make_scheduler(config, log):
+        return GroupScheduling(config, log)
+
+
 @pytest.fixture
 def tiny_config():
     return tiny_sweep()
