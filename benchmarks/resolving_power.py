@@ -4,7 +4,8 @@
 
 RUN1 and RUN2 are folders holding a finished sweep's ``results/`` (the default config, run back to
 back). Prints, per run: the share of model-level comparisons decided (a win, or equivalent within
-the declared margin; target >= 80%) and the largest wall-time margin they were judged at (<= 5%);
+the declared margin; target >= 80%), how many of the rest a family answers (families.tsv: every
+member beats every model outside it, the members undecided among themselves), and the largest wall-time margin they were judged at (<= 5%);
 the measuring time (first job's start to last job's end, from the round files; target <= 10
 minutes, the median of the two); then the claims: every verdict equal between the runs
 ("undecided" in both is not a decided claim), and the three named claims supported in both; then
@@ -27,6 +28,15 @@ NAMED_CLAIMS = ("processes_win_cpu_bound", "gil_released_except_in_few_cases", "
 def comparisons(run: Path) -> pd.DataFrame:
     verdicts = pd.read_csv(run / "results/stats/verdicts.tsv", sep="\t")
     return verdicts[verdicts["n_models"].fillna(0) >= 2]
+
+
+def family_answers(run: Path, table: pd.DataFrame) -> pd.Series:
+    """Per comparison undecided between models: the family that wins it (every member beats every
+    model outside it), where one does (families.tsv); the guide answers at that level first."""
+    families = pd.read_csv(run / "results/stats/families.tsv", sep="\t")
+    key = ["machine", "interpreter", "workload", "payload_bytes", "workers"]
+    merged = table[key].merge(families[[*key, "family", "within_label"]], on=key, how="left")
+    return pd.Series(merged["family"].to_numpy(), index=table.index)
 
 
 def measuring_seconds(run: Path) -> float:
@@ -59,8 +69,14 @@ def main() -> None:
         print(f"{run}: {int(decided.sum())} of {len(table)} comparisons decided ({decided.mean():.0%}; target >= 80%): "
               f"{int((table['label'] == 'win').sum())} wins, {int((table['label'] == 'equivalent').sum())} equivalent; "
               f"largest wall margin {table['margin'].max():.0%} (<= 5%); measuring {seconds[-1]:.0f} s")  # fmt: skip
+        family = family_answers(run, table)
+        by_family = ~decided & family.notna()
+        print(f"    of the undecided, {int(by_family.sum())} answered at the family level (a family wins, its "
+              f"members undecided among themselves): {int((decided | by_family).sum())} of {len(table)} "
+              f"({(decided | by_family).mean():.0%}) with those")  # fmt: skip
         for row in table[~decided].itertuples():
-            print(f"    undecided: {row.workload} w{row.workers} p{row.payload_bytes}: {row.note}")
+            answer = f" (family level: {family[row.Index]} wins)" if by_family[row.Index] else ""
+            print(f"    undecided: {row.workload} w{row.workers} p{row.payload_bytes}: {row.note}{answer}")
     print(f"measuring time, median of the two: {sorted(seconds)[0] / 2 + sorted(seconds)[1] / 2:.0f} s (<= 600 s)")
 
     ledgers = [pd.read_csv(run / "results/claims/ledger.tsv", sep="\t").set_index(["claim", "machine", "interpreter"])
