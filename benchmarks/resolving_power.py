@@ -5,7 +5,8 @@
 RUN1 and RUN2 are folders holding a finished sweep's ``results/`` (the default config, run back to
 back). Prints, per run: the share of model-level comparisons decided (a win, or equivalent within
 the declared margin; target >= 80%), how many of the rest a family answers (families.tsv: every
-member beats every model outside it, the members undecided among themselves), and the largest wall-time margin they were judged at (<= 5%);
+member beats every model outside it, the members undecided among themselves), and the largest
+wall-time margin they were judged at (<= 5%);
 the measuring time (first job's start to last job's end, from the round files; target <= 10
 minutes, the median of the two); then the claims: every verdict equal between the runs
 ("undecided" in both is not a decided claim), and the three named claims supported in both; then
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from showdown.vocabulary import GROUP_KEY
+
 DECIDED = ("win", "equivalent")
 NAMED_CLAIMS = ("processes_win_cpu_bound", "gil_released_except_in_few_cases", "asyncio_lighter_io_many_connections")
 
@@ -34,8 +37,8 @@ def family_answers(run: Path, table: pd.DataFrame) -> pd.Series:
     """Per comparison undecided between models: the family that wins it (every member beats every
     model outside it), where one does (families.tsv); the guide answers at that level first."""
     families = pd.read_csv(run / "results/stats/families.tsv", sep="\t")
-    key = ["machine", "interpreter", "workload", "payload_bytes", "workers"]
-    merged = table[key].merge(families[[*key, "family", "within_label"]], on=key, how="left")
+    key = list(GROUP_KEY)
+    merged = table[key].merge(families[[*key, "family"]], on=key, how="left")
     return pd.Series(merged["family"].to_numpy(), index=table.index)
 
 

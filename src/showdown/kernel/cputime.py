@@ -166,6 +166,8 @@ def _machine_busy() -> Optional[Tuple[float, int]]:
 
 def _ancestors_cpu() -> float:
     """User and system seconds of every ancestor of this process (the harness that runs it)."""
+    # Their own seconds only, not what they reaped (unlike the tree's): a job that Snakemake
+    # reaps beside this one is other work, not the harness.
     total, pid = 0.0, os.getppid()
     while pid > 1:
         try:
