@@ -152,6 +152,38 @@ def test_the_tree_counts_what_its_live_processes_have_reaped(tmp_path, monkeypat
     assert (user, system) == pytest.approx(((10 + 20) / tick, (5 + 3) / tick))
 
 
+def _fake_child(root, pid, utime, stime, schedstat_ns=None):
+    """A live child of this process in a fake /proc: its stat in ticks, its schedstat in ns."""
+    child = root / str(pid)
+    child.mkdir()
+    fields = ["S", str(os.getpid()), *["0"] * 9, str(utime), str(stime), "0", "0", *["0"] * 6, "7"]
+    (child / "stat").write_text(f"{pid} (python3) {' '.join(fields)}\n")
+    if schedstat_ns is not None:
+        (child / "schedstat").write_text(f"{schedstat_ns} 0 1\n")
+
+
+def test_a_live_process_reads_to_the_nanosecond_where_its_schedstat_agrees_with_its_ticks(tmp_path, monkeypatch):
+    """Ticks read a worker's 4.7 ms as 0 or 10 ms; schedstat's total is split as Linux splits it."""
+    monkeypatch.setattr(cputime, "_PROC", str(tmp_path))
+    tick = 1 / cputime._TICK
+    _fake_child(tmp_path, 999991, 0, 0, schedstat_ns=4_700_000)  # 4.7 ms: both fields read 0 ticks
+    _fake_child(tmp_path, 999992, 3, 1, schedstat_ns=round((4 * tick + 0.0123) * 1e9))
+    user, system, _ = cputime._live_tree()
+    exact = 4 * tick + 0.0123
+    assert user + system == pytest.approx(0.0047 + exact)
+    assert system == pytest.approx(exact / 4)  # the ticks' proportion, 3 to 1
+
+
+def test_ticks_stand_where_schedstat_misses_the_process_threads(tmp_path, monkeypatch):
+    """schedstat counts the first thread only: a process whose other threads ran reads in ticks."""
+    monkeypatch.setattr(cputime, "_PROC", str(tmp_path))
+    tick = 1 / cputime._TICK
+    _fake_child(tmp_path, 999993, 50, 10, schedstat_ns=round(20 * tick * 1e9))  # threads beside it
+    _fake_child(tmp_path, 999994, 5, 0)  # no schedstat file at all
+    user, system, _ = cputime._live_tree()
+    assert (user, system) == pytest.approx((55 * tick, 10 * tick))
+
+
 def test_without_proc_stat_what_else_ran_is_unknown(tmp_path, monkeypatch):
     monkeypatch.setattr(cputime, "_PROC", str(tmp_path))
     assert cputime.machine_reading(opening=True) is None

@@ -2,7 +2,10 @@
 
 ``getrusage(RUSAGE_CHILDREN)`` counts children only once they are waited for, and pool
 workers live across repetitions, so live descendants are read from /proc (Linux). Their
-resolution is the clock tick (usually 10 ms): good enough for batches of 0.2 s and more.
+/proc/<pid>/stat counts clock ticks (10 ms): a worker's few milliseconds over a 40 ms batch
+read as 0 or 10 ms, so io_net's processes spread 0.7x their own CPU between batches. Where
+a process is one thread, its ``schedstat`` gives the same total in nanoseconds (see
+:func:`_exact_seconds`).
 
 Memory at known moments (:func:`tree_memory`): PSS and USS of every process of the tree,
 from ``/proc/<pid>/smaps_rollup`` (Linux 4.14+), read by the kernel itself when it knows its
@@ -29,11 +32,12 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _PROC = "/proc"
 
 
-def _proc_stats() -> Iterator[Tuple[int, int, float, float, int]]:
-    """(pid, ppid, user seconds, system seconds, RSS bytes) of every process /proc shows.
+def _proc_stats() -> Iterator[Tuple[int, int, float, float, int, float, float]]:
+    """(pid, ppid, user seconds, system seconds, RSS bytes, reaped user seconds, reaped system
+    seconds) of every process /proc shows, in clock ticks.
 
-    A process's seconds include those of the children it has reaped (cutime, cstime): the
-    forkserver reaps the workers it forked, whose CPU would otherwise leave the tree unseen
+    The reaped seconds are those of the children a process has waited for (cutime, cstime):
+    the forkserver reaps the workers it forked, whose CPU would otherwise leave the tree unseen
     (and read as other work: start-up cells of forkserver read 0.5-0.6 of the machine)."""
     for entry in os.listdir(_PROC):
         if not entry.isdigit():
@@ -45,8 +49,32 @@ def _proc_stats() -> Iterator[Tuple[int, int, float, float, int]]:
             continue  # exited while we looked
         # The command name may hold spaces and parentheses: split after the last ')'.
         fields = raw[raw.rindex(b")") + 2 :].split()
-        user, system = int(fields[11]) + int(fields[13]), int(fields[12]) + int(fields[14])
-        yield (int(entry), int(fields[1]), user / _TICK, system / _TICK, int(fields[21]) * _PAGE)
+        ticks = [int(field) / _TICK for field in fields[11:15]]  # utime stime cutime cstime
+        yield (int(entry), int(fields[1]), ticks[0], ticks[1], int(fields[21]) * _PAGE, ticks[2], ticks[3])
+
+
+def _exact_seconds(pid: int, user: float, system: float) -> Tuple[float, float]:
+    """A live process's own user and system seconds, to the nanosecond where /proc allows.
+
+    ``/proc/<pid>/schedstat`` starts with the CPU time of the process's first thread in ns.
+    Linux builds stat's utime and stime from that same runtime (summed over threads), split
+    by sampled ticks, then truncates each to a tick. So where the schedstat total lies within
+    the truncation of the ticks' total (one thread, or the others idle), it is the total,
+    split in the ticks' proportion as Linux splits it (all user when both read 0). Otherwise
+    (busy threads besides the first, or exited ones), the ticks stand: never worse than them.
+    """
+    try:
+        with open(f"{_PROC}/{pid}/schedstat", "rb") as handle:
+            exact = int(handle.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return user, system
+    ticks = user + system
+    # Each of utime and stime drops under a tick; a third tick for the time between the reads.
+    if not ticks - 1e-9 <= exact < ticks + 3 / _TICK:
+        return user, system
+    if system <= 0:
+        return exact, 0.0
+    return exact * user / ticks, exact * system / ticks
 
 
 def _descendants(stats) -> Dict[int, list]:
@@ -117,11 +145,12 @@ def _live_tree(exclude: Sequence[int] = ()) -> Tuple[float, float, int]:
     pending = [(os.getpid(), False)]
     while pending:
         parent, parent_left_out = pending.pop()
-        for pid, _, user, system, rss in children.get(parent, ()):
+        for pid, _, user, system, rss, reaped_user, reaped_system in children.get(parent, ()):
             left_out = parent_left_out or pid in exclude
             if not left_out:
-                user_total += user
-                system_total += system
+                user, system = _exact_seconds(pid, user, system)
+                user_total += user + reaped_user
+                system_total += system + reaped_system
             rss_total += rss
             pending.append((pid, left_out))
     return user_total, system_total, rss_total
