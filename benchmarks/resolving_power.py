@@ -13,6 +13,11 @@ minutes, the median of the two); then the claims: every verdict equal between th
 cpu_gil_released and cpu_pure at workers = cores: the cell's speedup over serial and round spread,
 beside the bare script's where ``--bare`` gives the table ``benchmarks/harness_noise.py --tsv`` wrote
 (targets: speedup within 10%, spread within 1.5x), and start-up's time per start.
+
+For each undecided comparison it also prints what would decide it if its pairs kept their
+point and round spread: the rounds each pair's 95% interval needs to clear the margin line
+nearest its point (inside the band: equivalent; beyond it: a win), and what those rounds of
+the whole work group would cost in jobs. A point on the line needs any number of rounds.
 """
 
 from __future__ import annotations
@@ -20,8 +25,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
+from showdown.stats import band
+from showdown.sweep.matrix import WORK_GROUP
+from showdown.sweep.rounds import JOB_OVERHEAD_SECONDS
 from showdown.vocabulary import GROUP_KEY
 
 DECIDED = ("win", "equivalent")
@@ -52,6 +62,52 @@ def measuring_seconds(run: Path) -> float:
     return (end.max() - start.min()).total_seconds()
 
 
+ROUNDS_SEARCHED = 200
+
+
+def rounds_to_decide(ratio: float, spread: float, margin: float) -> float:
+    """Rounds a pair's two-sided 95% t-interval needs to clear the margin line nearest its
+    point, were its point and round spread to hold; inf beyond ROUNDS_SEARCHED."""
+    gap = abs(abs(np.log(ratio)) - band(margin))
+    for rounds in range(3, ROUNDS_SEARCHED + 1):
+        if scipy_stats.t.ppf(0.975, rounds - 1) * spread / np.sqrt(rounds) < gap:
+            return rounds
+    return np.inf
+
+
+def round_costs(run: Path) -> pd.Series:
+    """Seconds of jobs one round of each work group costs (its kernels and the job overhead),
+    the median over its rounds: extra rounds go to a whole work group."""
+    columns = [*WORK_GROUP, "model", "workers", "round", "kernel_seconds"]
+    frames = [pd.read_parquet(p, columns=columns) for p in (run / "results/cells").rglob("r*.parquet")]
+    jobs = pd.concat(frames).drop_duplicates(columns[:-1])
+    jobs["seconds"] = jobs["kernel_seconds"].fillna(0) + JOB_OVERHEAD_SECONDS
+    return jobs.groupby([*WORK_GROUP, "round"])["seconds"].sum().groupby(level=WORK_GROUP).median()
+
+
+def what_would_decide(run: Path, undecided: pd.DataFrame) -> list[str]:
+    """Per undecided comparison: its slowest pair to decide, and the rounds and job seconds."""
+    pairs = pd.read_csv(run / "results/stats/pairs.tsv", sep="\t")
+    costs = round_costs(run)
+    lines = []
+    for row in undecided.itertuples():
+        mine = pairs.merge(pd.DataFrame([{k: getattr(row, k) for k in GROUP_KEY}]), on=list(GROUP_KEY))
+        if mine.empty:
+            continue
+        need = [rounds_to_decide(p.ratio, p.round_spread, row.margin) for p in mine.itertuples()]
+        worst = mine.iloc[int(np.argmax(need))]
+        rounds = max(need)
+        cost = costs.get(tuple(getattr(row, k) for k in WORK_GROUP), np.nan)
+        if np.isfinite(rounds):
+            more = max(rounds - int(worst["rounds"]), 0)
+            text = f"{rounds:.0f} rounds (now {worst['rounds']}): {more * cost:.0f} s more of jobs"
+        else:
+            text = f"more than {ROUNDS_SEARCHED} rounds: its point lies on the margin line"
+        lines.append(f"    to decide {row.workload} w{row.workers} p{row.payload_bytes}: {worst['model_a']}/{worst['model_b']} "
+                     f"{worst['ratio']:.3f}, round spread {worst['round_spread']:.3f}, needs {text}")  # fmt: skip
+    return lines
+
+
 def cores_cells(run: Path) -> pd.DataFrame:
     cells = pd.read_csv(run / "results/aggregate/cells.tsv", sep="\t")
     cores = cells["logical_cpus"].max()
@@ -80,6 +136,8 @@ def main() -> None:
         for row in table[~decided].itertuples():
             answer = f" (family level: {family[row.Index]} wins)" if by_family[row.Index] else ""
             print(f"    undecided: {row.workload} w{row.workers} p{row.payload_bytes}: {row.note}{answer}")
+        for line in what_would_decide(run, table[~decided]):
+            print(line)
     print(f"measuring time, median of the two: {sorted(seconds)[0] / 2 + sorted(seconds)[1] / 2:.0f} s (<= 600 s)")
 
     ledgers = [pd.read_csv(run / "results/claims/ledger.tsv", sep="\t").set_index(["claim", "machine", "interpreter"])
