@@ -31,7 +31,7 @@ from scipy import stats as scipy_stats
 
 from showdown.stats import band
 from showdown.sweep.matrix import WORK_GROUP
-from showdown.sweep.rounds import JOB_OVERHEAD_SECONDS
+from showdown.sweep.rounds import round_seconds
 from showdown.vocabulary import GROUP_KEY
 
 DECIDED = ("win", "equivalent")
@@ -69,20 +69,17 @@ def rounds_to_decide(ratio: float, spread: float, margin: float) -> float:
     """Rounds a pair's two-sided 95% t-interval needs to clear the margin line nearest its
     point, were its point and round spread to hold; inf beyond ROUNDS_SEARCHED."""
     gap = abs(abs(np.log(ratio)) - band(margin))
-    for rounds in range(3, ROUNDS_SEARCHED + 1):
-        if scipy_stats.t.ppf(0.975, rounds - 1) * spread / np.sqrt(rounds) < gap:
-            return rounds
-    return np.inf
+    rounds = np.arange(3, ROUNDS_SEARCHED + 1)
+    clear = scipy_stats.t.ppf(0.975, rounds - 1) * spread / np.sqrt(rounds) < gap
+    return int(rounds[clear.argmax()]) if clear.any() else np.inf
 
 
 def round_costs(run: Path) -> pd.Series:
-    """Seconds of jobs one round of each work group costs (its kernels and the job overhead),
-    the median over its rounds: extra rounds go to a whole work group."""
+    """Seconds of jobs one round of each work group costs, the median over its rounds (the
+    plan's own reckoning): extra rounds go to a whole work group."""
     columns = [*WORK_GROUP, "model", "workers", "round", "kernel_seconds"]
     frames = [pd.read_parquet(p, columns=columns) for p in (run / "results/cells").rglob("r*.parquet")]
-    jobs = pd.concat(frames).drop_duplicates(columns[:-1])
-    jobs["seconds"] = jobs["kernel_seconds"].fillna(0) + JOB_OVERHEAD_SECONDS
-    return jobs.groupby([*WORK_GROUP, "round"])["seconds"].sum().groupby(level=WORK_GROUP).median()
+    return round_seconds(pd.concat(frames)).groupby(level=WORK_GROUP).median()
 
 
 def what_would_decide(run: Path, undecided: pd.DataFrame) -> list[str]:

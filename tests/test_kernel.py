@@ -138,28 +138,26 @@ def test_other_work_is_the_machines_busy_time_less_the_measured_tree_and_the_har
     assert cputime.other_cpu_share(before, after, 0.45) == pytest.approx((1.2 - 0.1 - 0.05 - 0.45) / 2)
 
 
+def _fake_child(root, pid, utime, stime, reaped=(0, 0), schedstat_ns=None):
+    """A live child of this process in a fake /proc: its stat in ticks (with what it reaped),
+    its schedstat in ns."""
+    child = root / str(pid)
+    child.mkdir()
+    # pid (comm) state ppid, 9 fields, utime stime cutime cstime, 6 fields, rss
+    fields = ["S", str(os.getpid()), *["0"] * 9, str(utime), str(stime), *map(str, reaped), *["0"] * 6, "7"]
+    (child / "stat").write_text(f"{pid} (python3 worker) {' '.join(fields)}\n")
+    if schedstat_ns is not None:
+        (child / "schedstat").write_text(f"{schedstat_ns} 0 1\n")
+
+
 def test_the_tree_counts_what_its_live_processes_have_reaped(tmp_path, monkeypatch):
     """A forkserver (a live child) reaps the workers it forks: their CPU is its cutime and
     cstime, part of the tree, not other work."""
     monkeypatch.setattr(cputime, "_PROC", str(tmp_path))
     tick = cputime._TICK
-    server = tmp_path / "999999"
-    server.mkdir()
-    # pid (comm) state ppid, 9 fields, utime stime cutime cstime, 6 fields, rss
-    fields = ["S", str(os.getpid()), *["0"] * 9, "10", "5", "20", "3", *["0"] * 6, "7"]
-    (server / "stat").write_text(f"999999 (python3 forkserver) {' '.join(fields)}\n")
+    _fake_child(tmp_path, 999999, 10, 5, reaped=(20, 3))
     user, system, _ = cputime._live_tree()
     assert (user, system) == pytest.approx(((10 + 20) / tick, (5 + 3) / tick))
-
-
-def _fake_child(root, pid, utime, stime, schedstat_ns=None):
-    """A live child of this process in a fake /proc: its stat in ticks, its schedstat in ns."""
-    child = root / str(pid)
-    child.mkdir()
-    fields = ["S", str(os.getpid()), *["0"] * 9, str(utime), str(stime), "0", "0", *["0"] * 6, "7"]
-    (child / "stat").write_text(f"{pid} (python3) {' '.join(fields)}\n")
-    if schedstat_ns is not None:
-        (child / "schedstat").write_text(f"{schedstat_ns} 0 1\n")
 
 
 def test_a_live_process_reads_to_the_nanosecond_where_its_schedstat_agrees_with_its_ticks(tmp_path, monkeypatch):

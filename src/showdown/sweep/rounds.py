@@ -32,6 +32,13 @@ def cell_precisions(samples: pd.DataFrame) -> pd.DataFrame:
     return cells[["model", "workers", "relative_half_width"]].reset_index(drop=True)
 
 
+def round_seconds(samples: pd.DataFrame) -> pd.Series:
+    """Seconds of jobs each (work group, round) took: its kernel processes and the job overhead."""
+    jobs = samples.drop_duplicates([*WORK_GROUP, "model", "workers", "round"])
+    seconds = jobs["kernel_seconds"].fillna(0) + JOB_OVERHEAD_SECONDS
+    return seconds.groupby([jobs[c] for c in [*WORK_GROUP, "round"]]).sum()
+
+
 def doubt(samples: pd.DataFrame, *, alpha: float, margin) -> pd.DataFrame:
     """Per work group: its widest pair's half-width over half the band of its margin (> 1:
     too wide to decide), read from the intervals' width alone."""
@@ -55,10 +62,10 @@ def plan_round(
 ) -> Dict:
     """After ``round``: which work groups get another round, and what stopped the others."""
     samples = read_round_files(paths).to_pandas()
-    jobs = samples.drop_duplicates([*WORK_GROUP, "model", "workers", "round"])
-    job_seconds = jobs["kernel_seconds"].fillna(0) + JOB_OVERHEAD_SECONDS
-    spent = float(job_seconds[jobs["round"] > base_rounds].sum())
-    cost = job_seconds[jobs["round"] == round].groupby([jobs[c] for c in WORK_GROUP]).sum()
+    seconds = round_seconds(samples)
+    rounds = seconds.index.get_level_values("round")
+    spent = float(seconds[rounds > base_rounds].sum())
+    cost = seconds[rounds == round].droplevel("round")
     doubts = doubt(samples, alpha=alpha, margin=margin).set_index(WORK_GROUP)
     groups = []
     for key, rows in samples.groupby(WORK_GROUP):
